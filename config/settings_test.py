@@ -1,0 +1,14 @@
+"""Test settings: fixed test secrets, PostgreSQL on 127.0.0.1:5432 unless DATABASE_URL says otherwise."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("DJANGO_DEBUG", "false")
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-not-for-production-0123456789")
+os.environ.setdefault("SUBJECT_HMAC_KEY", "test-subject-hmac-key-0123456789abcdef0123456789")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+
+from config.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

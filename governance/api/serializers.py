@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from governance.models import Decision
+
+
+class DecisionSerializer(serializers.ModelSerializer):
+    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    has_subject = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Decision
+        fields = [
+            "id",
+            "project",
+            "model_version",
+            "deployment",
+            "request_id",
+            "has_subject",
+            "features",
+            "sensitive",
+            "prediction",
+            "score",
+            "occurred_at",
+            "outcome",
+            "outcome_at",
+            "erased_at",
+            "created_at",
+        ]
+
+    def get_has_subject(self, obj: Decision) -> bool:
+        return obj.subject_key is not None
+
+
+class DecisionInSerializer(serializers.Serializer):
+    """One decision of a bulk request (documentation; validation is done by the ingest service)."""
+
+    model_version = serializers.IntegerField()
+    deployment = serializers.IntegerField(required=False, allow_null=True)
+    request_id = serializers.CharField(max_length=200, help_text="idempotency key, unique per model version")
+    subject_id = serializers.CharField(required=False, allow_null=True, help_text="pseudonymised on arrival")
+    features = serializers.DictField()
+    sensitive = serializers.DictField(required=False)
+    prediction = serializers.JSONField(help_text="a label or a number")
+    score = serializers.FloatField(required=False, allow_null=True)
+    occurred_at = serializers.DateTimeField()
+
+
+class DecisionBulkSerializer(serializers.Serializer):
+    decisions = DecisionInSerializer(many=True, help_text="at most 10,000")
+
+
+class DecisionBulkResultSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField()
+    duplicates = serializers.IntegerField(help_text="already logged: (model_version, request_id) seen before")
+
+
+class OutcomeInSerializer(serializers.Serializer):
+    model_version = serializers.IntegerField()
+    request_id = serializers.CharField()
+    outcome = serializers.JSONField()
+    outcome_at = serializers.DateTimeField(required=False)
+
+
+class OutcomeBulkSerializer(serializers.Serializer):
+    outcomes = OutcomeInSerializer(many=True, help_text="at most 10,000")
+
+
+class UnknownOutcomeSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    model_version = serializers.IntegerField()
+    request_id = serializers.CharField()
+
+
+class OutcomeResultSerializer(serializers.Serializer):
+    updated = serializers.IntegerField()
+    unknown = UnknownOutcomeSerializer(many=True)
+
+
+class LineageNodeSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    kind = serializers.CharField()
+    pk = serializers.IntegerField()
+    label = serializers.CharField()
+    attrs = serializers.DictField()
+
+
+class LineageEdgeSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    target = serializers.CharField()
+    relation = serializers.CharField()
+    attrs = serializers.DictField()
+
+
+class LineageSerializer(serializers.Serializer):
+    root = serializers.CharField()
+    nodes = LineageNodeSerializer(many=True)
+    edges = LineageEdgeSerializer(many=True)

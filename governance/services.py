@@ -1,0 +1,351 @@
+"""Decision log writes: bulk ingest (idempotent) and outcomes."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from governance.models import Decision
+from registry import bulk
+from registry.actors import Actor
+from registry.errors import ServiceError, field_error
+from registry.models import Deployment, ModelVersion, Role
+from registry.subjects import InvalidSubjectId, current_key_id, subject_key
+
+MAX_DECISIONS_PER_REQUEST = 10_000
+MAX_OUTCOMES_PER_REQUEST = 10_000
+MAX_REPORTED_ERRORS = 1_000
+INGEST_ROLES = frozenset({Role.INGEST})
+
+DECISION_FIELDS = frozenset(
+    {
+        "model_version",
+        "deployment",
+        "request_id",
+        "subject_id",
+        "features",
+        "sensitive",
+        "prediction",
+        "score",
+        "occurred_at",
+    }
+)
+OUTCOME_FIELDS = frozenset({"model_version", "request_id", "outcome", "outcome_at"})
+COPY_COLUMNS = (
+    "project_id",
+    "model_version_id",
+    "deployment_id",
+    "request_id",
+    "subject_key",
+    "subject_key_id",
+    "features",
+    "sensitive",
+    "prediction",
+    "score",
+    "occurred_at",
+    "created_at",
+    "created_by_key_id",
+    "created_by_user_id",
+)
+
+
+@dataclass
+class _Errors:
+    """Per-item errors of a bulk request, as `{"decisions[3].field": [message]}`."""
+
+    collection: str
+    fields: dict[str, list[str]] = field(default_factory=dict)
+    count: int = 0
+
+    def add(self, index: int, name: str | None, message: str) -> None:
+        self.count += 1
+        if len(self.fields) < MAX_REPORTED_ERRORS:
+            key = f"{self.collection}[{index}]" + (f".{name}" if name else "")
+            self.fields.setdefault(key, []).append(message)
+
+    def raise_if_any(self) -> None:
+        if self.count:
+            shown = "" if self.count <= MAX_REPORTED_ERRORS else f" (the first {MAX_REPORTED_ERRORS} are listed)"
+            raise ServiceError(
+                f"{self.count} errors in {self.collection}; nothing was written{shown}", fields=self.fields
+            )
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_scalar(value: object) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, (str, int, bool))
+
+
+def parse_timestamp(value: object) -> datetime:
+    """An ISO 8601 timestamp with a timezone; raises ValueError saying what is wrong."""
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 timestamp string")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("is not an ISO 8601 timestamp") from None
+    if parsed.tzinfo is None:
+        raise ValueError("must include a timezone (e.g. 2026-01-31T12:00:00Z)")
+    return parsed
+
+
+def _check_items(items: object, collection: str, limit: int) -> list:
+    if not isinstance(items, list):
+        raise field_error(collection, "must be a list")
+    if not items:
+        raise field_error(collection, "must not be empty")
+    if len(items) > limit:
+        raise field_error(collection, f"at most {limit} items per request, got {len(items)}")
+    return items
+
+
+def _model_versions_in_scope(actor: Actor, ids: set[int]) -> dict[int, ModelVersion]:
+    scope = actor.project_ids(INGEST_ROLES)
+    queryset = ModelVersion.objects.filter(pk__in=ids)
+    if scope is not None:
+        queryset = queryset.filter(project_id__in=scope)
+    return {mv.pk: mv for mv in queryset.only("id", "project_id")}
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    accepted: int
+    duplicates: int
+
+
+def decisions_ingest(*, actor: Actor, items: Sequence[object]) -> IngestResult:
+    """Validate a whole batch of decisions, then insert those not yet logged.
+
+    Idempotent on (model_version, request_id): a retried batch reports its rows as duplicates.
+    """
+    items = _check_items(items, "decisions", MAX_DECISIONS_PER_REQUEST)
+    errors = _Errors("decisions")
+    version_ids = {item.get("model_version") for item in items if isinstance(item, dict)}
+    versions = _model_versions_in_scope(actor, {v for v in version_ids if _is_int(v)})
+    deployment_ids = {item.get("deployment") for item in items if isinstance(item, dict)}
+    deployments = dict(
+        Deployment.objects.filter(pk__in={d for d in deployment_ids if _is_int(d)}).values_list(
+            "pk", "model_version_id"
+        )
+    )
+    key_id = current_key_id()
+    now = timezone.now()
+    key_pk = actor.api_key.pk if actor.api_key is not None else None
+    user_pk = actor.user.pk if actor.user is not None else None
+    dumps = json.dumps
+    seen: dict[tuple[int, str], int] = {}
+    rows: list[tuple] = []
+
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            errors.add(index, None, "must be an object")
+            continue
+        before = errors.count
+        unknown = item.keys() - DECISION_FIELDS
+        for name in sorted(unknown):
+            errors.add(index, name, "is not a known field")
+
+        mv_id = item.get("model_version")
+        version = None
+        if mv_id is None:
+            errors.add(index, "model_version", "is required")
+        elif not _is_int(mv_id):
+            errors.add(index, "model_version", "must be an integer id")
+        else:
+            version = versions.get(mv_id)
+            if version is None:
+                errors.add(index, "model_version", f"model version {mv_id} does not exist")
+
+        deployment_id = item.get("deployment")
+        if deployment_id is not None:
+            if not _is_int(deployment_id):
+                errors.add(index, "deployment", "must be an integer id")
+            elif deployments.get(deployment_id) is None:
+                errors.add(index, "deployment", f"deployment {deployment_id} does not exist")
+            elif version is not None and deployments[deployment_id] != mv_id:
+                errors.add(index, "deployment", f"deployment {deployment_id} does not serve model version {mv_id}")
+
+        request_id = item.get("request_id")
+        if not isinstance(request_id, str) or not request_id.strip():
+            errors.add(index, "request_id", "is required and must be a non-empty string")
+        elif len(request_id) > 200:
+            errors.add(index, "request_id", "must be at most 200 characters")
+        elif _is_int(mv_id):
+            first = seen.setdefault((mv_id, request_id), index)
+            if first != index:
+                errors.add(index, "request_id", f"repeats the request_id of decisions[{first}]")
+
+        key = None
+        raw_subject = item.get("subject_id")
+        if raw_subject is not None:
+            try:
+                key = subject_key(raw_subject)
+            except InvalidSubjectId as exc:
+                errors.add(index, "subject_id", str(exc))
+
+        features = item.get("features")
+        if not isinstance(features, dict):
+            errors.add(index, "features", "is required and must be an object")
+        sensitive = item.get("sensitive")
+        if sensitive is None:
+            sensitive = {}
+        elif not isinstance(sensitive, dict):
+            errors.add(index, "sensitive", "must be an object")
+
+        prediction = item.get("prediction")
+        if prediction is None:
+            errors.add(index, "prediction", "is required")
+        elif not _is_scalar(prediction):
+            errors.add(index, "prediction", "must be a string, number or boolean")
+
+        score = item.get("score")
+        if score is not None and (
+            isinstance(score, bool) or not isinstance(score, (int, float)) or not math.isfinite(score)
+        ):
+            errors.add(index, "score", "must be a finite number")
+
+        occurred_at = None
+        if item.get("occurred_at") is None:
+            errors.add(index, "occurred_at", "is required")
+        else:
+            try:
+                occurred_at = parse_timestamp(item["occurred_at"])
+            except ValueError as exc:
+                errors.add(index, "occurred_at", str(exc))
+
+        if errors.count == before:
+            rows.append(
+                (
+                    version.project_id,
+                    mv_id,
+                    deployment_id,
+                    request_id,
+                    key,
+                    key_id if key else "",
+                    dumps(features),
+                    dumps(sensitive),
+                    dumps(prediction),
+                    score,
+                    occurred_at,
+                    now,
+                    key_pk,
+                    user_pk,
+                )
+            )
+    errors.raise_if_any()
+
+    with transaction.atomic():
+        if bulk.is_postgresql():
+            accepted = bulk.copy_insert_ignore(
+                table=Decision._meta.db_table,
+                columns=COPY_COLUMNS,
+                rows=rows,
+                conflict=("model_version_id", "request_id"),
+            )
+        else:
+            accepted = _insert_without_copy(rows)
+    return IngestResult(accepted=accepted, duplicates=len(rows) - accepted)
+
+
+def _insert_without_copy(rows: list[tuple]) -> int:
+    """The SQLite path: skip rows already logged, bulk_create the rest."""
+    by_version: dict[int, list[str]] = {}
+    for row in rows:
+        by_version.setdefault(row[1], []).append(row[3])
+    existing: set[tuple[int, str]] = set()
+    for mv_id, request_ids in by_version.items():
+        for start in range(0, len(request_ids), 500):
+            existing.update(
+                Decision.objects.filter(
+                    model_version_id=mv_id, request_id__in=request_ids[start : start + 500]
+                ).values_list("model_version_id", "request_id")
+            )
+    loads = json.loads
+    new = [Decision(**dict(zip(COPY_COLUMNS, row, strict=True))) for row in rows if (row[1], row[3]) not in existing]
+    for decision in new:
+        decision.features = loads(decision.features)
+        decision.sensitive = loads(decision.sensitive)
+        decision.prediction = loads(decision.prediction)
+    Decision.objects.bulk_create(new, batch_size=500)
+    return len(new)
+
+
+@dataclass(frozen=True)
+class OutcomeResult:
+    updated: int
+    unknown: list[dict]
+
+
+def outcomes_record(*, actor: Actor, items: Sequence[object]) -> OutcomeResult:
+    """Attach ground truth to logged decisions; reports the (model_version, request_id) pairs not found."""
+    items = _check_items(items, "outcomes", MAX_OUTCOMES_PER_REQUEST)
+    errors = _Errors("outcomes")
+    version_ids = {item.get("model_version") for item in items if isinstance(item, dict)}
+    versions = _model_versions_in_scope(actor, {v for v in version_ids if _is_int(v)})
+    now = timezone.now()
+    wanted: dict[tuple[int, str], tuple[int, object, datetime]] = {}
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            errors.add(index, None, "must be an object")
+            continue
+        before = errors.count
+        for name in sorted(item.keys() - OUTCOME_FIELDS):
+            errors.add(index, name, "is not a known field")
+        mv_id = item.get("model_version")
+        if not _is_int(mv_id):
+            errors.add(index, "model_version", "is required and must be an integer id")
+        elif mv_id not in versions:
+            errors.add(index, "model_version", f"model version {mv_id} does not exist")
+        request_id = item.get("request_id")
+        if not isinstance(request_id, str) or not request_id.strip():
+            errors.add(index, "request_id", "is required and must be a non-empty string")
+        outcome = item.get("outcome")
+        if outcome is None:
+            errors.add(index, "outcome", "is required")
+        elif not _is_scalar(outcome):
+            errors.add(index, "outcome", "must be a string, number or boolean")
+        outcome_at = now
+        if item.get("outcome_at") is not None:
+            try:
+                outcome_at = parse_timestamp(item["outcome_at"])
+            except ValueError as exc:
+                errors.add(index, "outcome_at", str(exc))
+        if errors.count == before:
+            pair = (mv_id, request_id)
+            if pair in wanted:
+                errors.add(index, "request_id", f"repeats the request_id of outcomes[{wanted[pair][0]}]")
+            else:
+                wanted[pair] = (index, outcome, outcome_at)
+    errors.raise_if_any()
+
+    by_version: dict[int, list[str]] = {}
+    for mv_id, request_id in wanted:
+        by_version.setdefault(mv_id, []).append(request_id)
+    with transaction.atomic():
+        found: list[Decision] = []
+        for mv_id, request_ids in by_version.items():
+            for start in range(0, len(request_ids), 1000):
+                found.extend(
+                    Decision.objects.select_for_update()
+                    .filter(model_version_id=mv_id, request_id__in=request_ids[start : start + 1000])
+                    .only("id", "model_version_id", "request_id")
+                )
+        for decision in found:
+            _, decision.outcome, decision.outcome_at = wanted.pop((decision.model_version_id, decision.request_id))
+        Decision.objects.bulk_update(found, ["outcome", "outcome_at"], batch_size=1000)
+    unknown = [
+        {"index": index, "model_version": mv_id, "request_id": request_id}
+        for (mv_id, request_id), (index, _, _) in sorted(wanted.items(), key=lambda kv: kv[1][0])
+    ]
+    return OutcomeResult(updated=len(found), unknown=unknown)

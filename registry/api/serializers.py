@@ -1,0 +1,277 @@
+"""Input and output shapes of the registry API."""
+
+from __future__ import annotations
+
+import re
+
+from rest_framework import serializers
+
+from registry.api.common import ProjectField, ScopedPrimaryKeyRelatedField
+from registry.models import (
+    Dataset,
+    DataVersion,
+    Deployment,
+    Model,
+    ModelVersion,
+    Project,
+    Run,
+    RunInput,
+    Stage,
+    StageTransition,
+)
+
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def validate_sha256(value: str) -> str:
+    value = value.lower()
+    if not SHA256.match(value):
+        raise serializers.ValidationError("must be 64 hexadecimal characters (a SHA-256)")
+    return value
+
+
+class CreatedFields(serializers.ModelSerializer):
+    created_by = serializers.CharField(read_only=True)
+
+
+class ProjectSerializer(CreatedFields):
+    class Meta:
+        model = Project
+        fields = ["id", "slug", "name", "created_at", "created_by"]
+        read_only_fields = ["id", "created_at"]
+
+
+class DatasetSerializer(CreatedFields):
+    project = ProjectField()
+
+    class Meta:
+        model = Dataset
+        fields = [
+            "id",
+            "project",
+            "name",
+            "description",
+            "contains_personal_data",
+            "legal_basis",
+            "created_at",
+            "created_by",
+        ]
+        read_only_fields = ["id", "created_at"]
+        extra_kwargs = {"contains_personal_data": {"required": True}}
+        validators = []  # uniqueness is the service's, with a 409
+
+
+class DataVersionSerializer(CreatedFields):
+    dataset = ScopedPrimaryKeyRelatedField(queryset=Dataset.objects.all())
+    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    parents = ScopedPrimaryKeyRelatedField(queryset=DataVersion.objects.all(), many=True, required=False)
+    transformation = serializers.CharField(required=False, allow_blank=True, write_only=True)
+    subject_count = serializers.SerializerMethodField()
+    content_sha256 = serializers.CharField(validators=[validate_sha256])
+    schema = serializers.JSONField()
+    profile = serializers.JSONField(required=False, allow_null=True)
+
+    class Meta:
+        model = DataVersion
+        fields = [
+            "id",
+            "project",
+            "dataset",
+            "version",
+            "content_sha256",
+            "row_count",
+            "schema",
+            "profile",
+            "storage_uri",
+            "parents",
+            "transformation",
+            "status",
+            "subject_count",
+            "created_at",
+            "created_by",
+        ]
+        read_only_fields = ["id", "status", "created_at"]
+        validators = []
+
+    def get_subject_count(self, obj: DataVersion) -> int | None:
+        return getattr(obj, "subject_count", None)
+
+    def validate_row_count(self, value: int) -> int:
+        if value < 0:
+            raise serializers.ValidationError("must not be negative")
+        return value
+
+    def validate_schema(self, value):
+        if not isinstance(value, (dict, list)) or not value:
+            raise serializers.ValidationError("must be a non-empty object (column -> dtype) or list of columns")
+        return value
+
+    def validate_profile(self, value):
+        if value is not None and not isinstance(value, dict):
+            raise serializers.ValidationError("must be an object (column -> statistics)")
+        return value
+
+
+class SubjectIdsSerializer(serializers.Serializer):
+    subject_ids = serializers.ListField(
+        child=serializers.JSONField(), allow_empty=False, help_text="raw subject ids; pseudonymised on arrival"
+    )
+
+
+class SubjectIndexResultSerializer(serializers.Serializer):
+    indexed = serializers.IntegerField(help_text="subjects newly added to the index")
+    duplicates = serializers.IntegerField(help_text="subjects already indexed (or repeated in the request)")
+
+
+class RunInputSerializer(serializers.ModelSerializer):
+    data_version = ScopedPrimaryKeyRelatedField(queryset=DataVersion.objects.all())
+
+    class Meta:
+        model = RunInput
+        fields = ["data_version", "role"]
+
+
+class RunSerializer(CreatedFields):
+    project = ProjectField()
+    inputs = RunInputSerializer(many=True, source="input_links", required=False)
+    params = serializers.JSONField(required=False)
+    metrics = serializers.JSONField(required=False)
+    environment = serializers.JSONField(required=False)
+
+    class Meta:
+        model = Run
+        fields = [
+            "id",
+            "project",
+            "name",
+            "params",
+            "metrics",
+            "inputs",
+            "git_commit",
+            "git_branch",
+            "git_dirty",
+            "notebook_path",
+            "environment",
+            "status",
+            "source",
+            "created_at",
+            "created_by",
+        ]
+        read_only_fields = ["id", "created_at"]
+
+    def _object(self, value, name: str) -> dict:
+        if value is not None and not isinstance(value, dict):
+            raise serializers.ValidationError("must be an object")
+        return value or {}
+
+    def validate_params(self, value):
+        return self._object(value, "params")
+
+    def validate_environment(self, value):
+        return self._object(value, "environment")
+
+    def validate_metrics(self, value):
+        value = self._object(value, "metrics")
+        for name, metric in value.items():
+            ok = isinstance(metric, (int, float)) and not isinstance(metric, bool)
+            series = isinstance(metric, list) and all(
+                isinstance(p, (int, float)) and not isinstance(p, bool) for p in metric
+            )
+            if not (ok or series):
+                raise serializers.ValidationError(f"{name}: must be a number or a list of numbers (a step series)")
+        return value
+
+
+class ModelSerializer(CreatedFields):
+    project = ProjectField()
+
+    class Meta:
+        model = Model
+        fields = ["id", "project", "name", "description", "risk_tier", "created_at", "created_by"]
+        read_only_fields = ["id", "created_at"]
+        validators = []
+
+
+class ModelVersionSerializer(CreatedFields):
+    model = ScopedPrimaryKeyRelatedField(queryset=Model.objects.all())
+    run = ScopedPrimaryKeyRelatedField(queryset=Run.objects.all())
+    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    artifact_sha256 = serializers.CharField(validators=[validate_sha256])
+    metrics = serializers.JSONField(required=False)
+    signature = serializers.JSONField(required=False)
+
+    class Meta:
+        model = ModelVersion
+        fields = [
+            "id",
+            "project",
+            "model",
+            "version",
+            "run",
+            "artifact_uri",
+            "artifact_sha256",
+            "framework",
+            "metrics",
+            "signature",
+            "intended_use",
+            "limitations",
+            "stage",
+            "created_at",
+            "created_by",
+        ]
+        read_only_fields = ["id", "version", "stage", "created_at"]
+
+
+class TransitionInputSerializer(serializers.Serializer):
+    to_stage = serializers.ChoiceField(choices=Stage.choices)
+    reason = serializers.CharField()
+
+
+class StageTransitionSerializer(CreatedFields):
+    class Meta:
+        model = StageTransition
+        fields = ["id", "model_version", "from_stage", "to_stage", "reason", "checks", "created_at", "created_by"]
+
+
+class DeploymentSerializer(CreatedFields):
+    model_version = ScopedPrimaryKeyRelatedField(queryset=ModelVersion.objects.all())
+    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Deployment
+        fields = [
+            "id",
+            "project",
+            "model_version",
+            "environment",
+            "strategy",
+            "traffic_percent",
+            "started_at",
+            "ended_at",
+            "created_at",
+            "created_by",
+        ]
+        read_only_fields = ["id", "created_at"]
+        extra_kwargs = {"traffic_percent": {"required": False}, "started_at": {"required": False}}
+        validators = []
+
+
+class DeploymentEndSerializer(serializers.Serializer):
+    ended_at = serializers.DateTimeField(required=False)
+
+
+class LiveVersionSerializer(serializers.Serializer):
+    model_version = serializers.IntegerField()
+    version = serializers.IntegerField()
+    deployment = serializers.IntegerField()
+    environment = serializers.CharField()
+    strategy = serializers.CharField()
+    traffic_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+    started_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(allow_null=True)
+
+
+class LiveSerializer(serializers.Serializer):
+    model = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    live = LiveVersionSerializer(many=True)

@@ -1,0 +1,26 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from registry import services
+from registry.errors import ServiceError
+from registry.models import Project, Role
+
+
+class Command(BaseCommand):
+    help = "Create an API key scoped to one project and one role; the key is printed once, never stored."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--project", required=True, help="project slug")
+        parser.add_argument("--role", required=True, choices=Role.values)
+        parser.add_argument("--name", required=True, help="what the key is for, e.g. 'credit-scoring service'")
+
+    def handle(self, *args, project: str, role: str, name: str, **options):
+        try:
+            target = Project.objects.get(slug=project)
+        except Project.DoesNotExist:
+            raise CommandError(f"no project with slug {project!r}") from None
+        try:
+            key, raw = services.api_key_create(project=target, role=role, name=name)
+        except ServiceError as exc:
+            raise CommandError(exc.message) from exc
+        self.stderr.write(f"API key {key.prefix} for {role} in {target.slug}; shown once, store it now:")
+        self.stdout.write(raw)

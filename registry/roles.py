@@ -1,0 +1,59 @@
+"""Django groups named after the roles, with the model permissions each role has in admin.
+
+Later apps add their models here and a migration that calls `sync_role_groups` again.
+"""
+
+from __future__ import annotations
+
+REGISTRY_MODELS = [
+    "project",
+    "dataset",
+    "dataversion",
+    "dataversionparent",
+    "subjectindex",
+    "run",
+    "runinput",
+    "model",
+    "modelversion",
+    "stagetransition",
+    "deployment",
+]
+GOVERNANCE_MODELS = ["decision"]
+
+
+def _view_all() -> set[str]:
+    return {f"registry.view_{m}" for m in REGISTRY_MODELS} | {f"governance.view_{m}" for m in GOVERNANCE_MODELS}
+
+
+ROLE_PERMISSIONS: dict[str, set[str]] = {
+    "data_scientist": _view_all()
+    | {
+        f"registry.{action}_{m}"
+        for action in ("add", "change")
+        for m in ("dataset", "dataversion", "run", "model", "modelversion", "deployment")
+    },
+    # Reads everything, moves versions between stages (approvals), never edits decisions.
+    "compliance_officer": _view_all() | {"registry.view_apikey", "registry.change_modelversion"},
+    "risk_analyst": _view_all(),
+    "ingest": {"governance.view_decision"},
+}
+
+
+def sync_role_groups(apps, schema_editor=None) -> None:
+    """Create or update one group per role with exactly its permissions (idempotent)."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, verbosity=0)
+        app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, codes in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = []
+        for code in sorted(codes):
+            app_label, codename = code.split(".")
+            wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(wanted)

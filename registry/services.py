@@ -1,0 +1,372 @@
+"""Write operations of the registry. Views, admin and commands call these; nothing else writes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import TypedDict
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from registry import bulk
+from registry.actors import Actor
+from registry.auth import generate_key, hash_key
+from registry.errors import Conflict, ServiceError, field_error
+from registry.models import (
+    ApiKey,
+    Dataset,
+    DataVersion,
+    DataVersionParent,
+    Deployment,
+    Membership,
+    Model,
+    ModelVersion,
+    Project,
+    Role,
+    Run,
+    RunInput,
+    Stage,
+    StageTransition,
+    SubjectIndex,
+)
+from registry.subjects import InvalidSubjectId, current_key_id, subject_key
+
+MAX_SUBJECTS_PER_REQUEST = 100_000
+
+
+def _created(actor: Actor) -> dict:
+    user = actor.user if actor.user is not None and actor.user.pk else None
+    return {"created_by_user": user, "created_by_key": actor.api_key}
+
+
+def project_create(*, actor: Actor, slug: str, name: str) -> Project:
+    with transaction.atomic():
+        if Project.objects.filter(slug=slug).exists():
+            raise Conflict(f"project {slug!r} already exists", fields={"slug": ["already exists"]})
+        return Project.objects.create(slug=slug, name=name, **_created(actor))
+
+
+def api_key_create(*, project: Project, role: str, name: str, created_by_user=None) -> tuple[ApiKey, str]:
+    """A new key; the raw key is returned once and never stored."""
+    if role not in Role.values:
+        raise field_error("role", f"must be one of {', '.join(Role.values)}")
+    prefix, raw = generate_key()
+    key = ApiKey.objects.create(
+        project=project, role=role, name=name, prefix=prefix, key_sha256=hash_key(raw), created_by_user=created_by_user
+    )
+    return key, raw
+
+
+def api_key_revoke(*, key: ApiKey) -> ApiKey:
+    ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    key.refresh_from_db()
+    return key
+
+
+def membership_set(*, user, project: Project, role: str) -> Membership:
+    if role not in Role.values:
+        raise field_error("role", f"must be one of {', '.join(Role.values)}")
+    membership, _ = Membership.objects.update_or_create(user=user, project=project, defaults={"role": role})
+    return membership
+
+
+def dataset_create(
+    *,
+    actor: Actor,
+    project: Project,
+    name: str,
+    contains_personal_data: bool,
+    legal_basis: str = "",
+    description: str = "",
+) -> Dataset:
+    if contains_personal_data and not legal_basis:
+        raise field_error("legal_basis", "is required when the dataset contains personal data")
+    with transaction.atomic():
+        if Dataset.objects.filter(project=project, name=name).exists():
+            raise Conflict(f"dataset {name!r} already exists in {project.slug}", fields={"name": ["already exists"]})
+        return Dataset.objects.create(
+            project=project,
+            name=name,
+            description=description,
+            contains_personal_data=contains_personal_data,
+            legal_basis=legal_basis,
+            **_created(actor),
+        )
+
+
+def data_version_register(
+    *,
+    actor: Actor,
+    dataset: Dataset,
+    version: str,
+    content_sha256: str,
+    row_count: int,
+    schema: dict | list,
+    profile: dict | None = None,
+    storage_uri: str = "",
+    parents: Sequence[DataVersion] = (),
+    transformation: str = "",
+) -> DataVersion:
+    for index, parent in enumerate(parents):
+        if parent.project_id != dataset.project_id:
+            raise field_error(f"parents[{index}]", "belongs to another project")
+    with transaction.atomic():
+        if DataVersion.objects.filter(dataset=dataset, version=version).exists():
+            raise Conflict(
+                f"version {version!r} of dataset {dataset.name!r} is already registered (versions are immutable)",
+                fields={"version": ["already registered"]},
+            )
+        data_version = DataVersion.objects.create(
+            project_id=dataset.project_id,
+            dataset=dataset,
+            version=version,
+            content_sha256=content_sha256,
+            row_count=row_count,
+            schema=schema,
+            profile=profile,
+            storage_uri=storage_uri,
+            **_created(actor),
+        )
+        DataVersionParent.objects.bulk_create(
+            DataVersionParent(child=data_version, parent=parent, transformation=transformation)
+            for parent in dict.fromkeys(parents)
+        )
+    return data_version
+
+
+@dataclass(frozen=True)
+class IndexResult:
+    indexed: int
+    duplicates: int
+
+
+def subjects_index(*, data_version: DataVersion, subject_ids: Sequence[object]) -> IndexResult:
+    """Add subjects to a data version's index (pseudonymised here; raw ids are dropped)."""
+    if len(subject_ids) > MAX_SUBJECTS_PER_REQUEST:
+        raise field_error("subject_ids", f"at most {MAX_SUBJECTS_PER_REQUEST} per request, got {len(subject_ids)}")
+    keys: list[str] = []
+    errors: dict[str, list[str]] = {}
+    for index, raw in enumerate(subject_ids):
+        try:
+            keys.append(subject_key(raw))
+        except InvalidSubjectId as exc:
+            errors[f"subject_ids[{index}]"] = [str(exc)]
+    if errors:
+        raise ServiceError(f"{len(errors)} subject ids are invalid", fields=errors)
+    unique = list(dict.fromkeys(keys))
+    key_id = current_key_id()
+    with transaction.atomic():
+        if bulk.is_postgresql():
+            inserted = bulk.copy_insert_ignore(
+                table=SubjectIndex._meta.db_table,
+                columns=["data_version_id", "subject_key", "key_id"],
+                rows=((data_version.pk, key, key_id) for key in unique),
+                conflict=["data_version_id", "subject_key"],
+            )
+        else:
+            before = SubjectIndex.objects.filter(data_version=data_version).count()
+            SubjectIndex.objects.bulk_create(
+                (SubjectIndex(data_version=data_version, subject_key=key, key_id=key_id) for key in unique),
+                ignore_conflicts=True,
+                batch_size=5000,
+            )
+            inserted = SubjectIndex.objects.filter(data_version=data_version).count() - before
+    return IndexResult(indexed=inserted, duplicates=len(keys) - inserted)
+
+
+class RunInputSpec(TypedDict):
+    data_version: DataVersion
+    role: str
+
+
+def run_register(
+    *,
+    actor: Actor,
+    project: Project,
+    name: str,
+    params: dict | None = None,
+    metrics: dict | None = None,
+    inputs: Sequence[RunInputSpec] = (),
+    git_commit: str = "",
+    git_branch: str = "",
+    git_dirty: bool | None = None,
+    notebook_path: str = "",
+    environment: dict | None = None,
+    status: str = Run.Status.FINISHED,
+    source: str = Run.Source.API,
+) -> Run:
+    for index, spec in enumerate(inputs):
+        if spec["data_version"].project_id != project.pk:
+            raise field_error(f"inputs[{index}].data_version", "belongs to another project")
+    with transaction.atomic():
+        run = Run.objects.create(
+            project=project,
+            name=name,
+            params=params or {},
+            metrics=metrics or {},
+            git_commit=git_commit,
+            git_branch=git_branch,
+            git_dirty=git_dirty,
+            notebook_path=notebook_path,
+            environment=environment or {},
+            status=status,
+            source=source,
+            **_created(actor),
+        )
+        RunInput.objects.bulk_create(
+            RunInput(run=run, data_version=spec["data_version"], role=spec["role"])
+            for spec in {(s["data_version"].pk, s["role"]): s for s in inputs}.values()
+        )
+    return run
+
+
+def model_create(
+    *, actor: Actor, project: Project, name: str, risk_tier: str = Model.RiskTier.LIMITED, description: str = ""
+) -> Model:
+    with transaction.atomic():
+        if Model.objects.filter(project=project, name=name).exists():
+            raise Conflict(f"model {name!r} already exists in {project.slug}", fields={"name": ["already exists"]})
+        return Model.objects.create(
+            project=project, name=name, risk_tier=risk_tier, description=description, **_created(actor)
+        )
+
+
+def model_version_register(
+    *,
+    actor: Actor,
+    model: Model,
+    run: Run,
+    artifact_uri: str,
+    artifact_sha256: str,
+    framework: str = "",
+    metrics: dict | None = None,
+    signature: dict | None = None,
+    intended_use: str = "",
+    limitations: str = "",
+) -> ModelVersion:
+    if run.project_id != model.project_id:
+        raise field_error("run", "belongs to another project than the model")
+    with transaction.atomic():
+        # Lock the model row so that two registrations get consecutive version numbers.
+        Model.objects.select_for_update().get(pk=model.pk)
+        latest = ModelVersion.objects.filter(model=model).aggregate(latest=Max("version"))["latest"] or 0
+        return ModelVersion.objects.create(
+            project_id=model.project_id,
+            model=model,
+            version=latest + 1,
+            run=run,
+            artifact_uri=artifact_uri,
+            artifact_sha256=artifact_sha256,
+            framework=framework,
+            metrics=metrics if metrics is not None else dict(run.metrics),
+            signature=signature or {},
+            intended_use=intended_use,
+            limitations=limitations,
+            **_created(actor),
+        )
+
+
+ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+    Stage.NONE: {Stage.STAGING, Stage.PRODUCTION, Stage.ARCHIVED},
+    Stage.STAGING: {Stage.PRODUCTION, Stage.ARCHIVED, Stage.NONE},
+    Stage.PRODUCTION: {Stage.ARCHIVED, Stage.STAGING},
+    Stage.ARCHIVED: {Stage.STAGING},
+}
+
+
+def model_version_transition(
+    *, actor: Actor, model_version: ModelVersion, to_stage: str, reason: str
+) -> StageTransition:
+    """Move a version to another stage. Promoting one to production archives the version it replaces."""
+    if to_stage not in Stage.values:
+        raise field_error("to_stage", f"must be one of {', '.join(Stage.values)}")
+    if not reason.strip():
+        raise field_error("reason", "must not be empty")
+    with transaction.atomic():
+        current = ModelVersion.objects.select_for_update().get(pk=model_version.pk)
+        if to_stage not in ALLOWED_TRANSITIONS[current.stage]:
+            raise field_error("to_stage", f"cannot move from {current.stage} to {to_stage}", code="invalid_transition")
+        if to_stage == Stage.PRODUCTION:
+            replaced = ModelVersion.objects.select_for_update().filter(
+                model_id=current.model_id, stage=Stage.PRODUCTION
+            )
+            for previous in replaced.exclude(pk=current.pk):
+                StageTransition.objects.create(
+                    model_version=previous,
+                    from_stage=Stage.PRODUCTION,
+                    to_stage=Stage.ARCHIVED,
+                    reason=f"replaced in production by v{current.version}",
+                    **_created(actor),
+                )
+                ModelVersion.objects.filter(pk=previous.pk).update(stage=Stage.ARCHIVED)
+        transition = StageTransition.objects.create(
+            model_version=current, from_stage=current.stage, to_stage=to_stage, reason=reason, **_created(actor)
+        )
+        ModelVersion.objects.filter(pk=current.pk).update(stage=to_stage)
+    model_version.refresh_from_db(fields=["stage"])
+    return transition
+
+
+REPLACING_STRATEGIES = {Deployment.Strategy.DIRECT, Deployment.Strategy.BLUE_GREEN}
+
+
+def deployment_create(
+    *,
+    actor: Actor,
+    model_version: ModelVersion,
+    environment: str,
+    strategy: str = Deployment.Strategy.DIRECT,
+    traffic_percent: Decimal | None = None,
+    started_at: datetime | None = None,
+    ended_at: datetime | None = None,
+) -> Deployment:
+    """Record that a version went live. A direct or blue-green deployment (a rollback too) ends
+    every deployment of the same model still live in that environment when it starts."""
+    started_at = started_at or timezone.now()
+    if ended_at is not None and ended_at <= started_at:
+        raise field_error("ended_at", "must be after started_at")
+    if traffic_percent is None:
+        traffic_percent = Decimal(100)
+    if not Decimal(0) < traffic_percent <= Decimal(100):
+        raise field_error("traffic_percent", "must be greater than 0 and at most 100")
+    if strategy == Deployment.Strategy.CANARY and traffic_percent >= 100:
+        raise field_error("traffic_percent", "a canary takes a share of traffic below 100")
+    with transaction.atomic():
+        if strategy in REPLACING_STRATEGIES:
+            live = Deployment.objects.select_for_update().filter(
+                Q(ended_at__isnull=True) | Q(ended_at__gt=started_at),
+                model_version__model_id=model_version.model_id,
+                environment=environment,
+                started_at__lt=started_at,
+            )
+            live.update(ended_at=started_at)
+        try:
+            return Deployment.objects.create(
+                project_id=model_version.project_id,
+                model_version=model_version,
+                environment=environment,
+                strategy=strategy,
+                traffic_percent=traffic_percent,
+                started_at=started_at,
+                ended_at=ended_at,
+                **_created(actor),
+            )
+        except IntegrityError as exc:  # the check constraints, should validation above miss a case
+            raise ServiceError(f"deployment rejected by the database: {exc.__class__.__name__}") from exc
+
+
+def deployment_end(*, actor: Actor, deployment: Deployment, ended_at: datetime | None = None) -> Deployment:
+    ended_at = ended_at or timezone.now()
+    with transaction.atomic():
+        current = Deployment.objects.select_for_update().get(pk=deployment.pk)
+        if current.ended_at is not None:
+            raise Conflict("deployment has already ended", fields={"ended_at": ["already set"]})
+        if ended_at <= current.started_at:
+            raise field_error("ended_at", "must be after started_at")
+        current.ended_at = ended_at
+        current.save(update_fields=["ended_at"])
+    return current

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from rest_framework.test import APIClient
+
+from registry import services
+from registry.models import RunInput
+from tests import factories as f
+
+
+@pytest.fixture
+def project(db):
+    return f.ProjectFactory(slug="acme", name="Acme Bank")
+
+
+@pytest.fixture
+def other_project(db):
+    return f.ProjectFactory(slug="globex", name="Globex")
+
+
+@pytest.fixture
+def anon():
+    return APIClient()
+
+
+@pytest.fixture
+def make_client(db):
+    """make_client(role, project) -> an APIClient sending a fresh key of that role and project."""
+
+    def make(role: str, project) -> APIClient:
+        _, raw = services.api_key_create(project=project, role=role, name=f"{role} test key")
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        client.raw_key = raw
+        return client
+
+    return make
+
+
+@pytest.fixture
+def superuser_client(django_user_model):
+    user = django_user_model.objects.create_superuser("root", "root@example.invalid", "pw")
+    client = APIClient()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def chain(project):
+    """A full lineage: raw data -> train split -> run -> model version -> deployment."""
+    raw = f.DataVersionFactory(dataset__project=project, version="raw")
+    train = f.DataVersionFactory(dataset=raw.dataset, version="train")
+    train.parent_links.create(parent=raw, transformation="70% split")
+    run = f.RunFactory(project=project)
+    RunInput.objects.create(run=run, data_version=train, role="train")
+    model = f.ModelFactory(project=project, name="credit")
+    version = f.ModelVersionFactory(model=model, run=run, version=1)
+    deployment = f.DeploymentFactory(model_version=version)
+    return SimpleNamespace(
+        project=project, raw=raw, train=train, run=run, model=model, version=version, deployment=deployment
+    )
