@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 
 from django.http import StreamingHttpResponse
+from rest_framework.renderers import BaseRenderer
 
 COLUMNS = [
     "id",
@@ -72,3 +73,17 @@ def decisions_csv_response(queryset, filename: str = "decisions.csv") -> Streami
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+class CSVRenderer(BaseRenderer):
+    """Lets `?format=csv` through content negotiation; the list view streams the rows itself.
+
+    Anything else rendered with it (an error) is written as JSON text.
+    """
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return json.dumps(data).encode()

@@ -7,12 +7,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from governance import lineage, services
 from governance.api import serializers as s
-from governance.api.csv_export import decisions_csv_response
+from governance.api.csv_export import CSVRenderer, decisions_csv_response
 from governance.models import Decision
 from registry.api.common import ScopedViewSet
 from registry.api.pagination import NewestFirstCursorPagination
@@ -60,8 +62,14 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     serializer_class = s.DecisionSerializer
     filterset_class = DecisionFilter
     pagination_class = NewestFirstCursorPagination
+    renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]
     read_roles = ALL_HUMAN_ROLES
     action_roles = {"bulk": {Role.INGEST}, "outcomes": {Role.INGEST}}
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if response.status_code >= 400 and isinstance(getattr(request, "accepted_renderer", None), CSVRenderer):
+            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
 
     def list(self, request, *args, **kwargs):
         if request.query_params.get("format") == "csv":

@@ -23,11 +23,14 @@ from registry.models import (
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
-def validate_sha256(value: str) -> str:
-    value = value.lower()
-    if not SHA256.match(value):
-        raise serializers.ValidationError("must be 64 hexadecimal characters (a SHA-256)")
-    return value
+class Sha256Field(serializers.CharField):
+    """A SHA-256 in hex; stored lowercase."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data).lower()
+        if not SHA256.match(value):
+            raise serializers.ValidationError("must be 64 hexadecimal characters (a SHA-256)")
+        return value
 
 
 class CreatedFields(serializers.ModelSerializer):
@@ -67,7 +70,7 @@ class DataVersionSerializer(CreatedFields):
     parents = ScopedPrimaryKeyRelatedField(queryset=DataVersion.objects.all(), many=True, required=False)
     transformation = serializers.CharField(required=False, allow_blank=True, write_only=True)
     subject_count = serializers.SerializerMethodField()
-    content_sha256 = serializers.CharField(validators=[validate_sha256])
+    content_sha256 = Sha256Field()
     schema = serializers.JSONField()
     profile = serializers.JSONField(required=False, allow_null=True)
 
@@ -112,9 +115,20 @@ class DataVersionSerializer(CreatedFields):
         return value
 
 
+class RawListField(serializers.ListField):
+    """A list whose items the service validates (with per-item errors), not DRF one field at a time."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, list):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        if not data:
+            self.fail("empty")
+        return data
+
+
 class SubjectIdsSerializer(serializers.Serializer):
-    subject_ids = serializers.ListField(
-        child=serializers.JSONField(), allow_empty=False, help_text="raw subject ids; pseudonymised on arrival"
+    subject_ids = RawListField(
+        child=serializers.CharField(), help_text="raw subject ids (strings or integers); pseudonymised on arrival"
     )
 
 
@@ -196,7 +210,7 @@ class ModelVersionSerializer(CreatedFields):
     model = ScopedPrimaryKeyRelatedField(queryset=Model.objects.all())
     run = ScopedPrimaryKeyRelatedField(queryset=Run.objects.all())
     project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    artifact_sha256 = serializers.CharField(validators=[validate_sha256])
+    artifact_sha256 = Sha256Field()
     metrics = serializers.JSONField(required=False)
     signature = serializers.JSONField(required=False)
 

@@ -99,6 +99,7 @@ class DataVersionViewSet(ReadCreateViewSet):
         DataVersion.objects.select_related("project", "dataset", "created_by_user", "created_by_key__project")
         .prefetch_related("parents")
         .annotate(subject_count=Count("subjects"))
+        .order_by("dataset_id", "id")
     )
     serializer_class = s.DataVersionSerializer
     filterset_class = DataVersionFilter

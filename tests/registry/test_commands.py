@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
+from rest_framework.test import APIClient
+
+from registry.auth import hash_key
+from registry.models import ApiKey, Membership, Project
+
+
+def run(*args) -> tuple[str, str]:
+    out, err = StringIO(), StringIO()
+    call_command(*args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+@pytest.mark.django_db
+def test_create_project_then_a_key_that_works():
+    out, _ = run("create_project", "--slug", "credit", "--name", "Credit risk")
+    assert "created project credit" in out
+    key, note = run("create_api_key", "--project", "credit", "--role", "risk_analyst", "--name", "dashboards")
+    raw = key.strip()
+    assert raw.startswith("gk_") and "shown once" in note
+    stored = ApiKey.objects.get()
+    assert (stored.role, stored.project.slug, stored.key_sha256) == ("risk_analyst", "credit", hash_key(raw))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert client.get("/api/v1/projects/").json()["results"][0]["slug"] == "credit"
+
+
+@pytest.mark.django_db
+def test_commands_refuse_bad_input():
+    with pytest.raises(CommandError, match="no project with slug 'nope'"):
+        run("create_api_key", "--project", "nope", "--role", "ingest", "--name", "x")
+    Project.objects.create(slug="credit", name="Credit")
+    with pytest.raises(CommandError, match="already exists"):
+        run("create_project", "--slug", "credit", "--name", "Again")
+    with pytest.raises(CommandError):
+        run("create_api_key", "--project", "credit", "--role", "admin", "--name", "x")
+
+
+@pytest.mark.django_db
+def test_create_user_joins_the_role_group_and_project(monkeypatch, client):
+    Project.objects.create(slug="credit", name="Credit")
+    monkeypatch.setenv("OFFICER_PASSWORD", "a-long-password-1")
+    out, _ = run(
+        "create_user",
+        "--username",
+        "olga",
+        "--role",
+        "compliance_officer",
+        "--project",
+        "credit",
+        "--password-env",
+        "OFFICER_PASSWORD",
+    )
+    assert "created user olga: compliance_officer in credit" in out and "password" not in out
+    membership = Membership.objects.get()
+    assert (membership.user.username, membership.role, membership.project.slug) == (
+        "olga",
+        "compliance_officer",
+        "credit",
+    )
+    user = membership.user
+    assert user.is_staff and not user.is_superuser
+    assert list(user.groups.values_list("name", flat=True)) == ["compliance_officer"]
+    assert user.has_perm("governance.view_decision")
+    assert not user.has_perm("governance.change_decision")
+    assert not user.has_perm("governance.delete_decision")
+    assert client.login(username="olga", password="a-long-password-1")
+
+    out, _ = run("create_user", "--username", "olga", "--role", "risk_analyst", "--project", "credit")
+    assert "updated user olga" in out and "password (shown once):" in out
+    assert list(user.groups.values_list("name", flat=True)) == ["risk_analyst"]
+
+
+@pytest.mark.django_db
+def test_role_groups_exist_with_their_permissions():
+    groups = {g.name: {p.codename for p in g.permissions.all()} for g in Group.objects.all()}
+    assert set(groups) == {"data_scientist", "compliance_officer", "risk_analyst", "ingest"}
+    assert "add_modelversion" in groups["data_scientist"]
+    assert "view_decision" in groups["compliance_officer"]
+    assert not any(
+        code.endswith("_decision") and not code.startswith("view") for codes in groups.values() for code in codes
+    )
+    assert groups["risk_analyst"] == {code for code in groups["risk_analyst"] if code.startswith("view_")}

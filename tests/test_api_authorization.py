@@ -1,0 +1,272 @@
+"""Every endpoint: anonymous (401), each wrong role (403), the right role of another project
+(404, or an empty list, or 400 for a reference it may not see) and the happy path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+
+from tests import factories as f
+
+READERS = {"data_scientist", "compliance_officer", "risk_analyst"}
+ALL_ROLES = READERS | {"ingest"}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    method: str
+    path: Callable
+    allowed: frozenset[str]
+    body: Callable | None = None
+    other_project: str = "not_found"  # or "hidden_in_list" or "bad_reference"
+
+    def call(self, client, ctx):
+        path = self.path(ctx)
+        if self.method == "get":
+            return client.get(path)
+        return client.post(path, self.body(ctx) if self.body else {}, format="json")
+
+
+def _decision(ctx, request_id="new-1"):
+    return {
+        "model_version": ctx.version.pk,
+        "request_id": request_id,
+        "subject_id": "alice",
+        "features": {"age": 40},
+        "prediction": "Yes",
+        "occurred_at": "2026-03-01T00:00:00Z",
+    }
+
+
+R = frozenset(READERS)
+DS = frozenset({"data_scientist"})
+ENDPOINTS = [
+    Endpoint("projects list", "get", lambda c: "/api/v1/projects/", R, other_project="hidden_in_list"),
+    Endpoint("project detail", "get", lambda c: f"/api/v1/projects/{c.project.slug}/", R),
+    Endpoint(
+        "project create",
+        "post",
+        lambda c: "/api/v1/projects/",
+        frozenset(),
+        body=lambda c: {"slug": "new", "name": "New"},
+        other_project="forbidden",
+    ),
+    Endpoint("datasets list", "get", lambda c: "/api/v1/datasets/", R, other_project="hidden_in_list"),
+    Endpoint("dataset detail", "get", lambda c: f"/api/v1/datasets/{c.raw.dataset_id}/", R),
+    Endpoint(
+        "dataset create",
+        "post",
+        lambda c: "/api/v1/datasets/",
+        DS,
+        body=lambda c: {"project": "acme", "name": "loans", "contains_personal_data": False},
+        other_project="bad_reference",
+    ),
+    Endpoint("data versions list", "get", lambda c: "/api/v1/data-versions/", R, other_project="hidden_in_list"),
+    Endpoint("data version detail", "get", lambda c: f"/api/v1/data-versions/{c.raw.pk}/", R),
+    Endpoint(
+        "data version create",
+        "post",
+        lambda c: "/api/v1/data-versions/",
+        DS,
+        body=lambda c: {
+            "dataset": c.raw.dataset_id,
+            "version": "v9",
+            "content_sha256": "a" * 64,
+            "row_count": 3,
+            "schema": {"age": "int64"},
+        },
+        other_project="bad_reference",
+    ),
+    Endpoint(
+        "data version subjects",
+        "post",
+        lambda c: f"/api/v1/data-versions/{c.raw.pk}/subjects/",
+        DS,
+        body=lambda c: {"subject_ids": ["alice", "bob"]},
+    ),
+    Endpoint("runs list", "get", lambda c: "/api/v1/runs/", R, other_project="hidden_in_list"),
+    Endpoint("run detail", "get", lambda c: f"/api/v1/runs/{c.run.pk}/", R),
+    Endpoint(
+        "run create",
+        "post",
+        lambda c: "/api/v1/runs/",
+        DS,
+        body=lambda c: {"project": "acme", "name": "r", "inputs": [{"data_version": c.train.pk, "role": "train"}]},
+        other_project="bad_reference",
+    ),
+    Endpoint("models list", "get", lambda c: "/api/v1/models/", R, other_project="hidden_in_list"),
+    Endpoint("model detail", "get", lambda c: f"/api/v1/models/{c.model.pk}/", R),
+    Endpoint("model live", "get", lambda c: f"/api/v1/models/{c.model.pk}/live/", R),
+    Endpoint(
+        "model create",
+        "post",
+        lambda c: "/api/v1/models/",
+        DS,
+        body=lambda c: {"project": "acme", "name": "fraud"},
+        other_project="bad_reference",
+    ),
+    Endpoint("model versions list", "get", lambda c: "/api/v1/model-versions/", R, other_project="hidden_in_list"),
+    Endpoint("model version detail", "get", lambda c: f"/api/v1/model-versions/{c.version.pk}/", R),
+    Endpoint(
+        "model version create",
+        "post",
+        lambda c: "/api/v1/model-versions/",
+        DS,
+        body=lambda c: {
+            "model": c.model.pk,
+            "run": c.run.pk,
+            "artifact_uri": "s3://m/2.pkl",
+            "artifact_sha256": "b" * 64,
+        },
+        other_project="bad_reference",
+    ),
+    Endpoint(
+        "model version transition",
+        "post",
+        lambda c: f"/api/v1/model-versions/{c.version.pk}/transition/",
+        frozenset({"data_scientist", "compliance_officer"}),
+        body=lambda c: {"to_stage": "staging", "reason": "validated"},
+    ),
+    Endpoint("deployments list", "get", lambda c: "/api/v1/deployments/", R, other_project="hidden_in_list"),
+    Endpoint("deployment detail", "get", lambda c: f"/api/v1/deployments/{c.deployment.pk}/", R),
+    Endpoint(
+        "deployment create",
+        "post",
+        lambda c: "/api/v1/deployments/",
+        DS,
+        body=lambda c: {"model_version": c.version.pk, "environment": "staging", "strategy": "direct"},
+        other_project="bad_reference",
+    ),
+    Endpoint("deployment end", "post", lambda c: f"/api/v1/deployments/{c.deployment.pk}/end/", DS),
+    Endpoint("decisions list", "get", lambda c: "/api/v1/decisions/", R, other_project="hidden_in_list"),
+    Endpoint("decisions csv", "get", lambda c: "/api/v1/decisions/?format=csv", R, other_project="hidden_in_csv"),
+    Endpoint("decision detail", "get", lambda c: f"/api/v1/decisions/{c.decision.pk}/", R),
+    Endpoint("decision lineage", "get", lambda c: f"/api/v1/decisions/{c.decision.pk}/lineage/", R),
+    Endpoint("lineage", "get", lambda c: f"/api/v1/lineage/?node=model_version:{c.version.pk}", R),
+    Endpoint(
+        "decisions bulk",
+        "post",
+        lambda c: "/api/v1/decisions/bulk/",
+        frozenset({"ingest"}),
+        body=lambda c: {"decisions": [_decision(c)]},
+        other_project="bad_reference",
+    ),
+    Endpoint(
+        "decisions outcomes",
+        "post",
+        lambda c: "/api/v1/decisions/outcomes/",
+        frozenset({"ingest"}),
+        body=lambda c: {
+            "outcomes": [{"model_version": c.version.pk, "request_id": c.decision.request_id, "outcome": "No"}]
+        },
+        other_project="bad_reference",
+    ),
+]
+IDS = [e.name for e in ENDPOINTS]
+
+
+@pytest.fixture
+def ctx(chain):
+    chain.decision = f.DecisionFactory(model_version=chain.version, deployment=chain.deployment)
+    return chain
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=IDS)
+def test_anonymous_is_refused(endpoint, ctx, anon):
+    response = endpoint.call(anon, ctx)
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "not_authenticated"
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=IDS)
+def test_a_bad_key_is_refused(endpoint, ctx, anon):
+    anon.credentials(HTTP_AUTHORIZATION="Bearer gk_0123456789ab_not-a-real-key")
+    assert endpoint.call(anon, ctx).status_code == 401
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=IDS)
+def test_wrong_roles_are_forbidden(endpoint, ctx, make_client):
+    for role in sorted(ALL_ROLES - endpoint.allowed):
+        response = endpoint.call(make_client(role, ctx.project), ctx)
+        assert response.status_code == 403, (role, response.content)
+        assert response.json()["error"]["code"] == "permission_denied"
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=IDS)
+def test_allowed_roles_succeed(endpoint, ctx, make_client, superuser_client):
+    clients = [(role, make_client(role, ctx.project)) for role in sorted(endpoint.allowed)]
+    if not clients:
+        clients = [("superuser", superuser_client)]
+    for role, client in clients[:1]:  # a write may only succeed once: the first allowed role
+        response = endpoint.call(client, ctx)
+        assert 200 <= response.status_code < 300, (role, response.content)
+    for role, client in clients[1:]:
+        if endpoint.method == "get":
+            assert endpoint.call(client, ctx).status_code == 200, role
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=IDS)
+def test_other_projects_keys_do_not_reach(endpoint, ctx, other_project, make_client):
+    role = sorted(endpoint.allowed)[0] if endpoint.allowed else "data_scientist"
+    f.ModelVersionFactory(model__project=other_project)  # the other project has its own records
+    response = endpoint.call(make_client(role, other_project), ctx)
+    if endpoint.other_project == "not_found":
+        assert response.status_code == 404, response.content
+        assert response.json()["error"]["code"] == "not_found"
+    elif endpoint.other_project == "hidden_in_list":
+        assert response.status_code == 200
+        body = response.json()
+        results = body["results"] if isinstance(body, dict) else body
+        assert results == [] or all(r.get("project") in (None, "globex") and r.get("slug") != "acme" for r in results)
+        assert "acme" not in response.content.decode()
+    elif endpoint.other_project == "hidden_in_csv":
+        assert response.status_code == 200
+        lines = b"".join(response.streaming_content).decode().strip().splitlines()
+        assert len(lines) == 1  # the header only
+    elif endpoint.other_project == "bad_reference":
+        assert response.status_code == 400, response.content
+        assert response.json()["error"]["fields"]
+    else:
+        assert response.status_code == 403
+
+
+def test_superuser_session_may_do_anything(ctx, superuser_client):
+    assert superuser_client.post("/api/v1/projects/", {"slug": "new", "name": "New"}, format="json").status_code == 201
+    assert superuser_client.get(f"/api/v1/decisions/{ctx.decision.pk}/").status_code == 200
+    response = superuser_client.post("/api/v1/decisions/bulk/", {"decisions": [_decision(ctx)]}, format="json")
+    assert response.json() == {"accepted": 1, "duplicates": 0}
+
+
+def test_member_user_session_is_scoped_to_their_role(ctx, django_user_model):
+    from rest_framework.test import APIClient
+
+    from registry.models import Membership
+
+    user = django_user_model.objects.create_user("carol", password="pw", is_staff=True)
+    Membership.objects.create(user=user, project=ctx.project, role="risk_analyst")
+    client = APIClient()
+    client.force_login(user)
+    assert client.get(f"/api/v1/decisions/{ctx.decision.pk}/").status_code == 200
+    assert client.post("/api/v1/models/", {"name": "x"}, format="json").status_code == 403
+
+
+def test_revoked_key_is_refused(ctx, make_client):
+    from registry.models import ApiKey
+
+    client = make_client("risk_analyst", ctx.project)
+    assert client.get("/api/v1/models/").status_code == 200
+    ApiKey.objects.update(revoked_at="2026-01-01T00:00:00Z")
+    assert client.get("/api/v1/models/").status_code == 401
+
+
+def test_keys_are_stored_only_as_hashes(ctx, make_client):
+    from registry.models import ApiKey
+
+    client = make_client("risk_analyst", ctx.project)
+    stored = ApiKey.objects.get()
+    secret = client.raw_key.split("_", 2)[2]
+    assert secret not in (stored.key_sha256, stored.prefix, stored.name)
+    assert len(stored.key_sha256) == 64

@@ -1,0 +1,71 @@
+"""Raw subject ids never reach the database or the logs: a pg_dump after ingest holds none."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+
+import pytest
+from django.db import connection
+
+from registry.subjects import subject_key
+from tests import factories as f
+
+RAW_IDS = [f"zz-raw-subject-{i:04d}@example.org" for i in range(200)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pg_dump_after_ingest_contains_no_raw_subject_id(make_client, caplog):
+    if connection.vendor != "postgresql":
+        pytest.skip("pg_dump needs PostgreSQL")
+    pg_dump = shutil.which("pg_dump")
+    assert pg_dump, "pg_dump is needed for this test (Debian package postgresql-client)"
+    caplog.set_level(logging.DEBUG)
+
+    version = f.ModelVersionFactory()
+    dv = f.DataVersionFactory(dataset__project=version.project)
+    ds = make_client("data_scientist", version.project)
+    ingest = make_client("ingest", version.project)
+    assert ds.post(f"/api/v1/data-versions/{dv.pk}/subjects/", {"subject_ids": RAW_IDS}, format="json").json() == {
+        "indexed": 200,
+        "duplicates": 0,
+    }
+    decisions = [
+        {
+            "model_version": version.pk,
+            "request_id": f"req-{i}",
+            "subject_id": raw,
+            "features": {"x": i},
+            "prediction": 1,
+            "occurred_at": "2026-03-01T00:00:00Z",
+        }
+        for i, raw in enumerate(RAW_IDS)
+    ]
+    assert ingest.post("/api/v1/decisions/bulk/", {"decisions": decisions}, format="json").json()["accepted"] == 200
+    # a query by subject and a failed request carry the raw id too
+    assert ds.get("/api/v1/decisions/", {"subject_id": RAW_IDS[0]}).status_code == 200
+    bad = ingest.post("/api/v1/decisions/bulk/", {"decisions": [{**decisions[0], "score": "x"}]}, format="json")
+    assert bad.status_code == 400 and RAW_IDS[0] not in bad.content.decode()
+
+    settings = connection.settings_dict
+    dump = subprocess.run(
+        [
+            pg_dump,
+            "--data-only",
+            "-h",
+            settings["HOST"] or "127.0.0.1",
+            "-p",
+            str(settings["PORT"] or 5432),
+            "-U",
+            settings["USER"] or "postgres",
+            settings["NAME"],
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PGPASSWORD": settings.get("PASSWORD") or "", "PATH": "/usr/bin:/bin"},
+    ).stdout
+    assert subject_key(RAW_IDS[0]) in dump  # the rows are in the dump, pseudonymised
+    assert "zz-raw-subject" not in dump
+    assert "zz-raw-subject" not in caplog.text
