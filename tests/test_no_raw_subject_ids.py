@@ -69,3 +69,19 @@ def test_pg_dump_after_ingest_contains_no_raw_subject_id(make_client, caplog):
     assert subject_key(RAW_IDS[0]) in dump  # the rows are in the dump, pseudonymised
     assert "zz-raw-subject" not in dump
     assert "zz-raw-subject" not in caplog.text
+
+
+def test_request_log_lines_redact_subject_ids():
+    import io
+
+    from config.logging import RedactSubjectIds
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactSubjectIds())
+    logger = logging.getLogger("test.redaction")
+    logger.addHandler(handler)
+    logger.warning('"%s" %s', "GET /api/v1/decisions/?model_version=3&subject_id=alice%40example.org HTTP/1.1", 200)
+    assert "alice" not in stream.getvalue()
+    assert "subject_id=[redacted]" in stream.getvalue()
+    assert "model_version=3" in stream.getvalue()
