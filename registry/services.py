@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -43,10 +44,18 @@ def _created(actor: Actor) -> dict:
     return {"created_by_user": user, "created_by_key": actor.api_key}
 
 
+@contextmanager
+def _unique(message: str, field: str, note: str = "already exists") -> Iterator[None]:
+    """A transaction whose unique-constraint violation becomes a 409 naming the field."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError:
+        raise Conflict(message, fields={field: [note]}) from None
+
+
 def project_create(*, actor: Actor, slug: str, name: str) -> Project:
-    with transaction.atomic():
-        if Project.objects.filter(slug=slug).exists():
-            raise Conflict(f"project {slug!r} already exists", fields={"slug": ["already exists"]})
+    with _unique(f"project {slug!r} already exists", "slug"):
         return Project.objects.create(slug=slug, name=name, **_created(actor))
 
 
@@ -85,9 +94,7 @@ def dataset_create(
 ) -> Dataset:
     if contains_personal_data and not legal_basis:
         raise field_error("legal_basis", "is required when the dataset contains personal data")
-    with transaction.atomic():
-        if Dataset.objects.filter(project=project, name=name).exists():
-            raise Conflict(f"dataset {name!r} already exists in {project.slug}", fields={"name": ["already exists"]})
+    with _unique(f"dataset {name!r} already exists in {project.slug}", "name"):
         return Dataset.objects.create(
             project=project,
             name=name,
@@ -114,12 +121,11 @@ def data_version_register(
     for index, parent in enumerate(parents):
         if parent.project_id != dataset.project_id:
             raise field_error(f"parents[{index}]", "belongs to another project")
-    with transaction.atomic():
-        if DataVersion.objects.filter(dataset=dataset, version=version).exists():
-            raise Conflict(
-                f"version {version!r} of dataset {dataset.name!r} is already registered (versions are immutable)",
-                fields={"version": ["already registered"]},
-            )
+    with _unique(
+        f"version {version!r} of dataset {dataset.name!r} is already registered (versions are immutable)",
+        "version",
+        "already registered",
+    ):
         data_version = DataVersion.objects.create(
             project_id=dataset.project_id,
             dataset=dataset,
@@ -227,9 +233,7 @@ def run_register(
 def model_create(
     *, actor: Actor, project: Project, name: str, risk_tier: str = Model.RiskTier.LIMITED, description: str = ""
 ) -> Model:
-    with transaction.atomic():
-        if Model.objects.filter(project=project, name=name).exists():
-            raise Conflict(f"model {name!r} already exists in {project.slug}", fields={"name": ["already exists"]})
+    with _unique(f"model {name!r} already exists in {project.slug}", "name"):
         return Model.objects.create(
             project=project, name=name, risk_tier=risk_tier, description=description, **_created(actor)
         )
