@@ -1,0 +1,75 @@
+"""Races on PostgreSQL: version numbers stay consecutive, a batch sent twice at once lands once."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from governance.models import Decision
+from governance.services import decisions_ingest
+from registry import services
+from registry.actors import Actor
+from registry.models import ModelVersion
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def in_threads(target, count: int) -> list:
+    results: list = [None] * count
+    barrier = threading.Barrier(count)
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = target(i)
+        except Exception as exc:  # reported below
+            results[i] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_concurrent_registrations_get_consecutive_versions():
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    model = f.ModelFactory()
+    run = f.RunFactory(project=model.project)
+
+    def register(i):
+        return services.model_version_register(
+            actor=Actor.system(), model=model, run=run, artifact_uri=f"s3://m/{i}", artifact_sha256="a" * 64
+        ).version
+
+    versions = in_threads(register, 4)
+    assert sorted(versions) == [1, 2, 3, 4], versions
+    assert ModelVersion.objects.filter(model=model).count() == 4
+
+
+def test_the_same_batch_sent_twice_at_once_lands_once():
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY path")
+    version = f.ModelVersionFactory()
+    key, _ = services.api_key_create(project=version.project, role="ingest", name="k")
+    items = [
+        {
+            "model_version": version.pk,
+            "request_id": f"r{i}",
+            "features": {},
+            "prediction": 0,
+            "occurred_at": "2026-01-01T00:00:00Z",
+        }
+        for i in range(2000)
+    ]
+    results = in_threads(lambda i: decisions_ingest(actor=Actor.for_key(key), items=items), 2)
+    assert sum(r.accepted for r in results) == 2000, results
+    assert sum(r.duplicates for r in results) == 2000
+    assert Decision.objects.count() == 2000
