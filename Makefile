@@ -15,13 +15,15 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 
 setup: $(BIN)/.installed
 
+# Each step runs under scripts/local_env.py, which writes var/local.env the first time and loads it
+# (the environment wins) afresh, so the key load_demo appends there is printed by ensure_admin.
+LOCAL := $(BIN)/python scripts/local_env.py $(BIN)/python manage.py
+
 run: setup
-	$(BIN)/python scripts/local_env.py
-	set -a && . var/local.env && set +a && \
-	$(BIN)/python manage.py migrate --noinput && \
-	$(BIN)/python manage.py load_demo && \
-	$(BIN)/python manage.py ensure_admin && \
-	$(BIN)/python manage.py runserver --noreload $(HOST):$(PORT)
+	$(LOCAL) migrate --noinput
+	$(LOCAL) load_demo
+	$(LOCAL) ensure_admin --base-url http://$(HOST):$(PORT)
+	$(LOCAL) runserver --noreload $(HOST):$(PORT)
 
 test: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/test.sh

@@ -1,0 +1,402 @@
+"""The demo that `make run` loads: a real classifier on a real data set, through the real services.
+
+The data is scikit-lego's `arrests` set (Toronto arrests for possession of small quantities of
+marijuana: released with a summons or not, colour, sex, age, ...), which ships inside the
+package, so nothing is downloaded. The demo records the whole chain the service exists for:
+
+    raw data version -> train / test versions (with subject indexes) -> training run
+    -> model version (staging, then production) -> deployment -> one decision per test row,
+       each with its sensitive attributes (colour, sex) and its real outcome
+
+Everything is written through the services (registry.services, governance.services), exactly
+as the API would write it; nothing here creates model rows directly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import math
+import os
+import platform
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from governance.services import (
+    MAX_DECISIONS_PER_REQUEST,
+    MAX_OUTCOMES_PER_REQUEST,
+    decisions_ingest,
+    outcomes_record,
+)
+from registry import services
+from registry.actors import Actor
+from registry.hashing import dataframe_schema, dataframe_sha256
+from registry.models import Deployment, Model, Project, Role, Run, RunInput, Stage
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from registry.models import DataVersion, ModelVersion
+
+DEMO_PROJECT = "demo"
+DEMO_PROJECT_NAME = "Demo: arrests release model"
+DATASET = "arrests"
+MODEL = "arrests-release"
+ROW_ID = "arrest_id"
+TARGET = "released"
+POSITIVE = "Yes"
+NEGATIVE = "No"
+SENSITIVE = ("colour", "sex")
+CATEGORICAL = ("employed", "citizen")
+NUMERIC = ("year", "age", "checks")
+FEATURES = CATEGORICAL + NUMERIC
+TEST_SIZE = 0.3
+SPLIT_SEED = 42
+DEPLOYED_DAYS_AGO = 30
+
+
+class _Writer(Protocol):
+    def write(self, text: str) -> object: ...
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """What demo_load did. `loaded` is False (and the rest empty) when the demo was already there."""
+
+    loaded: bool
+    project: Project
+    data_versions: list[DataVersion] = field(default_factory=list)
+    subjects_indexed: int = 0
+    run: Run | None = None
+    model_version: ModelVersion | None = None
+    deployment: Deployment | None = None
+    decisions: int = 0
+    outcomes: int = 0
+    # role -> raw API key; shown once (only the keys' hashes are stored)
+    api_keys: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def demo_load(*, stdout: _Writer | None = None) -> DemoResult:
+    """Load the demo project, unless a project with the demo's slug already exists (then do nothing)."""
+    existing = Project.objects.filter(slug=DEMO_PROJECT).first()
+    if existing is not None:
+        return DemoResult(loaded=False, project=existing)
+    started = time.monotonic()
+
+    def say(message: str) -> None:
+        if stdout is not None:
+            stdout.write(message + "\n")
+
+    # Imported here: the service itself never needs them, only this demo does.
+    from sklearn.model_selection import train_test_split
+    from sklego.datasets import load_arrests
+
+    raw = load_arrests(as_frame=True)
+    raw.insert(0, ROW_ID, [f"arrest-{i:05d}" for i in range(len(raw))])
+    train, test = train_test_split(raw, test_size=TEST_SIZE, stratify=raw[TARGET], random_state=SPLIT_SEED)
+    # Keep the rows of each split in their raw order, so each version's content hash is canonical.
+    train, test = train.sort_index(), test.sort_index()
+
+    say(f"training on {len(train)} rows of scikit-lego's arrests data set ({len(raw)} rows) ...")
+    pipeline = _fit(train)
+    y_test = (test[TARGET] == POSITIVE).to_numpy()
+    predicted = pipeline.predict(test[list(FEATURES)])
+    scores = pipeline.predict_proba(test[list(FEATURES)])[:, list(pipeline.classes_).index(True)]
+    metrics = _metrics(y_test, predicted, scores)
+    artifact = _save_artifact(pipeline)
+
+    system = Actor.system()
+    with transaction.atomic():
+        project = services.project_create(actor=system, slug=DEMO_PROJECT, name=DEMO_PROJECT_NAME)
+        keys = {
+            role: services.api_key_create(project=project, role=role, name=name)
+            for role, name in (
+                (Role.INGEST, "demo: arrests-release serving"),
+                (Role.RISK_ANALYST, "demo: risk analyst"),
+            )
+        }
+        ingest = Actor.for_key(keys[Role.INGEST][0])
+
+        dataset = services.dataset_create(
+            actor=system,
+            project=project,
+            name=DATASET,
+            contains_personal_data=True,
+            legal_basis="public task",
+            description=(
+                "Arrests in Toronto for simple possession of small quantities of marijuana (carData::Arrests, "
+                "as shipped by scikit-lego): whether the arrestee was released with a summons, with colour, sex, "
+                "age, year, employment, citizenship and number of police data base checks. "
+                f"`{ROW_ID}` is the demo's stable row id (the row's position in the package's file)."
+            ),
+        )
+        raw_version = _register(system, dataset, "2002-raw", raw, storage_uri="package://sklego.datasets/arrests")
+        note = (
+            f"stratified {1 - TEST_SIZE:.0%}/{TEST_SIZE:.0%} split on `{TARGET}` "
+            f"(sklearn train_test_split, random_state={SPLIT_SEED}); rows kept in raw order"
+        )
+        split_uri = "package://sklego.datasets/arrests#split={}"
+        train_version = _register(
+            system, dataset, "train", train, storage_uri=split_uri.format("train"), parents=[raw_version], note=note
+        )
+        test_version = _register(
+            system, dataset, "test", test, storage_uri=split_uri.format("test"), parents=[raw_version], note=note
+        )
+        versions = [raw_version, train_version, test_version]
+        indexed = sum(
+            services.subjects_index(data_version=version, subject_ids=frame[ROW_ID].tolist()).indexed
+            for version, frame in zip(versions, (raw, train, test), strict=True)
+        )
+        say(f"registered {len(versions)} data versions, {indexed} subject index rows")
+
+        run = services.run_register(
+            actor=system,
+            project=project,
+            name="arrests-release: logistic regression without colour and sex",
+            params=_params(pipeline),
+            metrics=metrics,
+            inputs=[
+                {"data_version": train_version, "role": RunInput.Role.TRAIN},
+                {"data_version": test_version, "role": RunInput.Role.TEST},
+            ],
+            environment=_environment(),
+            source=Run.Source.API,
+        )
+        model = services.model_create(
+            actor=system,
+            project=project,
+            name=MODEL,
+            risk_tier=Model.RiskTier.HIGH,
+            description="Predicts whether an arrestee is released with a summons.",
+        )
+        version = services.model_version_register(
+            actor=system,
+            model=model,
+            run=run,
+            artifact_uri=artifact.as_uri(),
+            artifact_sha256=_file_sha256(artifact),
+            framework=f"scikit-learn {_package_version('scikit-learn')}",
+            signature={
+                "inputs": {name: str(train[name].dtype) for name in FEATURES},
+                "output": {"prediction": [NEGATIVE, POSITIVE], "score": f"probability that {TARGET} == {POSITIVE!r}"},
+            },
+            intended_use=(
+                "Demonstration only: shows how the service records lineage, decisions and outcomes for a "
+                "high-risk model. Predicts whether a person arrested for possession of a small quantity of "
+                "marijuana is released with a summons."
+            ),
+            limitations=(
+                "Trained on Toronto arrests from 1997-2002; not for any real decision. Colour and sex are not "
+                "features, but employment, citizenship and prior police checks can act as proxies for them: "
+                "audit selection rates by colour and sex before trusting it. Classes are reweighted "
+                "(class_weight='balanced'), so it predicts 'No' far more often than the base rate."
+            ),
+        )
+        services.model_version_transition(
+            actor=system,
+            model_version=version,
+            to_stage=Stage.STAGING,
+            reason=f"test-split accuracy {metrics['accuracy']:.3f}, ROC AUC {metrics['roc_auc']:.3f}",
+        )
+        services.model_version_transition(
+            actor=system,
+            model_version=version,
+            to_stage=Stage.PRODUCTION,
+            reason="demo: promoted for the release-with-summons pilot",
+        )
+        now = timezone.now().replace(microsecond=0)
+        deployment = services.deployment_create(
+            actor=system,
+            model_version=version,
+            environment="production",
+            strategy=Deployment.Strategy.DIRECT,
+            started_at=now - timedelta(days=DEPLOYED_DAYS_AGO),
+        )
+
+        decisions, outcomes = _log_decisions(
+            ingest, version, deployment, test, predicted, scores, start=deployment.started_at, end=now
+        )
+        say(f"logged {decisions} decisions of {version} with {outcomes} outcomes")
+
+    return DemoResult(
+        loaded=True,
+        project=project,
+        data_versions=versions,
+        subjects_indexed=indexed,
+        run=run,
+        model_version=version,
+        deployment=deployment,
+        decisions=decisions,
+        outcomes=outcomes,
+        api_keys={role: raw_key for role, (_, raw_key) in keys.items()},
+        seconds=time.monotonic() - started,
+    )
+
+
+def _fit(train: pd.DataFrame):
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    pipeline = Pipeline(
+        [
+            (
+                "prepare",
+                ColumnTransformer(
+                    [
+                        ("categorical", OneHotEncoder(handle_unknown="ignore"), list(CATEGORICAL)),
+                        ("numeric", StandardScaler(), list(NUMERIC)),
+                    ]
+                ),
+            ),
+            ("classify", LogisticRegression(class_weight="balanced", max_iter=1000)),
+        ]
+    )
+    # Colour and sex are deliberately not features: they are logged as `sensitive` for fairness audits.
+    return pipeline.fit(train[list(FEATURES)], train[TARGET] == POSITIVE)
+
+
+def _metrics(y_true, predicted, scores) -> dict[str, float]:
+    from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
+
+    return {
+        "accuracy": float(accuracy_score(y_true, predicted)),
+        "roc_auc": float(roc_auc_score(y_true, scores)),
+        "f1": float(f1_score(y_true, predicted)),
+    }
+
+
+def _json_safe(value: object) -> object:
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
+        value = value.item()
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    return repr(value)
+
+
+def _params(pipeline) -> dict[str, object]:
+    """The final estimator's parameters, flattened to JSON scalars, and how the data was split."""
+    estimator = pipeline[-1]
+    params: dict[str, object] = {"estimator": f"{type(estimator).__module__}.{type(estimator).__qualname__}"}
+    params.update({name: _json_safe(value) for name, value in sorted(estimator.get_params(deep=True).items())})
+    params.update(
+        {
+            "features": ",".join(FEATURES),
+            "split.test_size": TEST_SIZE,
+            "split.random_state": SPLIT_SEED,
+            "split.stratify": TARGET,
+        }
+    )
+    return params
+
+
+def _package_version(name: str) -> str:
+    return importlib.metadata.version(name)
+
+
+def _environment() -> dict[str, str]:
+    return {
+        "python": platform.python_version(),
+        **{name: _package_version(name) for name in ("scikit-learn", "pandas", "numpy", "scikit-lego")},
+    }
+
+
+def _save_artifact(pipeline) -> Path:
+    import joblib
+
+    directory = Path(settings.ARTIFACT_ROOT) / "demo"
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{MODEL}.joblib"
+    partial = path.with_suffix(".joblib.partial")
+    joblib.dump(pipeline, partial)
+    os.replace(partial, path)
+    return path.resolve()
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _register(system: Actor, dataset, version: str, frame: pd.DataFrame, *, storage_uri: str, parents=(), note=""):
+    return services.data_version_register(
+        actor=system,
+        dataset=dataset,
+        version=version,
+        content_sha256=dataframe_sha256(frame),
+        row_count=len(frame),
+        schema=dataframe_schema(frame),
+        storage_uri=storage_uri,
+        parents=parents,
+        transformation=note,
+    )
+
+
+def _log_decisions(
+    ingest: Actor, version, deployment, test: pd.DataFrame, predicted, scores, *, start, end
+) -> tuple[int, int]:
+    """Log one decision per test row, at times spread over the deployment's life, then its outcome.
+
+    The arrest id goes in only as `subject_id` (pseudonymised by the service). Request ids are random
+    and the rows are logged in a random order: a request id or a timestamp derived from the arrest id
+    (or from its position in the published file) would let anyone with the data set undo that.
+    """
+    import numpy as np
+
+    rng = np.random.default_rng(secrets.randbits(64))
+    span = (end - start).total_seconds()
+    offsets = np.sort(rng.uniform(60, span - 60, size=len(test)))
+    # Outcomes come 2 to 6 days later; for the last days' decisions, at some point before now.
+    outcome_delays = rng.uniform(2 * 86400, 6 * 86400, size=len(test))
+    outcome_shares = rng.uniform(0.2, 0.9, size=len(test))
+    decisions: list[dict] = []
+    outcomes: list[dict] = []
+    rows = test.to_dict("records")
+    timing = zip(rng.permutation(len(rows)), offsets, outcome_delays, outcome_shares, strict=True)
+    for position, offset, delay, share in timing:
+        row = rows[position]
+        request_id = f"req-{secrets.token_hex(8)}"
+        occurred_at = start + timedelta(seconds=float(offset))
+        outcome_at = occurred_at + min(timedelta(seconds=float(delay)), (end - occurred_at) * float(share))
+        decisions.append(
+            {
+                "model_version": version.pk,
+                "deployment": deployment.pk,
+                "request_id": request_id,
+                "subject_id": row[ROW_ID],
+                "features": {name: _json_safe(row[name]) for name in FEATURES},
+                "sensitive": {name: _json_safe(row[name]) for name in SENSITIVE},
+                "prediction": POSITIVE if predicted[position] else NEGATIVE,
+                "score": float(scores[position]),
+                "occurred_at": occurred_at.isoformat(),
+            }
+        )
+        outcomes.append(
+            {
+                "model_version": version.pk,
+                "request_id": request_id,
+                "outcome": _json_safe(row[TARGET]),
+                "outcome_at": outcome_at.isoformat(),
+            }
+        )
+    logged = recorded = 0
+    for first in range(0, len(decisions), MAX_DECISIONS_PER_REQUEST):
+        logged += decisions_ingest(actor=ingest, items=decisions[first : first + MAX_DECISIONS_PER_REQUEST]).accepted
+    for first in range(0, len(outcomes), MAX_OUTCOMES_PER_REQUEST):
+        recorded += outcomes_record(actor=ingest, items=outcomes[first : first + MAX_OUTCOMES_PER_REQUEST]).updated
+    return logged, recorded

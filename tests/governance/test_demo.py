@@ -1,0 +1,170 @@
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
+
+import pytest
+from sklearn.metrics import accuracy_score
+from sklego.datasets import load_arrests
+
+from governance.demo import DEMO_PROJECT, demo_load
+from governance.models import Decision
+from registry.auth import key_lookup
+from registry.hashing import dataframe_sha256
+from registry.models import (
+    ApiKey,
+    DataVersion,
+    Deployment,
+    ModelVersion,
+    Project,
+    Role,
+    Run,
+    Stage,
+    StageTransition,
+    SubjectIndex,
+)
+from registry.subjects import subject_key
+
+ROWS = 5226  # rows of scikit-lego's arrests data set
+TEST_ROWS = 1568  # 30 % of them, stratified
+TRAIN_ROWS = ROWS - TEST_ROWS
+
+
+@pytest.fixture
+def demo(db, settings, tmp_path):
+    settings.ARTIFACT_ROOT = tmp_path / "artifacts"
+    return demo_load()
+
+
+@pytest.mark.sqlite  # `make run` loads the demo into SQLite
+def test_demo_records_the_whole_chain(demo):
+    assert demo.loaded
+    project = Project.objects.get(slug=DEMO_PROJECT)
+
+    versions = {v.version: v for v in DataVersion.objects.filter(project=project)}
+    assert set(versions) == {"2002-raw", "train", "test"}
+    raw, train, test = versions["2002-raw"], versions["train"], versions["test"]
+    assert (raw.row_count, train.row_count, test.row_count) == (ROWS, TRAIN_ROWS, TEST_ROWS)
+    assert raw.dataset.contains_personal_data and raw.dataset.legal_basis
+    assert list(raw.parents.all()) == []
+    for split in (train, test):
+        assert list(split.parents.all()) == [raw]
+        assert "stratified" in split.parent_links.get().transformation
+    for version in (raw, train, test):
+        assert SubjectIndex.objects.filter(data_version=version).count() == version.row_count
+        assert version.schema["arrest_id"] == "str"
+        assert set(version.schema) == {
+            "arrest_id",
+            "released",
+            "colour",
+            "year",
+            "age",
+            "sex",
+            "employed",
+            "citizen",
+            "checks",
+        }
+    frame = load_arrests(as_frame=True)
+    frame.insert(0, "arrest_id", [f"arrest-{i:05d}" for i in range(len(frame))])
+    assert raw.content_sha256 == dataframe_sha256(frame)
+    assert train.content_sha256 != test.content_sha256
+
+    run = Run.objects.get(project=project)
+    assert {(link.data_version_id, link.role) for link in run.input_links.all()} == {
+        (train.pk, "train"),
+        (test.pk, "test"),
+    }
+    assert set(run.metrics) == {"accuracy", "roc_auc", "f1"}
+    assert 0.5 < run.metrics["roc_auc"] <= 1
+    assert run.params["class_weight"] == "balanced"
+    assert "colour" not in run.params["features"] and "sex" not in run.params["features"]
+    assert {"python", "scikit-learn", "pandas"} <= set(run.environment)
+    assert run.source == Run.Source.API
+
+    version = ModelVersion.objects.get(project=project)
+    assert version.run == run
+    assert version.stage == Stage.PRODUCTION
+    assert version.model.risk_tier == "high"
+    assert version.framework.startswith("scikit-learn ")
+    assert version.intended_use and version.limitations
+    transitions = StageTransition.objects.filter(model_version=version).order_by("pk")
+    assert [(t.from_stage, t.to_stage) for t in transitions] == [
+        (Stage.NONE, Stage.STAGING),
+        (Stage.STAGING, Stage.PRODUCTION),
+    ]
+    assert all(t.reason for t in transitions)
+    artifact = Path(url2pathname(urlparse(version.artifact_uri).path))
+    assert artifact.is_file()
+    assert hashlib.sha256(artifact.read_bytes()).hexdigest() == version.artifact_sha256
+
+    deployment = Deployment.objects.get(model_version=version)
+    assert deployment.environment == "production" and deployment.ended_at is None
+
+    decisions = Decision.objects.filter(model_version=version)
+    assert decisions.count() == TEST_ROWS == demo.decisions == demo.outcomes
+    assert not decisions.filter(outcome__isnull=True).exists()
+    assert not decisions.exclude(deployment=deployment).exists()
+    first = decisions.order_by("occurred_at").first()
+    assert first.occurred_at > deployment.started_at
+    for decision in decisions:
+        assert set(decision.sensitive) == {"colour", "sex"}
+        assert set(decision.features) == {"employed", "citizen", "year", "age", "checks"}
+        assert decision.prediction in ("Yes", "No") and decision.outcome in ("Yes", "No")
+        assert 0 <= decision.score <= 1
+        assert decision.outcome_at > decision.occurred_at
+    # the decisions' subjects are exactly the test version's subjects
+    assert set(decisions.values_list("subject_key", flat=True)) == set(
+        SubjectIndex.objects.filter(data_version=test).values_list("subject_key", flat=True)
+    )
+
+    keys = {key.role: key for key in ApiKey.objects.filter(project=project)}
+    assert set(keys) == {Role.INGEST, Role.RISK_ANALYST}
+    assert set(demo.api_keys) == set(keys)
+    assert all(key_lookup(raw_key).pk == keys[role].pk for role, raw_key in demo.api_keys.items())
+    assert not decisions.exclude(created_by_key=keys[Role.INGEST]).exists()
+
+
+def test_recorded_accuracy_is_that_of_the_logged_decisions(demo):
+    rows = list(Decision.objects.filter(model_version=demo.model_version).values_list("prediction", "outcome"))
+    recomputed = accuracy_score([outcome == "Yes" for _, outcome in rows], [pred == "Yes" for pred, _ in rows])
+    assert demo.run.metrics["accuracy"] == recomputed
+    assert demo.model_version.metrics["accuracy"] == recomputed
+
+
+def test_outcomes_are_the_real_released_values(demo):
+    frame = load_arrests(as_frame=True)
+    by_subject = {subject_key(f"arrest-{i:05d}"): released for i, released in enumerate(frame["released"])}
+    for key, outcome in Decision.objects.values_list("subject_key", "outcome"):
+        assert outcome == by_subject[key]
+    colour_by_subject = {subject_key(f"arrest-{i:05d}"): colour for i, colour in enumerate(frame["colour"])}
+    assert all(
+        sensitive["colour"] == colour_by_subject[key]
+        for key, sensitive in Decision.objects.values_list("subject_key", "sensitive")
+    )
+
+
+def test_no_raw_arrest_id_is_stored(demo):
+    for row in Decision.objects.values_list("request_id", "subject_key", "features", "sensitive", "prediction"):
+        assert "arrest" not in str(row)
+    assert len(set(Decision.objects.values_list("subject_key", flat=True))) == TEST_ROWS
+    for key in SubjectIndex.objects.values_list("subject_key", flat=True):
+        assert len(key) == 64 and "arrest" not in key
+    assert not SubjectIndex.objects.filter(subject_key__startswith="arrest").exists()
+
+
+@pytest.mark.sqlite
+def test_second_call_is_a_no_op(demo):
+    counts = (Decision.objects.count(), SubjectIndex.objects.count(), ApiKey.objects.count(), Run.objects.count())
+    again = demo_load()
+    assert not again.loaded
+    assert again.project.slug == DEMO_PROJECT
+    assert again.api_keys == {}
+    assert (
+        Decision.objects.count(),
+        SubjectIndex.objects.count(),
+        ApiKey.objects.count(),
+        Run.objects.count(),
+    ) == counts
+    assert Project.objects.filter(slug=DEMO_PROJECT).count() == 1
