@@ -12,10 +12,12 @@ class Decision(models.Model):
     redacts the personal fields while keeping which version decided what and when."""
 
     id = models.BigAutoField(primary_key=True)
-    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
-    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="decisions")
+    # The composite indexes below lead with these columns, so the foreign keys need none of their own:
+    # every index is upkeep on the ingest path.
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+", db_index=False)
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="decisions", db_index=False)
     deployment = models.ForeignKey(
-        Deployment, null=True, blank=True, on_delete=models.PROTECT, related_name="decisions"
+        Deployment, null=True, blank=True, on_delete=models.PROTECT, related_name="decisions", db_index=False
     )
     request_id = models.CharField(max_length=200)
     subject_key = models.CharField(max_length=64, null=True, blank=True)
@@ -29,7 +31,9 @@ class Decision(models.Model):
     outcome_at = models.DateTimeField(null=True, blank=True)
     erased_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
-    created_by_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by_key = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     created_by_user_id = models.IntegerField(null=True, blank=True)
 
     class Meta:
@@ -41,6 +45,7 @@ class Decision(models.Model):
             models.Index(fields=["model_version", "occurred_at"], name="decision_version_time"),
             models.Index(fields=["request_id"], name="decision_request_id"),
             models.Index(fields=["deployment", "occurred_at"], name="decision_deployment_time"),
+            models.Index(fields=["project", "occurred_at"], name="decision_project_time"),
         ]
 
     def __str__(self) -> str:

@@ -84,7 +84,7 @@ def _is_int(value: object) -> bool:
 def _is_scalar(value: object) -> bool:
     if isinstance(value, float):
         return math.isfinite(value)
-    return isinstance(value, (str, int, bool))
+    return isinstance(value, (str, int, bool))  # JSON numbers may be large: jsonb stores them exactly
 
 
 def parse_timestamp(value: object) -> datetime:
@@ -110,12 +110,34 @@ def _check_items(items: object, collection: str, limit: int) -> list:
     return items
 
 
+def _int_values(items: Sequence[object], name: str) -> set[int]:
+    return {value for item in items if isinstance(item, dict) and _is_int(value := item.get(name))}
+
+
 def _model_versions_in_scope(actor: Actor, ids: set[int]) -> dict[int, ModelVersion]:
     scope = actor.project_ids(INGEST_ROLES)
     queryset = ModelVersion.objects.filter(pk__in=ids)
     if scope is not None:
         queryset = queryset.filter(project_id__in=scope)
     return {mv.pk: mv for mv in queryset.only("id", "project_id")}
+
+
+def _deployments_in_scope(actor: Actor, ids: set[int]) -> dict[int, int]:
+    """Deployment id -> the model version it serves, for the deployments the actor may log to."""
+    scope = actor.project_ids(INGEST_ROLES)
+    queryset = Deployment.objects.filter(pk__in=ids)
+    if scope is not None:
+        queryset = queryset.filter(project_id__in=scope)
+    return dict(queryset.values_list("pk", "model_version_id"))
+
+
+def _is_finite_number(value: object) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 @dataclass(frozen=True)
@@ -131,14 +153,8 @@ def decisions_ingest(*, actor: Actor, items: Sequence[object]) -> IngestResult:
     """
     items = _check_items(items, "decisions", MAX_DECISIONS_PER_REQUEST)
     errors = _Errors("decisions")
-    version_ids = {item.get("model_version") for item in items if isinstance(item, dict)}
-    versions = _model_versions_in_scope(actor, {v for v in version_ids if _is_int(v)})
-    deployment_ids = {item.get("deployment") for item in items if isinstance(item, dict)}
-    deployments = dict(
-        Deployment.objects.filter(pk__in={d for d in deployment_ids if _is_int(d)}).values_list(
-            "pk", "model_version_id"
-        )
-    )
+    versions = _model_versions_in_scope(actor, _int_values(items, "model_version"))
+    deployments = _deployments_in_scope(actor, _int_values(items, "deployment"))
     key_id = current_key_id()
     now = timezone.now()
     key_pk = actor.api_key.pk if actor.api_key is not None else None
@@ -210,9 +226,7 @@ def decisions_ingest(*, actor: Actor, items: Sequence[object]) -> IngestResult:
             errors.add(index, "prediction", "must be a string, number or boolean")
 
         score = item.get("score")
-        if score is not None and (
-            isinstance(score, bool) or not isinstance(score, (int, float)) or not math.isfinite(score)
-        ):
+        if score is not None and not _is_finite_number(score):
             errors.add(index, "score", "must be a finite number")
 
         occurred_at = None
@@ -291,8 +305,7 @@ def outcomes_record(*, actor: Actor, items: Sequence[object]) -> OutcomeResult:
     """Attach ground truth to logged decisions; reports the (model_version, request_id) pairs not found."""
     items = _check_items(items, "outcomes", MAX_OUTCOMES_PER_REQUEST)
     errors = _Errors("outcomes")
-    version_ids = {item.get("model_version") for item in items if isinstance(item, dict)}
-    versions = _model_versions_in_scope(actor, {v for v in version_ids if _is_int(v)})
+    versions = _model_versions_in_scope(actor, _int_values(items, "model_version"))
     now = timezone.now()
     wanted: dict[tuple[int, str], tuple[int, object, datetime]] = {}
     for index, item in enumerate(items):

@@ -22,6 +22,8 @@ def copy_insert_ignore(
 
     Must run inside a transaction (the staging table is dropped at commit).
     """
+    if not connection.in_atomic_block:
+        raise RuntimeError("copy_insert_ignore must run inside transaction.atomic()")
     stage = sql.Identifier(f"stage_{table}")
     cols = sql.SQL(", ").join(sql.Identifier(c) for c in columns)
     with connection.cursor() as django_cursor:

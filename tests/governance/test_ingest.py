@@ -4,6 +4,8 @@ Marked `sqlite`: `make test` runs these on SQLite as well (the bulk_create fallb
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from governance.models import Decision
@@ -159,8 +161,9 @@ def test_malformed_bodies(ingest, chain, body, field):
     assert field in response.json()["error"]["fields"]
 
 
-def test_invalid_json_is_a_400(ingest):
-    response = ingest.post("/api/v1/decisions/bulk/", "{not json", content_type="application/json")
+@pytest.mark.parametrize("body", ["{not json", '{"decisions": [{"score": NaN}]}'])
+def test_invalid_json_is_a_400(ingest, body):
+    response = ingest.post("/api/v1/decisions/bulk/", body, content_type="application/json")
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "parse_error"
 
@@ -220,3 +223,30 @@ def test_bad_outcomes_are_named_and_nothing_is_written(ingest, chain):
         "outcomes[2].request_id": ["repeats the request_id of outcomes[0]"],
     }
     assert not Decision.objects.filter(outcome__isnull=False).exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"model_version": [1]}, "model_version"),
+        ({"model_version": {"id": 1}}, "model_version"),
+        ({"deployment": [1]}, "deployment"),
+        ({"score": 10**400}, "score"),
+    ],
+)
+def test_odd_json_values_are_400s_not_500s(ingest, chain, change, field):
+    response = ingest.post(
+        "/api/v1/decisions/bulk/",
+        json.dumps({"decisions": [item(chain, 0, **change)]}, allow_nan=True),
+        content_type="application/json",
+    )
+    assert response.status_code == 400, response.content
+    assert f"decisions[0].{field}" in response.json()["error"]["fields"]
+
+
+def test_another_projects_deployment_does_not_exist_for_the_key(ingest, chain, other_project):
+    foreign = f.DeploymentFactory(model_version=f.ModelVersionFactory(model__project=other_project))
+    response = bulk(ingest, [item(chain, 0, deployment=foreign.pk)])
+    assert response.json()["error"]["fields"] == {
+        "decisions[0].deployment": [f"deployment {foreign.pk} does not exist"]
+    }

@@ -1,0 +1,387 @@
+"""Decision ingest over REST against a raw COPY of the same rows into the same table.
+
+    .venv/bin/python bench/ingest.py [--rows 200000] [--batch 5000] [--workers 2] [--clients 2]
+
+1. Drops and recreates the database `governance_bench` on the server of --database-url, migrates it and
+   creates a project, model, run, model version, deployment and an `ingest` API key through the services.
+2. REST: starts gunicorn (--workers) on a free loopback port and posts the rows in batches of --batch from
+   --clients threads (one requests.Session each). Bodies are serialised before the clock starts; the clock
+   runs from the first post to the last response.
+3. COPY: truncates the decision table and COPYs the same rows (subject ids HMACed as the service does, JSON
+   columns as JSON text) straight into it with psycopg, in one transaction; the clock covers the COPY and
+   the commit.
+
+Prints rows/s of both, their ratio (the goal is REST >= 0.5 of COPY) and the batch latency p50/p95.
+The bench process itself never imports Django: setup runs in subprocesses with the service's settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import json
+import os
+import random
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import requests
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DB = "governance_bench"
+TABLE = "governance_decision"
+KEY_ID = "k1"
+REQUEST_TIMEOUT = 60  # seconds, per batch; gunicorn restarts a worker stuck longer
+COPY_COLUMNS = (
+    "project_id",
+    "model_version_id",
+    "deployment_id",
+    "request_id",
+    "subject_key",
+    "subject_key_id",
+    "features",
+    "sensitive",
+    "prediction",
+    "score",
+    "occurred_at",
+    "created_at",
+    "created_by_key_id",
+    "created_by_user_id",
+)
+
+SETUP = """
+import json
+from registry import services
+from registry.actors import Actor
+from registry.models import Role
+
+actor = Actor.system()
+project = services.project_create(actor=actor, slug="bench", name="Ingest benchmark")
+run = services.run_register(actor=actor, project=project, name="bench run", metrics={"auc": 0.8})
+model = services.model_create(actor=actor, project=project, name="credit")
+version = services.model_version_register(
+    actor=actor, model=model, run=run, artifact_uri="file:///bench/model.pkl", artifact_sha256="0" * 64
+)
+deployment = services.deployment_create(actor=actor, model_version=version, environment="bench")
+key, raw = services.api_key_create(project=project, role=Role.INGEST, name="bench ingest")
+print(json.dumps({"project": project.pk, "model_version": version.pk, "deployment": deployment.pk,
+                  "key_pk": key.pk, "key": raw}))
+"""
+
+PURPOSES = ("car", "home", "education", "business", "holiday", "debt")
+EMPLOYMENT = ("employed", "self_employed", "unemployed", "retired", "student")
+AGE_BANDS = ("18-25", "26-35", "36-50", "51-65", "65+")
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--batch", type=int, default=5_000)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--clients", type=int, default=2, help="concurrent posting threads")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres",
+        help="any database on the server; the bench creates and uses its own database on it",
+    )
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    if args.rows < 1 or not 1 <= args.batch <= 10_000 or args.workers < 1 or args.clients < 1:
+        parser.error("--rows, --workers, --clients must be >= 1 and --batch between 1 and 10000")
+    return args
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql"):
+        raise SystemExit(f"--database-url must be a PostgreSQL URL, got scheme {parts.scheme!r}")
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def recreate_database(server_url: str) -> None:
+    with psycopg.connect(server_url, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)))
+
+
+def venv_bin(name: str) -> str:
+    candidate = ROOT / ".venv" / "bin" / name
+    if candidate.exists():
+        return str(candidate)
+    return str(Path(sys.executable).with_name(name))
+
+
+def run_django(env: dict[str, str], *argv: str) -> str:
+    done = subprocess.run(
+        [venv_bin("python"), *argv], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(argv[:3])} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def make_items(rows: int, model_version: int, deployment: int, seed: int) -> list[dict]:
+    rng = random.Random(seed)
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    items = []
+    for i in range(rows):
+        score = round(rng.random(), 6)
+        occurred = start + timedelta(milliseconds=i * 37 + rng.randrange(37))
+        items.append(
+            {
+                "model_version": model_version,
+                "deployment": deployment,
+                "request_id": f"req-{seed}-{i:08d}",
+                "subject_id": f"customer-{rng.randrange(10**9):09d}",
+                "features": {
+                    "age": rng.randrange(18, 90),
+                    "income": round(rng.lognormvariate(10.5, 0.6), 2),
+                    "loan_amount": round(rng.uniform(500, 50_000), 2),
+                    "term_months": rng.choice((12, 24, 36, 48, 60)),
+                    "purpose": rng.choice(PURPOSES),
+                    "employment": rng.choice(EMPLOYMENT),
+                },
+                "sensitive": {"sex": rng.choice(("F", "M")), "age_band": rng.choice(AGE_BANDS)},
+                "prediction": "approve" if score >= 0.5 else "decline",
+                "score": score,
+                "occurred_at": occurred.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+            }
+        )
+    return items
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_gunicorn(env: dict[str, str], workers: int, port: int, log: Path) -> subprocess.Popen:
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [venv_bin("gunicorn"), "config.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}"]
+            + ["--timeout", str(REQUEST_TIMEOUT)],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def stop(process: subprocess.Popen | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+
+
+def wait_until_answering(base: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {process.returncode}:\n{log.read_text(errors='replace')}")
+        try:
+            requests.get(f"{base}/api/v1/decisions/", timeout=2)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    raise SystemExit(f"gunicorn did not answer within {timeout:.0f}s:\n{log.read_text(errors='replace')}")
+
+
+def _warm(session: Callable[[], requests.Session], url: str) -> None:
+    response = session().post(url, data=b'{"decisions": []}', timeout=30)
+    if response.status_code != 400:
+        raise RuntimeError(f"warm-up: expected HTTP 400 for an empty batch, got {response.status_code}")
+
+
+def post_all(
+    base: str, key: str, bodies: list[bytes], clients: int, batch_sizes: list[int]
+) -> tuple[float, list[float]]:
+    url = f"{base}/api/v1/decisions/bulk/"
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    local = threading.local()
+
+    def session() -> requests.Session:
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
+            local.session.headers.update(headers)
+        return local.session
+
+    def post(index: int) -> float:
+        started = time.perf_counter()
+        response = session().post(url, data=bodies[index], timeout=REQUEST_TIMEOUT)
+        elapsed = time.perf_counter() - started
+        if response.status_code != 200:
+            raise RuntimeError(f"batch {index}: HTTP {response.status_code}: {response.text[:500]}")
+        result = response.json()
+        if result != {"accepted": batch_sizes[index], "duplicates": 0}:
+            raise RuntimeError(f"batch {index}: unexpected result {result}")
+        return elapsed
+
+    pool = ThreadPoolExecutor(max_workers=clients)
+    try:
+        # Warm up every connection and worker (URLconf, first DB connection) without writing a row:
+        # an empty batch is rejected with 400 after authentication.
+        for future in [pool.submit(_warm, session, url) for _ in range(clients * 4)]:
+            future.result()
+        started = time.perf_counter()
+        latencies = list(pool.map(post, range(len(bodies))))
+        wall = time.perf_counter() - started
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)  # fail fast: no further batches are sent
+        raise
+    pool.shutdown()
+    return wall, latencies
+
+
+def count_rows(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(TABLE))).fetchone()[0]
+
+
+def checkpoint(url: str) -> None:
+    """Start each timed phase with no dirty buffers left by the previous one (needs superuser; skipped else)."""
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CHECKPOINT")
+    except psycopg.errors.InsufficientPrivilege:
+        pass
+
+
+def copy_rows(items: list[dict], setup: dict, hmac_key: str) -> list[tuple]:
+    """The rows the service writes for these items, built before the COPY clock starts."""
+    base = hmac.new(hmac_key.encode(), digestmod=hashlib.sha256)
+    now = datetime.now(UTC)
+    rows = []
+    for item in items:
+        mac = base.copy()
+        mac.update(str(item["subject_id"]).strip().encode())
+        rows.append(
+            (
+                setup["project"],
+                item["model_version"],
+                item["deployment"],
+                item["request_id"],
+                mac.hexdigest(),
+                KEY_ID,
+                json.dumps(item["features"]),
+                json.dumps(item["sensitive"]),
+                json.dumps(item["prediction"]),
+                item["score"],
+                datetime.fromisoformat(item["occurred_at"]),
+                now,
+                setup["key_pk"],
+                None,
+            )
+        )
+    return rows
+
+
+def copy_baseline(url: str, rows: list[tuple]) -> float:
+    with psycopg.connect(url) as conn:
+        conn.execute(sql.SQL("TRUNCATE {}").format(sql.Identifier(TABLE)))
+        conn.commit()
+        checkpoint(url)
+        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(TABLE), sql.SQL(", ").join(map(sql.Identifier, COPY_COLUMNS))
+        )
+        started = time.perf_counter()
+        with conn.transaction(), conn.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return time.perf_counter() - started
+
+
+def percentile(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
+
+
+def main() -> None:
+    args = parse_args()
+    bench_url = with_database(args.database_url, BENCH_DB)
+    hmac_key = secrets.token_hex(32)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": bench_url,
+        "DJANGO_SECRET_KEY": secrets.token_hex(32),
+        "DJANGO_DEBUG": "false",
+        "SUBJECT_HMAC_KEY": hmac_key,
+        "SUBJECT_HMAC_KEY_ID": KEY_ID,
+        "LOG_LEVEL": "WARNING",
+    }
+
+    recreate_database(args.database_url)
+    run_django(env, "manage.py", "migrate", "--noinput")
+    setup = json.loads(run_django(env, "-c", "import django; django.setup()\n" + SETUP).strip().splitlines()[-1])
+
+    items = make_items(args.rows, setup["model_version"], setup["deployment"], args.seed)
+    batches = [items[start : start + args.batch] for start in range(0, len(items), args.batch)]
+    bodies = [json.dumps({"decisions": batch}).encode() for batch in batches]
+    batch_sizes = [len(batch) for batch in batches]
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+        log = Path(tmp) / "gunicorn.log"
+        server = None
+        try:
+            server = start_gunicorn(env, args.workers, port, log)
+            wait_until_answering(base, server, log)
+            checkpoint(bench_url)
+            rest_seconds, latencies = post_all(base, setup["key"], bodies, args.clients, batch_sizes)
+        except BaseException:
+            if log.exists():
+                sys.stderr.write(log.read_text(errors="replace")[-4000:])
+            raise
+        finally:
+            stop(server)
+    rest_count = count_rows(bench_url)
+    if rest_count != args.rows:
+        raise SystemExit(f"REST: expected {args.rows} rows in {TABLE}, found {rest_count}")
+
+    rows = copy_rows(items, setup, hmac_key)
+    copy_seconds = copy_baseline(bench_url, rows)
+    copy_count = count_rows(bench_url)
+    if copy_count != args.rows:
+        raise SystemExit(f"COPY: expected {args.rows} rows in {TABLE}, found {copy_count}")
+
+    rest_rate = args.rows / rest_seconds
+    copy_rate = args.rows / copy_seconds
+    body_mb = sum(map(len, bodies)) / 1e6
+    print(
+        f"decision ingest: {args.rows} rows, batches of {args.batch} ({len(bodies)} requests, {body_mb:.1f} MB JSON), "
+        f"gunicorn -w {args.workers}, {args.clients} clients, {os.cpu_count()} CPUs"
+    )
+    print(f"REST  {rest_seconds:8.2f} s  {rest_rate:10,.0f} rows/s")
+    print(f"COPY  {copy_seconds:8.2f} s  {copy_rate:10,.0f} rows/s")
+    print(f"ratio REST/COPY  {rest_rate / copy_rate:.2f}  (goal >= 0.50)")
+    print(
+        f"batch latency  p50 {percentile(latencies, 50) * 1000:.0f} ms  p95 {percentile(latencies, 95) * 1000:.0f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
