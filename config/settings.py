@@ -99,6 +99,10 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# Messages travel in a signed cookie, never the session table: the admin shows a new API key once
+# through a message, and the raw key must not land in the database.
+MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
+
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 ARTIFACT_ROOT = Path(env_str("ARTIFACT_ROOT", str(VAR_DIR / "artifacts")))

@@ -79,8 +79,19 @@ def api_key_revoke(*, key: ApiKey) -> ApiKey:
 def membership_set(*, user, project: Project, role: str) -> Membership:
     if role not in Role.values:
         raise field_error("role", f"must be one of {', '.join(Role.values)}")
-    membership, _ = Membership.objects.update_or_create(user=user, project=project, defaults={"role": role})
+    with transaction.atomic():
+        membership, _ = Membership.objects.update_or_create(user=user, project=project, defaults={"role": role})
+        _sync_role_groups(user)
     return membership
+
+
+def _sync_role_groups(user) -> None:
+    """Admin permissions come from the role groups: a user is in the group of each role they hold."""
+    from django.contrib.auth.models import Group
+
+    held = set(Membership.objects.filter(user=user).values_list("role", flat=True))
+    user.groups.remove(*Group.objects.filter(name__in=set(Role.values) - held))
+    user.groups.add(*Group.objects.filter(name__in=held))
 
 
 def dataset_create(

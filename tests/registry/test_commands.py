@@ -87,3 +87,17 @@ def test_role_groups_exist_with_their_permissions():
         code.endswith("_decision") and not code.startswith("view") for codes in groups.values() for code in codes
     )
     assert groups["risk_analyst"] == {code for code in groups["risk_analyst"] if code.startswith("view_")}
+
+
+@pytest.mark.django_db
+def test_a_person_with_roles_in_two_projects_is_in_both_groups(django_user_model):
+    from registry import services
+
+    credit = Project.objects.create(slug="credit", name="Credit")
+    fraud = Project.objects.create(slug="fraud", name="Fraud")
+    user = django_user_model.objects.create_user("dana", is_staff=True)
+    services.membership_set(user=user, project=credit, role="data_scientist")
+    services.membership_set(user=user, project=fraud, role="risk_analyst")
+    assert set(user.groups.values_list("name", flat=True)) == {"data_scientist", "risk_analyst"}
+    services.membership_set(user=user, project=credit, role="risk_analyst")
+    assert set(user.groups.values_list("name", flat=True)) == {"risk_analyst"}

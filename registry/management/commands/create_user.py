@@ -2,7 +2,6 @@ import os
 import secrets
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -41,9 +40,7 @@ class Command(BaseCommand):
             user.is_staff = True  # may log into admin; what they see is their group's permissions
             user.set_password(password)
             user.save()
-            user.groups.remove(*Group.objects.filter(name__in=Role.values))
-            user.groups.add(Group.objects.get(name=role))
-            services.membership_set(user=user, project=target, role=role)
+            services.membership_set(user=user, project=target, role=role)  # also the role's admin group
         verb = "created" if created else "updated"
         self.stdout.write(f"{verb} user {username}: {role} in {target.slug}")
         if generated:

@@ -1,0 +1,266 @@
+"""The decision log in admin (read-only for everyone) and the model version page's lineage."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+from governance.models import Decision
+from registry.subjects import subject_key
+from tests import factories as f
+
+DECISIONS = reverse("admin:governance_decision_changelist")
+
+
+def decision_page(decision: Decision) -> str:
+    return reverse("admin:governance_decision_change", args=[decision.pk])
+
+
+def version_page(version) -> str:
+    return reverse("admin:registry_modelversion_change", args=[version.pk])
+
+
+def staff_client(username: str, role: str, project) -> Client:
+    """A person made the way operators make them (`manage.py create_user`), logged in."""
+    call_command("create_user", username=username, role=role, project=project.slug, stdout=StringIO())
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=username))
+    return client
+
+
+@pytest.fixture
+def admin_client(db):
+    client = Client()
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.invalid", "pw"))
+    return client
+
+
+@pytest.fixture
+def decision(chain):
+    return f.DecisionFactory(
+        model_version=chain.version,
+        deployment=chain.deployment,
+        request_id="loan-2026-0001",
+        subject_key=subject_key("customer-42"),
+        subject_key_id="k1",
+        prediction="approve",
+        score=0.87,
+        outcome="repaid",
+        outcome_at=datetime(2026, 5, 1, tzinfo=UTC),
+        sensitive={"sex": "F"},
+    )
+
+
+def rows(response) -> list[Decision]:
+    return list(response.context["cl"].result_list)
+
+
+# Rendering and what is shown -----------------------------------------------------------------------
+
+
+def test_decision_changelist_and_change_page_render(admin_client, decision):
+    response = admin_client.get(DECISIONS)
+    assert response.status_code == 200
+    body = response.content.decode()
+    for text in ("loan-2026-0001", "approve", "repaid", "0.87", "credit v1", "production"):
+        assert text in body
+    response = admin_client.get(decision_page(decision))
+    assert response.status_code == 200
+    assert "loan-2026-0001" in response.content.decode()
+
+
+def test_subject_key_is_never_shown(admin_client, decision):
+    for page in (DECISIONS, decision_page(decision)):
+        body = admin_client.get(page).content.decode()
+        assert decision.subject_key not in body
+        assert decision.subject_key[:16] not in body
+    form = admin_client.get(decision_page(decision)).context["adminform"]
+    assert "subject_key" not in [field for fieldset in form.fieldsets for field in fieldset[1]["fields"]]
+
+
+def test_decisions_are_read_only_even_for_a_superuser(admin_client, decision):
+    assert admin_client.get(reverse("admin:governance_decision_add")).status_code == 403
+    assert admin_client.post(decision_page(decision), {"prediction": '"deny"'}).status_code == 403
+    delete = reverse("admin:governance_decision_delete", args=[decision.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 403
+    body = admin_client.get(decision_page(decision)).content.decode()
+    assert 'name="_save"' not in body
+    assert "delete_selected" not in admin_client.get(DECISIONS).content.decode()
+    decision.refresh_from_db()
+    assert decision.prediction == "approve"
+
+
+def test_compliance_officer_reads_decisions_but_cannot_edit_them(chain, decision):
+    client = staff_client("olga", "compliance_officer", chain.project)
+    assert client.get(DECISIONS).status_code == 200
+    assert rows(client.get(DECISIONS)) == [decision]
+    assert client.get(decision_page(decision)).status_code == 200
+    assert client.post(decision_page(decision), {"prediction": '"deny"'}).status_code == 403
+    assert client.get(reverse("admin:governance_decision_add")).status_code == 403
+    decision.refresh_from_db()
+    assert decision.prediction == "approve"
+
+
+def test_decisions_of_other_projects_are_hidden(chain, decision, other_project):
+    theirs = f.DecisionFactory(model_version__model__project=other_project, request_id="theirs-1")
+    client = staff_client("olga", "compliance_officer", chain.project)
+    response = client.get(DECISIONS)
+    assert rows(response) == [decision]
+    assert "globex" not in response.content.decode()  # neither the project nor its models in the filters
+    assert client.get(decision_page(theirs)).status_code == 302  # as if it did not exist
+
+
+# Filters and search --------------------------------------------------------------------------------
+
+
+def test_filters_and_search(admin_client, chain, decision):
+    no_outcome = f.DecisionFactory(model_version=chain.version, request_id="loan-2", outcome=None)
+    erased = f.DecisionFactory(
+        model_version=chain.version, request_id="loan-3", erased_at=datetime(2026, 6, 1, tzinfo=UTC)
+    )
+    other_model = f.DecisionFactory(model_version__model__project=chain.project, request_id="other-1")
+
+    def ids(**params):
+        response = admin_client.get(DECISIONS, params)
+        assert response.status_code == 200, params
+        return {d.request_id for d in rows(response)}
+
+    everything = {"loan-2026-0001", "loan-2", "loan-3", "other-1"}
+    assert ids() == everything
+    assert ids(model_version__model__id__exact=chain.model.pk) == everything - {"other-1"}
+    assert ids(model_version__id__exact=other_model.model_version_id) == {"other-1"}
+    assert ids(environment="production") == {"loan-2026-0001"}
+    assert ids(environment="-") == everything - {"loan-2026-0001"}
+    assert ids(has_outcome="yes") == {"loan-2026-0001"}
+    assert ids(has_outcome="no") == everything - {"loan-2026-0001"}
+    assert ids(erased="yes") == {"loan-3"}
+    assert ids(erased="no") == everything - {"loan-3"}
+    assert ids(q="loan-2") == {"loan-2"}
+    assert ids(occurred_at__year="2026", occurred_at__month="2") == everything
+    assert ids(occurred_at__year="2025") == set()
+    assert no_outcome.pk and erased.pk
+
+
+def test_version_filter_lists_the_versions_of_the_chosen_model(admin_client, chain, decision):
+    response = admin_client.get(DECISIONS, {"model_version__model__id__exact": chain.model.pk})
+    body = response.content.decode()
+    assert f"model_version__id__exact={chain.version.pk}" in body
+
+
+# The model version page ----------------------------------------------------------------------------
+
+
+def test_model_version_page_shows_its_lineage(admin_client, chain, decision):
+    chain.run.git_commit = "0123456789abcdef"
+    chain.run.notebook_path = "notebooks/credit.ipynb"
+    chain.run.save()
+    f.DecisionFactory(model_version=chain.version, request_id="loan-2")
+    response = admin_client.get(version_page(chain.version))
+    assert response.status_code == 200
+    lineage = response.context["lineage"]
+    assert [(dv["dataset"], dv["version"], dv["roles"]) for dv in lineage["data_versions"]] == [
+        (chain.train.dataset.name, "train", ["train"]),
+        (chain.raw.dataset.name, "raw", []),
+    ]
+    assert lineage["data_versions"][0]["parents"][0]["label"] == str(chain.raw)
+    assert lineage["data_versions"][0]["parents"][0]["transformation"] == "70% split"
+    assert lineage["decision_count"] == 2
+
+    body = response.content.decode()
+    section = body[body.index('id="lineage"') :]
+    for text in (
+        "Lineage",
+        "raw",
+        "train",
+        "70% split",
+        chain.run.name,
+        "0123456789",
+        "notebooks/credit.ipynb",
+        "accuracy=0.8",
+        "C=1.0",
+        "production",
+        "2026-01-01 00:00 UTC",
+        "2 decisions",
+    ):
+        assert text in section, text
+    decisions_link = (
+        f"{DECISIONS}?model_version__model__id__exact={chain.model.pk}&amp;model_version__id__exact={chain.version.pk}"
+    )
+    assert decisions_link in section
+    assert chain.train.content_sha256[:12] in section
+
+
+def test_decision_link_of_the_lineage_lists_the_versions_decisions(admin_client, chain, decision):
+    other = f.DecisionFactory(model_version__model=chain.model, model_version__version=2, request_id="v2-1")
+    url = admin_client.get(version_page(chain.version)).context["lineage"]["decisions_url"]
+    assert rows(admin_client.get(url)) == [decision]
+    assert other.pk
+
+
+def test_model_version_page_for_a_compliance_officer(chain, decision):
+    client = staff_client("olga", "compliance_officer", chain.project)
+    response = client.get(version_page(chain.version))
+    assert response.status_code == 200
+    assert response.context["lineage"]["decision_count"] == 1
+    assert "Change stage" in response.content.decode()
+    assert 'name="_save"' not in response.content.decode()
+
+
+# Query counts --------------------------------------------------------------------------------------
+
+
+def _decisions(chain, count: int, prefix: str) -> None:
+    for index in range(count):
+        model_version = f.ModelVersionFactory(model=chain.model, run=chain.run)
+        deployment = f.DeploymentFactory(model_version=model_version, environment=f"env-{prefix}-{index}")
+        f.DecisionFactory(model_version=model_version, deployment=deployment, request_id=f"{prefix}-{index}")
+
+
+def test_decision_changelist_does_not_query_per_row(admin_client, chain, django_assert_max_num_queries):
+    filtered = {"model_version__model__id__exact": chain.model.pk}  # the model filter lists the model's versions
+    for params in ({}, filtered):
+        _decisions(chain, 3, f"a{len(params)}")
+        with django_assert_max_num_queries(12) as few:
+            assert admin_client.get(DECISIONS, params).status_code == 200
+        _decisions(chain, 60, f"b{len(params)}")
+        with django_assert_max_num_queries(len(few.captured_queries)):
+            response = admin_client.get(DECISIONS, params)
+        assert response.status_code == 200
+        assert len(rows(response)) == 50  # one full page
+
+
+def test_model_version_changelist_does_not_query_per_row(admin_client, chain, django_assert_max_num_queries):
+    _decisions(chain, 3, "a")
+    with django_assert_max_num_queries(12) as few:
+        assert admin_client.get(reverse("admin:registry_modelversion_changelist")).status_code == 200
+    _decisions(chain, 60, "b")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = admin_client.get(reverse("admin:registry_modelversion_changelist"))
+    assert len(rows(response)) == 50
+
+
+def test_model_version_page_queries_do_not_grow_with_its_decisions(admin_client, chain, django_assert_max_num_queries):
+    f.DecisionFactory(model_version=chain.version, deployment=chain.deployment)
+    with django_assert_max_num_queries(30) as few:
+        assert admin_client.get(version_page(chain.version)).status_code == 200
+    for _ in range(30):
+        f.DecisionFactory(model_version=chain.version, deployment=chain.deployment)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert admin_client.get(version_page(chain.version)).status_code == 200
+
+
+def test_lineage_of_a_version_whose_run_recorded_nothing(admin_client, project):
+    version = f.ModelVersionFactory(model__project=project, run__git_commit="", run__notebook_path="")
+    response = admin_client.get(version_page(version))
+    assert response.status_code == 200
+    section = response.content.decode().split('id="lineage"')[1]
+    assert "recorded no input data versions" in section
+    assert section.count("not recorded") == 2  # git commit and notebook
+    assert "Never deployed." in section
+    assert "0 decisions" in section
