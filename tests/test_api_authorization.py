@@ -270,3 +270,22 @@ def test_keys_are_stored_only_as_hashes(ctx, make_client):
     secret = client.raw_key.split("_", 2)[2]
     assert secret not in (stored.key_sha256, stored.prefix, stored.name)
     assert len(stored.key_sha256) == 64
+
+
+def test_every_operation_of_the_schema_is_in_this_matrix(ctx):
+    """A new endpoint without authorization cases fails here."""
+    import re
+
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    covered = {(e.method, e.path(ctx).split("?")[0]) for e in ENDPOINTS}
+    missing = []
+    for template, operations in schema["paths"].items():
+        if template in ("/api/v1/schema/",):
+            continue
+        pattern = re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", template) + "$")
+        for method in operations:
+            if not any(m == method and pattern.match(path) for m, path in covered):
+                missing.append(f"{method.upper()} {template}")
+    assert missing == []
