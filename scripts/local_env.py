@@ -15,7 +15,11 @@ import secrets
 import sys
 from pathlib import Path
 
-PATH = Path(__file__).resolve().parent.parent / "var" / "local.env"
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from config.envfile import read_env_file  # noqa: E402  (stdlib only)
+
+PATH = ROOT / "var" / "local.env"
 
 
 def write_once(path: Path) -> None:
@@ -34,25 +38,10 @@ def write_once(path: Path) -> None:
     print(f"wrote {path} (local secrets)")
 
 
-def read(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines; blank lines, comments and an `export ` prefix are allowed, quotes are stripped."""
-    values: dict[str, str] = {}
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.removeprefix("export ").partition("=")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[key.strip()] = value
-    return values
-
-
 if __name__ == "__main__":
     write_once(PATH)
     if len(sys.argv) > 1:
-        for key, value in read(PATH).items():
+        for key, value in read_env_file(PATH).items():
             os.environ.setdefault(key, value)
         sys.stdout.flush()
         os.execvp(sys.argv[1], sys.argv[1:])  # noqa: S606 (the command the Makefile gives)

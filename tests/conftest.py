@@ -61,3 +61,15 @@ def chain(project):
     return SimpleNamespace(
         project=project, raw=raw, train=train, run=run, model=model, version=version, deployment=deployment
     )
+
+
+@pytest.fixture
+def admin_client(db, django_user_model):
+    """A superuser logged into admin (`.user` is the user)."""
+    from django.test import Client
+
+    user = django_user_model.objects.create_superuser("root", "root@example.invalid", "pw")
+    client = Client()
+    client.force_login(user)
+    client.user = user
+    return client

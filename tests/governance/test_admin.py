@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from io import StringIO
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.core.management import call_command
-from django.test import Client
 from django.urls import reverse
 
 from governance.models import Decision
 from registry.subjects import subject_key
 from tests import factories as f
+from tests.helpers import staff_client
 
 DECISIONS = reverse("admin:governance_decision_changelist")
 
@@ -24,21 +21,6 @@ def decision_page(decision: Decision) -> str:
 
 def version_page(version) -> str:
     return reverse("admin:registry_modelversion_change", args=[version.pk])
-
-
-def staff_client(username: str, role: str, project) -> Client:
-    """A person made the way operators make them (`manage.py create_user`), logged in."""
-    call_command("create_user", username=username, role=role, project=project.slug, stdout=StringIO())
-    client = Client()
-    client.force_login(get_user_model().objects.get(username=username))
-    return client
-
-
-@pytest.fixture
-def admin_client(db):
-    client = Client()
-    client.force_login(get_user_model().objects.create_superuser("root", "root@example.invalid", "pw"))
-    return client
 
 
 @pytest.fixture

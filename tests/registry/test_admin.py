@@ -5,12 +5,9 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import UTC, datetime
-from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
-from django.test import Client
 from django.urls import reverse
 
 from registry import services
@@ -29,28 +26,12 @@ from registry.models import (
     SubjectIndex,
 )
 from tests import factories as f
+from tests.helpers import staff_client
 
 
 def url(model, action: str, *args) -> str:
     opts = model._meta
     return reverse(f"admin:{opts.app_label}_{opts.model_name}_{action}", args=args)
-
-
-def staff_client(username: str, role: str, project: Project) -> Client:
-    """A person made the way operators make them (`manage.py create_user`), logged in."""
-    call_command("create_user", username=username, role=role, project=project.slug, stdout=StringIO())
-    client = Client()
-    client.force_login(get_user_model().objects.get(username=username))
-    return client
-
-
-@pytest.fixture
-def admin_client(db):
-    user = get_user_model().objects.create_superuser("root", "root@example.invalid", "pw")
-    client = Client()
-    client.force_login(user)
-    client.user = user
-    return client
 
 
 @pytest.fixture

@@ -9,28 +9,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from config.envfile import read_env_file
 from registry.auth import key_lookup
 from registry.models import ModelVersion, Project, Stage
 
 ADMIN_USERNAME = "admin"
 DEMO_PROJECT = "demo"
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    """KEY=VALUE lines of a local env file (comments, blank lines and an `export ` prefix allowed)."""
-    values: dict[str, str] = {}
-    if not path.exists():
-        return values
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or "=" not in line:
-            continue
-        key, _, value = line.removeprefix("export ").partition("=")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        values[key.strip()] = value
-    return values
 
 
 class Command(BaseCommand):
