@@ -78,7 +78,7 @@ version = services.model_version_register(
     actor=actor, model=model, run=run, artifact_uri="file:///bench/model.pkl", artifact_sha256="0" * 64
 )
 deployment = services.deployment_create(actor=actor, model_version=version, environment="bench")
-key, raw = services.api_key_create(project=project, role=Role.INGEST, name="bench ingest")
+key, raw = services.api_key_create(actor=Actor.system(), project=project, role=Role.INGEST, name="bench ingest")
 print(json.dumps({"project": project.pk, "model_version": version.pk, "deployment": deployment.pk,
                   "key_pk": key.pk, "key": raw}))
 """

@@ -118,7 +118,7 @@ def demo_load(*, stdout: _Writer | None = None) -> DemoResult:
     with transaction.atomic():
         project = services.project_create(actor=system, slug=DEMO_PROJECT, name=DEMO_PROJECT_NAME)
         keys = {
-            role: services.api_key_create(project=project, role=role, name=name)
+            role: services.api_key_create(actor=Actor.system(), project=project, role=role, name=name)
             for role, name in (
                 (Role.INGEST, "demo: arrests-release serving"),
                 (Role.RISK_ANALYST, "demo: risk analyst"),
@@ -153,7 +153,9 @@ def demo_load(*, stdout: _Writer | None = None) -> DemoResult:
         )
         versions = [raw_version, train_version, test_version]
         indexed = sum(
-            services.subjects_index(data_version=version, subject_ids=frame[ROW_ID].tolist()).indexed
+            services.subjects_index(
+                actor=Actor.system(), data_version=version, subject_ids=frame[ROW_ID].tolist()
+            ).indexed
             for version, frame in zip(versions, (raw, train, test), strict=True)
         )
         say(f"registered {len(versions)} data versions, {indexed} subject index rows")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from registry.models import ApiKey, Deployment, ModelVersion, Project
+from registry.models import ApiKey, Created, Deployment, ModelVersion, Project
 
 
 class Decision(models.Model):
@@ -30,6 +30,10 @@ class Decision(models.Model):
     outcome = models.JSONField(null=True, blank=True)
     outcome_at = models.DateTimeField(null=True, blank=True)
     erased_at = models.DateTimeField(null=True, blank=True)
+    # Tamper evidence (governance/integrity.py): the salt goes with an erasure, the commitment stays.
+    salt = models.CharField(max_length=32, null=True, blank=True)
+    commitment = models.CharField(max_length=64)
+    batch_id = models.UUIDField(null=True, blank=True)
     created_at = models.DateTimeField()
     created_by_key = models.ForeignKey(
         ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
@@ -50,3 +54,70 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return f"decision {self.pk} ({self.request_id})"
+
+
+class ErasureRequest(Created):
+    """A data subject's request to be erased (GDPR Art. 17): received -> traced -> executed -> completed.
+
+    Holds the subject key only, never the raw id. `reference` is the officer's ticket reference;
+    it must not contain the person's identifiers.
+    """
+
+    class Status(models.TextChoices):
+        RECEIVED = "received"
+        TRACED = "traced"
+        EXECUTED = "executed"
+        COMPLETED = "completed"
+        REJECTED = "rejected"
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    subject_key = models.CharField(max_length=64)
+    reference = models.CharField(max_length=200)
+    received_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
+    trace = models.JSONField(null=True, blank=True)
+    traced_at = models.DateTimeField(null=True, blank=True)
+    executed_at = models.DateTimeField(null=True, blank=True)
+    execution = models.JSONField(null=True, blank=True, help_text="what the execution did (counts, ids)")
+    completed_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        indexes = [
+            models.Index(fields=["project", "status", "due_at"], name="erasure_project_status_due"),
+            models.Index(fields=["subject_key"], name="erasure_subject_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"erasure request {self.pk} ({self.reference})"
+
+
+class RetrainingObligation(models.Model):
+    """A model version trained on data that held an erased subject: open until a successor version of
+    the same model is registered whose training data provably (subject index) no longer holds them."""
+
+    class Status(models.TextChoices):
+        OPEN = "open"
+        CLOSED = "closed"
+
+    erasure_request = models.ForeignKey(ErasureRequest, on_delete=models.PROTECT, related_name="obligations")
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="retraining_obligations")
+    affected_data_versions = models.JSONField(default=list)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by_version = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="closed_obligations"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["erasure_request", "model_version"], name="obligation_request_version")
+        ]
+        indexes = [models.Index(fields=["status", "model_version"], name="obligation_status_version")]
+
+    def __str__(self) -> str:
+        return f"retrain {self.model_version} ({self.status})"

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import json
 import math
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
+from secrets import token_hex
 
 from django.db import transaction
 from django.utils import timezone
 
+from governance.integrity import BATCH_TARGET, batch_hash, canonical_decision, commitment
+from governance.integrity import jsonb_normalise as normalise
 from governance.models import Decision
 from registry import bulk
 from registry.actors import Actor
+from registry.audit import AuditEventType as Event
+from registry.audit import audit_append
 from registry.errors import ServiceError, field_error
-from registry.models import Deployment, ModelVersion, Role
+from registry.models import Deployment, ModelVersion, Project, Role, SuppressedSubject
+from registry.services import suppressed_keys
 from registry.subjects import InvalidSubjectId, current_key_id, subject_key
 
 MAX_DECISIONS_PER_REQUEST = 10_000
@@ -52,6 +59,9 @@ COPY_COLUMNS = (
     "created_at",
     "created_by_key_id",
     "created_by_user_id",
+    "salt",
+    "commitment",
+    "batch_id",
 )
 
 
@@ -144,6 +154,8 @@ def _is_finite_number(value: object) -> bool:
 class IngestResult:
     accepted: int
     duplicates: int
+    subjects_stripped: int = 0
+    batch: str | None = None
 
 
 def decisions_ingest(*, actor: Actor, items: Sequence[object]) -> IngestResult:
@@ -161,7 +173,7 @@ def decisions_ingest(*, actor: Actor, items: Sequence[object]) -> IngestResult:
     user_pk = actor.user.pk if actor.user is not None else None
     dumps = json.dumps
     seen: dict[tuple[int, str], int] = {}
-    rows: list[tuple] = []
+    valid: list[tuple] = []
 
     for index, item in enumerate(items):
         if not isinstance(item, dict):
@@ -239,41 +251,152 @@ def decisions_ingest(*, actor: Actor, items: Sequence[object]) -> IngestResult:
                 errors.add(index, "occurred_at", str(exc))
 
         if errors.count == before:
-            rows.append(
+            valid.append(
                 (
+                    index,
                     version.project_id,
                     mv_id,
                     deployment_id,
                     request_id,
                     key,
-                    key_id if key else "",
-                    dumps(features),
-                    dumps(sensitive),
-                    dumps(prediction),
+                    features,
+                    sensitive,
+                    prediction,
                     score,
                     occurred_at,
-                    now,
-                    key_pk,
-                    user_pk,
                 )
             )
+    stripped = _apply_suppression(valid, errors)
     errors.raise_if_any()
+
+    batch = uuid.uuid4()
+    rows: list[tuple] = []
+    for (
+        _,
+        project_id,
+        mv_id,
+        deployment_id,
+        request_id,
+        key,
+        features,
+        sensitive,
+        prediction,
+        score,
+        occurred_at,
+    ) in valid:
+        features, sensitive, prediction = normalise(features), normalise(sensitive), normalise(prediction)
+        score = None if score is None else float(score)
+        occurred_at = occurred_at.astimezone(UTC)
+        salt = token_hex(16)
+        canonical = canonical_decision(
+            model_version=mv_id,
+            deployment=deployment_id,
+            request_id=request_id,
+            subject_key=key,
+            features=features,
+            sensitive=sensitive,
+            prediction=prediction,
+            score=score,
+            occurred_at=occurred_at,
+        )
+        rows.append(
+            (
+                project_id,
+                mv_id,
+                deployment_id,
+                request_id,
+                key,
+                key_id if key else "",
+                dumps(features),
+                dumps(sensitive),
+                dumps(prediction),
+                score,
+                occurred_at,
+                now,
+                key_pk,
+                user_pk,
+                salt,
+                commitment(salt, canonical),
+                batch,
+            )
+        )
 
     with transaction.atomic():
         if bulk.is_postgresql():
-            accepted = bulk.copy_insert_ignore(
+            inserted = bulk.copy_insert_ignore(
                 table=Decision._meta.db_table,
                 columns=COPY_COLUMNS,
                 rows=rows,
                 conflict=("model_version_id", "request_id"),
+                returning=("model_version_id", "commitment", "project_id"),
             )
         else:
-            accepted = _insert_without_copy(rows)
-    return IngestResult(accepted=accepted, duplicates=len(rows) - accepted)
+            inserted = _insert_without_copy(rows)
+        if inserted:
+            _audit_batch(actor, batch, inserted, duplicates=len(rows) - len(inserted), stripped=stripped)
+    return IngestResult(
+        accepted=len(inserted),
+        duplicates=len(rows) - len(inserted),
+        subjects_stripped=stripped,
+        batch=str(batch) if inserted else None,
+    )
 
 
-def _insert_without_copy(rows: list[tuple]) -> int:
-    """The SQLite path: skip rows already logged, bulk_create the rest."""
+def _apply_suppression(valid: list[tuple], errors: _Errors) -> int:
+    """Subjects erased from a project: refuse their decisions, or drop the subject, as the project says.
+
+    Returns how many subjects were dropped."""
+    keyed: dict[int, set[str]] = {}
+    for row in valid:
+        if row[5] is not None:
+            keyed.setdefault(row[1], set()).add(row[5])
+    if not keyed or not SuppressedSubject.objects.filter(project_id__in=keyed).exists():
+        return 0
+    suppressed: dict[int, set[str]] = {
+        project_id: suppressed_keys(project_id=project_id, keys=list(keys)) for project_id, keys in keyed.items()
+    }
+    policy = dict(Project.objects.filter(pk__in=keyed).values_list("pk", "erased_subject_ingest"))
+    stripped = 0
+    for position, row in enumerate(valid):
+        if row[5] is None or row[5] not in suppressed.get(row[1], ()):
+            continue
+        if policy[row[1]] == Project.ErasedSubjectIngest.STRIP:
+            valid[position] = (*row[:5], None, *row[6:])
+            stripped += 1
+        else:
+            errors.add(row[0], "subject_id", "this subject was erased from the project; the decision is refused")
+    return stripped
+
+
+def _audit_batch(actor: Actor, batch: uuid.UUID, inserted: list[tuple], *, duplicates: int, stripped: int) -> None:
+    """One audit event per ingest batch, holding per model version the hash of its rows' commitments."""
+    by_version: dict[int, list[str]] = {}
+    projects: set[int] = set()
+    for mv_id, row_commitment, project_id in inserted:
+        by_version.setdefault(mv_id, []).append(row_commitment)
+        projects.add(project_id)
+    audit_append(
+        actor=actor,
+        event_type=Event.DECISIONS_INGESTED,
+        target_type=BATCH_TARGET,
+        target_id=batch,
+        target_repr=f"decision batch {batch}",
+        project_id=min(projects) if len(projects) == 1 else None,
+        after={
+            "accepted": len(inserted),
+            "duplicates": duplicates,
+            "subjects_stripped": stripped,
+            "projects": sorted(projects),
+            "model_versions": {
+                str(mv): {"accepted": len(items), "commitments_sha256": batch_hash(items)}
+                for mv, items in sorted(by_version.items())
+            },
+        },
+    )
+
+
+def _insert_without_copy(rows: list[tuple]) -> list[tuple]:
+    """The SQLite path: skip rows already logged, bulk_create the rest; returns what the COPY path returns."""
     by_version: dict[int, list[str]] = {}
     for row in rows:
         by_version.setdefault(row[1], []).append(row[3])
@@ -292,7 +415,7 @@ def _insert_without_copy(rows: list[tuple]) -> int:
         decision.sensitive = loads(decision.sensitive)
         decision.prediction = loads(decision.prediction)
     Decision.objects.bulk_create(new, batch_size=500)
-    return len(new)
+    return [(d.model_version_id, d.commitment, d.project_id) for d in new]
 
 
 @dataclass(frozen=True)
@@ -357,6 +480,20 @@ def outcomes_record(*, actor: Actor, items: Sequence[object]) -> OutcomeResult:
         for decision in found:
             _, decision.outcome, decision.outcome_at = wanted.pop((decision.model_version_id, decision.request_id))
         Decision.objects.bulk_update(found, ["outcome", "outcome_at"], batch_size=1000)
+        if found:
+            counts: dict[str, int] = {}
+            for decision in found:
+                counts[str(decision.model_version_id)] = counts.get(str(decision.model_version_id), 0) + 1
+            outcome_batch = uuid.uuid4()
+            audit_append(
+                actor=actor,
+                event_type=Event.OUTCOMES_RECORDED,
+                target_type="governance.outcomebatch",
+                target_id=outcome_batch,
+                target_repr=f"outcome batch {outcome_batch}",
+                project_id=versions[found[0].model_version_id].project_id,
+                after={"updated": len(found), "unknown": len(wanted), "model_versions": counts},
+            )
     unknown = [
         {"index": index, "model_version": mv_id, "request_id": request_id}
         for (mv_id, request_id), (index, _, _) in sorted(wanted.items(), key=lambda kv: kv[1][0])

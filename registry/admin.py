@@ -405,7 +405,7 @@ class ApiKeyAdmin(ServiceCreateAdmin):
 
     def service_create(self, request, data):
         key, raw = services.api_key_create(
-            project=data["project"], role=data["role"], name=data["name"], created_by_user=request.user
+            actor=admin_actor(request), project=data["project"], role=data["role"], name=data["name"]
         )
         messages.success(
             request,
@@ -421,7 +421,7 @@ class ApiKeyAdmin(ServiceCreateAdmin):
     def revoke_keys(self, request, queryset):
         revoked = 0
         for key in queryset.filter(revoked_at__isnull=True):
-            services.api_key_revoke(key=key)
+            services.api_key_revoke(actor=admin_actor(request), key=key)
             revoked += 1
         messages.success(request, f"Revoked {revoked} API key(s).")
 
@@ -448,7 +448,9 @@ class MembershipAdmin(ProjectScopedAdmin):
         return ["user", "project"] if obj is not None else []
 
     def save_model(self, request, obj, form, change):
-        membership = services.membership_set(user=obj.user, project=obj.project, role=form.cleaned_data["role"])
+        membership = services.membership_set(
+            actor=admin_actor(request), user=obj.user, project=obj.project, role=form.cleaned_data["role"]
+        )
         obj.pk = membership.pk
         obj._state.adding = False
 

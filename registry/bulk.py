@@ -16,9 +16,15 @@ def is_postgresql() -> bool:
 
 
 def copy_insert_ignore(
-    *, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]], conflict: Sequence[str]
-) -> int:
-    """Insert rows, skipping those that collide on `conflict`; returns how many were inserted.
+    *,
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    conflict: Sequence[str],
+    returning: Sequence[str] = (),
+) -> int | list[tuple]:
+    """Insert rows, skipping those that collide on `conflict`; returns how many were inserted, or,
+    given `returning` columns, those columns of the inserted rows.
 
     Must run inside a transaction (the staging table is dropped at commit).
     """
@@ -38,14 +44,17 @@ def copy_insert_ignore(
                 copy.write_row(row)
         cursor.execute(
             sql.SQL(
-                "INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT ({conflict}) DO NOTHING"
+                "INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT ({conflict}) DO NOTHING{ret}"
             ).format(
                 table=sql.Identifier(table),
                 cols=cols,
                 stage=stage,
                 conflict=sql.SQL(", ").join(sql.Identifier(c) for c in conflict),
+                ret=sql.SQL(" RETURNING {}").format(sql.SQL(", ").join(sql.Identifier(c) for c in returning))
+                if returning
+                else sql.SQL(""),
             )
         )
-        inserted = cursor.rowcount
+        inserted = cursor.fetchall() if returning else cursor.rowcount
         cursor.execute(sql.SQL("DROP TABLE {stage}").format(stage=stage))
     return inserted

@@ -41,8 +41,18 @@ slug_validator = RegexValidator(r"^[a-z0-9][a-z0-9-]{0,62}$", "lowercase letters
 
 
 class Project(Created):
+    class ErasedSubjectIngest(models.TextChoices):
+        REFUSE = "refuse", "refuse the record with an error"
+        STRIP = "strip", "accept the record without the subject"
+
     slug = models.SlugField(max_length=63, unique=True, validators=[slug_validator])
     name = models.CharField(max_length=200)
+    erased_subject_ingest = models.CharField(
+        max_length=16,
+        choices=ErasedSubjectIngest.choices,
+        default=ErasedSubjectIngest.REFUSE,
+        help_text="what happens to later data about a subject erased from this project",
+    )
 
     class Meta:
         ordering = ["slug"]
@@ -299,3 +309,64 @@ class Deployment(Created):
 
     def __str__(self) -> str:
         return f"{self.model_version} in {self.environment} ({self.strategy})"
+
+
+class AuditEvent(models.Model):
+    """One link of the append-only, hash-chained audit trail that every app writes to.
+
+    `hash = sha256(prev_hash || canonical JSON of the event)`; see registry/audit.py. No foreign
+    keys: the record survives the deletion of what it names (frozen `actor_name`, `target_repr`),
+    and a cascade could never need to UPDATE it. On PostgreSQL a trigger refuses UPDATE and DELETE.
+    Holds no personal data: subject ids, features and keys never go into before/after.
+    """
+
+    seq = models.BigIntegerField(primary_key=True)
+    occurred_at = models.DateTimeField()
+    actor_name = models.CharField(max_length=200)
+    actor_user_id = models.BigIntegerField(null=True, blank=True)
+    actor_key_id = models.BigIntegerField(null=True, blank=True)
+    event_type = models.CharField(max_length=64)
+    project_id = models.BigIntegerField(null=True, blank=True)
+    target_type = models.CharField(max_length=100)
+    target_id = models.CharField(max_length=100)
+    target_repr = models.CharField(max_length=300)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    request_id = models.CharField(max_length=100, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [
+            models.Index(fields=["target_type", "target_id"], name="auditevent_target"),
+            models.Index(fields=["event_type", "occurred_at"], name="auditevent_type_time"),
+            models.Index(fields=["project_id", "occurred_at"], name="auditevent_project_time"),
+            models.Index(fields=["actor_name", "occurred_at"], name="auditevent_actor_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.event_type} {self.target_repr}"
+
+
+class AuditChainHead(models.Model):
+    """The single row that serialises appends (its row lock) and remembers the chain's head."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+
+class SuppressedSubject(models.Model):
+    """A subject erased from a project: later data about them is refused or stripped of the subject."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    subject_key = models.CharField(max_length=64)
+    reason = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "subject_key"], name="suppressedsubject_project_key")]
+
+    def __str__(self) -> str:
+        return f"suppressed {self.subject_key[:12]}… in {self.project_id}"

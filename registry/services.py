@@ -13,8 +13,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from registry import bulk
+from registry import bulk, hooks
 from registry.actors import Actor
+from registry.audit import AuditEventType as Event
+from registry.audit import audit_append
 from registry.auth import generate_key, hash_key
 from registry.errors import Conflict, ServiceError, field_error
 from registry.models import (
@@ -33,6 +35,7 @@ from registry.models import (
     Stage,
     StageTransition,
     SubjectIndex,
+    SuppressedSubject,
 )
 from registry.subjects import InvalidSubjectId, current_key_id, subject_key
 
@@ -56,32 +59,72 @@ def _unique(message: str, field: str, note: str = "already exists") -> Iterator[
 
 def project_create(*, actor: Actor, slug: str, name: str) -> Project:
     with _unique(f"project {slug!r} already exists", "slug"):
-        return Project.objects.create(slug=slug, name=name, **_created(actor))
+        project = Project.objects.create(slug=slug, name=name, **_created(actor))
+        audit_append(
+            actor=actor,
+            event_type=Event.PROJECT_CREATED,
+            target=project,
+            project_id=project.pk,
+            after={"slug": slug, "name": name, "erased_subject_ingest": project.erased_subject_ingest},
+        )
+    return project
 
 
-def api_key_create(*, project: Project, role: str, name: str, created_by_user=None) -> tuple[ApiKey, str]:
-    """A new key; the raw key is returned once and never stored."""
+def api_key_create(*, actor: Actor, project: Project, role: str, name: str) -> tuple[ApiKey, str]:
+    """A new key; the raw key is returned once and never stored (nor audited: only its prefix)."""
     if role not in Role.values:
         raise field_error("role", f"must be one of {', '.join(Role.values)}")
     prefix, raw = generate_key()
-    key = ApiKey.objects.create(
-        project=project, role=role, name=name, prefix=prefix, key_sha256=hash_key(raw), created_by_user=created_by_user
-    )
+    with transaction.atomic():
+        key = ApiKey.objects.create(
+            project=project,
+            role=role,
+            name=name,
+            prefix=prefix,
+            key_sha256=hash_key(raw),
+            created_by_user=_created(actor)["created_by_user"],
+        )
+        audit_append(
+            actor=actor,
+            event_type=Event.API_KEY_CREATED,
+            target=key,
+            after={"prefix": prefix, "role": role, "name": name},
+        )
     return key, raw
 
 
-def api_key_revoke(*, key: ApiKey) -> ApiKey:
-    ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+def api_key_revoke(*, actor: Actor, key: ApiKey) -> ApiKey:
+    with transaction.atomic():
+        now = timezone.now()
+        if ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=now):
+            audit_append(
+                actor=actor,
+                event_type=Event.API_KEY_REVOKED,
+                target=key,
+                before={"revoked_at": None},
+                after={"revoked_at": now},
+            )
     key.refresh_from_db()
     return key
 
 
-def membership_set(*, user, project: Project, role: str) -> Membership:
+def membership_set(*, actor: Actor, user, project: Project, role: str) -> Membership:
     if role not in Role.values:
         raise field_error("role", f"must be one of {', '.join(Role.values)}")
     with transaction.atomic():
+        previous = Membership.objects.filter(user=user, project=project).values_list("role", flat=True).first()
         membership, _ = Membership.objects.update_or_create(user=user, project=project, defaults={"role": role})
         _sync_role_groups(user)
+        if previous != role:
+            audit_append(
+                actor=actor,
+                event_type=Event.MEMBERSHIP_SET,
+                target=membership,
+                project_id=project.pk,
+                target_repr=f"{user.get_username()} in {project.slug}",
+                before={"role": previous},
+                after={"role": role},
+            )
     return membership
 
 
@@ -106,7 +149,7 @@ def dataset_create(
     if contains_personal_data and not legal_basis:
         raise field_error("legal_basis", "is required when the dataset contains personal data")
     with _unique(f"dataset {name!r} already exists in {project.slug}", "name"):
-        return Dataset.objects.create(
+        dataset = Dataset.objects.create(
             project=project,
             name=name,
             description=description,
@@ -114,6 +157,13 @@ def dataset_create(
             legal_basis=legal_basis,
             **_created(actor),
         )
+        audit_append(
+            actor=actor,
+            event_type=Event.DATASET_CREATED,
+            target=dataset,
+            after={"name": name, "contains_personal_data": contains_personal_data, "legal_basis": legal_basis},
+        )
+    return dataset
 
 
 def data_version_register(
@@ -152,6 +202,19 @@ def data_version_register(
             DataVersionParent(child=data_version, parent=parent, transformation=transformation)
             for parent in dict.fromkeys(parents)
         )
+        audit_append(
+            actor=actor,
+            event_type=Event.DATA_VERSION_REGISTERED,
+            target=data_version,
+            after={
+                "dataset": dataset.pk,
+                "version": version,
+                "content_sha256": content_sha256,
+                "row_count": row_count,
+                "parents": [p.pk for p in dict.fromkeys(parents)],
+                "transformation": transformation,
+            },
+        )
     return data_version
 
 
@@ -161,8 +224,11 @@ class IndexResult:
     duplicates: int
 
 
-def subjects_index(*, data_version: DataVersion, subject_ids: Sequence[object]) -> IndexResult:
-    """Add subjects to a data version's index (pseudonymised here; raw ids are dropped)."""
+def subjects_index(*, actor: Actor, data_version: DataVersion, subject_ids: Sequence[object]) -> IndexResult:
+    """Add subjects to a data version's index (pseudonymised here; raw ids are dropped).
+
+    Subjects erased from the project (the suppression list) are refused, naming their position.
+    """
     if len(subject_ids) > MAX_SUBJECTS_PER_REQUEST:
         raise field_error("subject_ids", f"at most {MAX_SUBJECTS_PER_REQUEST} per request, got {len(subject_ids)}")
     keys: list[str] = []
@@ -175,6 +241,17 @@ def subjects_index(*, data_version: DataVersion, subject_ids: Sequence[object]) 
     if errors:
         raise ServiceError(f"{len(errors)} subject ids are invalid", fields=errors)
     unique = list(dict.fromkeys(keys))
+    suppressed = suppressed_keys(project_id=data_version.project_id, keys=unique)
+    if suppressed:
+        raise ServiceError(
+            f"{len(suppressed)} subjects were erased from this project and may not be indexed again",
+            fields={
+                f"subject_ids[{index}]": ["this subject was erased from the project"]
+                for index, key in enumerate(keys)
+                if key in suppressed
+            },
+            code="subject_erased",
+        )
     key_id = current_key_id()
     with transaction.atomic():
         if bulk.is_postgresql():
@@ -192,7 +269,25 @@ def subjects_index(*, data_version: DataVersion, subject_ids: Sequence[object]) 
                 batch_size=5000,
             )
             inserted = SubjectIndex.objects.filter(data_version=data_version).count() - before
+        audit_append(
+            actor=actor,
+            event_type=Event.SUBJECTS_INDEXED,
+            target=data_version,
+            after={"received": len(keys), "indexed": inserted, "duplicates": len(keys) - inserted},
+        )
     return IndexResult(indexed=inserted, duplicates=len(keys) - inserted)
+
+
+def suppressed_keys(*, project_id: int, keys: Sequence[str]) -> set[str]:
+    """Those of `keys` that were erased from the project."""
+    found: set[str] = set()
+    for start in range(0, len(keys), 5000):
+        found.update(
+            SuppressedSubject.objects.filter(
+                project_id=project_id, subject_key__in=keys[start : start + 5000]
+            ).values_list("subject_key", flat=True)
+        )
+    return found
 
 
 class RunInputSpec(TypedDict):
@@ -238,6 +333,19 @@ def run_register(
             RunInput(run=run, data_version=spec["data_version"], role=spec["role"])
             for spec in {(s["data_version"].pk, s["role"]): s for s in inputs}.values()
         )
+        audit_append(
+            actor=actor,
+            event_type=Event.RUN_REGISTERED,
+            target=run,
+            after={
+                "name": name,
+                "inputs": [{"data_version": s["data_version"].pk, "role": s["role"]} for s in inputs],
+                "git_commit": git_commit,
+                "notebook_path": notebook_path,
+                "source": source,
+                "status": status,
+            },
+        )
     return run
 
 
@@ -245,9 +353,13 @@ def model_create(
     *, actor: Actor, project: Project, name: str, risk_tier: str = Model.RiskTier.LIMITED, description: str = ""
 ) -> Model:
     with _unique(f"model {name!r} already exists in {project.slug}", "name"):
-        return Model.objects.create(
+        model = Model.objects.create(
             project=project, name=name, risk_tier=risk_tier, description=description, **_created(actor)
         )
+        audit_append(
+            actor=actor, event_type=Event.MODEL_CREATED, target=model, after={"name": name, "risk_tier": risk_tier}
+        )
+    return model
 
 
 def model_version_register(
@@ -269,7 +381,7 @@ def model_version_register(
         # Lock the model row so that two registrations get consecutive version numbers.
         Model.objects.select_for_update().get(pk=model.pk)
         latest = ModelVersion.objects.filter(model=model).aggregate(latest=Max("version"))["latest"] or 0
-        return ModelVersion.objects.create(
+        model_version = ModelVersion.objects.create(
             project_id=model.project_id,
             model=model,
             version=latest + 1,
@@ -283,6 +395,20 @@ def model_version_register(
             limitations=limitations,
             **_created(actor),
         )
+        audit_append(
+            actor=actor,
+            event_type=Event.MODEL_VERSION_REGISTERED,
+            target=model_version,
+            after={
+                "model": model.pk,
+                "version": model_version.version,
+                "run": run.pk,
+                "artifact_uri": artifact_uri,
+                "artifact_sha256": artifact_sha256,
+            },
+        )
+        hooks.model_version_registered(actor, model_version)
+    return model_version
 
 
 ALLOWED_TRANSITIONS: dict[str, set[str]] = {
@@ -310,19 +436,24 @@ def model_version_transition(
                 model_id=current.model_id, stage=Stage.PRODUCTION
             )
             for previous in replaced.exclude(pk=current.pk):
-                StageTransition.objects.create(
-                    model_version=previous,
-                    from_stage=Stage.PRODUCTION,
-                    to_stage=Stage.ARCHIVED,
-                    reason=f"replaced in production by v{current.version}",
-                    **_created(actor),
-                )
-                ModelVersion.objects.filter(pk=previous.pk).update(stage=Stage.ARCHIVED)
-        transition = StageTransition.objects.create(
-            model_version=current, from_stage=current.stage, to_stage=to_stage, reason=reason, **_created(actor)
-        )
-        ModelVersion.objects.filter(pk=current.pk).update(stage=to_stage)
+                _transition(actor, previous, Stage.ARCHIVED, f"replaced in production by v{current.version}")
+        transition = _transition(actor, current, to_stage, reason)
     model_version.refresh_from_db(fields=["stage"])
+    return transition
+
+
+def _transition(actor: Actor, version: ModelVersion, to_stage: str, reason: str) -> StageTransition:
+    transition = StageTransition.objects.create(
+        model_version=version, from_stage=version.stage, to_stage=to_stage, reason=reason, **_created(actor)
+    )
+    ModelVersion.objects.filter(pk=version.pk).update(stage=to_stage)
+    audit_append(
+        actor=actor,
+        event_type=Event.MODEL_VERSION_TRANSITIONED,
+        target=version,
+        before={"stage": version.stage},
+        after={"stage": to_stage, "reason": reason, "transition": transition.pk},
+    )
     return transition
 
 
@@ -358,9 +489,10 @@ def deployment_create(
                 environment=environment,
                 started_at__lt=started_at,
             )
-            live.update(ended_at=started_at)
+            for replaced in live:
+                _end(actor, replaced, started_at, reason="replaced")
         try:
-            return Deployment.objects.create(
+            deployment = Deployment.objects.create(
                 project_id=model_version.project_id,
                 model_version=model_version,
                 environment=environment,
@@ -372,6 +504,20 @@ def deployment_create(
             )
         except IntegrityError as exc:  # the check constraints, should validation above miss a case
             raise ServiceError(f"deployment rejected by the database: {exc.__class__.__name__}") from exc
+        audit_append(
+            actor=actor,
+            event_type=Event.DEPLOYMENT_CREATED,
+            target=deployment,
+            after={
+                "model_version": model_version.pk,
+                "environment": environment,
+                "strategy": strategy,
+                "traffic_percent": traffic_percent,
+                "started_at": started_at,
+                "ended_at": ended_at,
+            },
+        )
+    return deployment
 
 
 def deployment_end(*, actor: Actor, deployment: Deployment, ended_at: datetime | None = None) -> Deployment:
@@ -382,6 +528,18 @@ def deployment_end(*, actor: Actor, deployment: Deployment, ended_at: datetime |
             raise Conflict("deployment has already ended", fields={"ended_at": ["already set"]})
         if ended_at <= current.started_at:
             raise field_error("ended_at", "must be after started_at")
-        current.ended_at = ended_at
-        current.save(update_fields=["ended_at"])
+        _end(actor, current, ended_at, reason="ended")
     return current
+
+
+def _end(actor: Actor, deployment: Deployment, ended_at: datetime, *, reason: str) -> None:
+    before = deployment.ended_at
+    Deployment.objects.filter(pk=deployment.pk).update(ended_at=ended_at)
+    deployment.ended_at = ended_at
+    audit_append(
+        actor=actor,
+        event_type=Event.DEPLOYMENT_ENDED,
+        target=deployment,
+        before={"ended_at": before},
+        after={"ended_at": ended_at, "reason": reason},
+    )

@@ -6,6 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from registry import services
+from registry.actors import Actor
 from registry.models import RunInput
 from tests import factories as f
 
@@ -30,7 +31,7 @@ def make_client(db):
     """make_client(role, project) -> an APIClient sending a fresh key of that role and project."""
 
     def make(role: str, project) -> APIClient:
-        _, raw = services.api_key_create(project=project, role=role, name=f"{role} test key")
+        _, raw = services.api_key_create(actor=Actor.system(), project=project, role=role, name=f"{role} test key")
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
         client.raw_key = raw

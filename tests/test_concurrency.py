@@ -58,7 +58,7 @@ def test_the_same_batch_sent_twice_at_once_lands_once():
     if connection.vendor != "postgresql":
         pytest.skip("COPY path")
     version = f.ModelVersionFactory()
-    key, _ = services.api_key_create(project=version.project, role="ingest", name="k")
+    key, _ = services.api_key_create(actor=Actor.system(), project=version.project, role="ingest", name="k")
     items = [
         {
             "model_version": version.pk,

@@ -84,7 +84,10 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     @action(detail=False, methods=["post"])
     def bulk(self, request):
         result = services.decisions_ingest(actor=actor_of(request), items=_items(request, "decisions"))
-        return Response({"accepted": result.accepted, "duplicates": result.duplicates})
+        body = {"accepted": result.accepted, "duplicates": result.duplicates}
+        if result.subjects_stripped:
+            body["subjects_stripped"] = result.subjects_stripped
+        return Response(body)
 
     @extend_schema(
         summary="Attach outcomes (ground truth) to logged decisions",

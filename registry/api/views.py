@@ -118,7 +118,9 @@ class DataVersionViewSet(ReadCreateViewSet):
         data_version = self.get_object()
         payload = s.SubjectIdsSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        result = services.subjects_index(data_version=data_version, subject_ids=payload.validated_data["subject_ids"])
+        result = services.subjects_index(
+            actor=self.actor, data_version=data_version, subject_ids=payload.validated_data["subject_ids"]
+        )
         return Response({"indexed": result.indexed, "duplicates": result.duplicates})
 
 

@@ -106,7 +106,7 @@ def seed() -> int:
     scores = version(bureau, "2025-Q4", 2_304_118)
     train = version(applications, "2025-12-train", 82_572, [clean, scores], "joined with bureau scores, 70% split")
     valid = version(applications, "2025-12-valid", 17_694, [clean, scores], "joined with bureau scores, 15% split")
-    services.subjects_index(data_version=train, subject_ids=[f"customer-{i}" for i in range(400)])
+    services.subjects_index(actor=Actor.system(), data_version=train, subject_ids=[f"customer-{i}" for i in range(400)])
 
     old_run = services.run_register(
         actor=actor,

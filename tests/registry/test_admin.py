@@ -37,13 +37,13 @@ def url(model, action: str, *args) -> str:
 @pytest.fixture
 def records(chain):
     """One record of every registry model, in project `acme`."""
-    key, _ = services.api_key_create(project=chain.project, role="ingest", name="scoring service")
-    services.subjects_index(data_version=chain.train, subject_ids=["alice", "bob"])
+    key, _ = services.api_key_create(actor=Actor.system(), project=chain.project, role="ingest", name="scoring service")
+    services.subjects_index(actor=Actor.system(), data_version=chain.train, subject_ids=["alice", "bob"])
     services.model_version_transition(
         actor=Actor.system(), model_version=chain.version, to_stage="staging", reason="validated offline"
     )
     person = get_user_model().objects.create_user("dora")
-    membership = services.membership_set(user=person, project=chain.project, role="risk_analyst")
+    membership = services.membership_set(actor=Actor.system(), user=person, project=chain.project, role="risk_analyst")
     chain.key = key
     chain.membership = membership
     chain.subject = SubjectIndex.objects.filter(data_version=chain.train).first()
@@ -260,7 +260,7 @@ def test_api_key_form_asks_only_project_role_and_name(admin_client, project):
 
 
 def test_api_keys_are_revoked_by_an_action_not_deleted(admin_client, project):
-    key, _ = services.api_key_create(project=project, role="ingest", name="old")
+    key, _ = services.api_key_create(actor=Actor.system(), project=project, role="ingest", name="old")
     response = admin_client.post(
         url(ApiKey, "changelist"), {"action": "revoke_keys", "_selected_action": [key.pk], "index": 0}
     )
@@ -407,10 +407,10 @@ def _rows(project, count: int) -> None:
         f.DeploymentFactory(model_version=version)
         services.model_version_transition(actor=Actor.system(), model_version=version, to_stage="staging", reason="ok")
         data_version = f.DataVersionFactory(dataset__project=project)
-        services.subjects_index(data_version=data_version, subject_ids=[f"person-{index}"])
-        services.api_key_create(project=project, role="ingest", name=f"key {index}")
+        services.subjects_index(actor=Actor.system(), data_version=data_version, subject_ids=[f"person-{index}"])
+        services.api_key_create(actor=Actor.system(), project=project, role="ingest", name=f"key {index}")
         person = get_user_model().objects.create_user(f"{project.slug}-member-{index}")
-        services.membership_set(user=person, project=project, role="risk_analyst")
+        services.membership_set(actor=Actor.system(), user=person, project=project, role="risk_analyst")
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
+from registry.actors import Actor
 from registry.auth import hash_key
 from registry.models import ApiKey, Membership, Project
 
@@ -96,8 +97,8 @@ def test_a_person_with_roles_in_two_projects_is_in_both_groups(django_user_model
     credit = Project.objects.create(slug="credit", name="Credit")
     fraud = Project.objects.create(slug="fraud", name="Fraud")
     user = django_user_model.objects.create_user("dana", is_staff=True)
-    services.membership_set(user=user, project=credit, role="data_scientist")
-    services.membership_set(user=user, project=fraud, role="risk_analyst")
+    services.membership_set(actor=Actor.system(), user=user, project=credit, role="data_scientist")
+    services.membership_set(actor=Actor.system(), user=user, project=fraud, role="risk_analyst")
     assert set(user.groups.values_list("name", flat=True)) == {"data_scientist", "risk_analyst"}
-    services.membership_set(user=user, project=credit, role="risk_analyst")
+    services.membership_set(actor=Actor.system(), user=user, project=credit, role="risk_analyst")
     assert set(user.groups.values_list("name", flat=True)) == {"risk_analyst"}

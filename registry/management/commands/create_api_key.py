@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from registry import services
+from registry.actors import Actor
 from registry.errors import ServiceError
 from registry.models import Project, Role
 
@@ -19,7 +20,7 @@ class Command(BaseCommand):
         except Project.DoesNotExist:
             raise CommandError(f"no project with slug {project!r}") from None
         try:
-            key, raw = services.api_key_create(project=target, role=role, name=name)
+            key, raw = services.api_key_create(actor=Actor.system(), project=target, role=role, name=name)
         except ServiceError as exc:
             raise CommandError(exc.message) from exc
         self.stderr.write(f"API key {key.prefix} for {role} in {target.slug}; shown once, store it now:")

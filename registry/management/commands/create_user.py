@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from registry import services
+from registry.actors import Actor
 from registry.models import Project, Role
 
 
@@ -40,7 +41,7 @@ class Command(BaseCommand):
             user.is_staff = True  # may log into admin; what they see is their group's permissions
             user.set_password(password)
             user.save()
-            services.membership_set(user=user, project=target, role=role)  # also the role's admin group
+            services.membership_set(actor=Actor.system(), user=user, project=target, role=role)
         verb = "created" if created else "updated"
         self.stdout.write(f"{verb} user {username}: {role} in {target.slug}")
         if generated:

@@ -1,0 +1,222 @@
+"""Commitments that make the decision log tamper-evident yet erasable.
+
+At ingest each decision gets a random 128-bit `salt` and
+
+    commitment = sha256(salt_hex || canonical_decision(row))
+
+where `canonical_decision` is the compact, key-sorted JSON of the list
+`[model_version, deployment, request_id, subject_key, features, sensitive, prediction, score,
+occurred_at]` (`occurred_at` as UTC ISO 8601 with microseconds, `score` a float or null). Each
+ingest batch records, per model version, `sha256` of its accepted rows' commitments sorted and
+concatenated, in its audit event (hash-chained). `decisions_verify` recomputes both.
+
+Erasure deletes the salt with the personal fields and keeps the commitment: the batch hashes
+and the audit chain still verify, and the erased content can no longer be confirmed by guessing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from registry.audit import AuditEventType
+from registry.models import AuditEvent
+
+BATCH_TARGET = "governance.decisionbatch"
+
+
+def jsonb_normalise(value):
+    """The value as PostgreSQL's jsonb gives it back, so commitments survive the round trip:
+    -0.0 becomes 0.0, and a float written with an exponent (1e+20) comes back as the integer
+    its decimal digits spell."""
+    if isinstance(value, float):
+        if value == 0.0:
+            return 0.0
+        text = repr(value)
+        if "e+" in text:
+            return int(Decimal(text))
+        return value
+    if isinstance(value, dict):
+        return {k: jsonb_normalise(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [jsonb_normalise(v) for v in value]
+    return value
+
+
+def canonical_decision(
+    *,
+    model_version: int,
+    deployment: int | None,
+    request_id: str,
+    subject_key: str | None,
+    features: dict,
+    sensitive: dict,
+    prediction: object,
+    score: float | None,
+    occurred_at: datetime,
+) -> str:
+    return json.dumps(
+        [
+            model_version,
+            deployment,
+            request_id,
+            subject_key,
+            features,
+            sensitive,
+            prediction,
+            score,
+            occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        ],
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+
+
+def commitment(salt: str, canonical: str) -> str:
+    return hashlib.sha256((salt + canonical).encode()).hexdigest()
+
+
+def batch_hash(commitments: list[str]) -> str:
+    return hashlib.sha256("".join(sorted(commitments)).encode()).hexdigest()
+
+
+@dataclass
+class DecisionVerification:
+    model_version: int
+    rows_checked: int = 0
+    erased_rows: int = 0
+    batches_checked: int = 0
+    bad_rows: list[dict] = field(default_factory=list)
+    bad_batches: list[dict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.bad_rows and not self.bad_batches
+
+    def as_dict(self) -> dict:
+        return {
+            "ok": self.ok,
+            "model_version": self.model_version,
+            "rows_checked": self.rows_checked,
+            "erased_rows": self.erased_rows,
+            "batches_checked": self.batches_checked,
+            "bad_rows": self.bad_rows,
+            "bad_batches": self.bad_batches,
+        }
+
+
+def decisions_verify(*, model_version_id: int, max_reported: int = 1000) -> DecisionVerification:
+    """Recompute every row's commitment and every batch hash of one model version's decisions."""
+    from governance.models import Decision
+
+    result = DecisionVerification(model_version=model_version_id)
+    by_batch: dict[str, list[str]] = {}
+    rows = (
+        Decision.objects.filter(model_version_id=model_version_id)
+        .order_by("id")
+        .values_list(
+            "id",
+            "batch_id",
+            "salt",
+            "commitment",
+            "erased_at",
+            "deployment_id",
+            "request_id",
+            "subject_key",
+            "features",
+            "sensitive",
+            "prediction",
+            "score",
+            "occurred_at",
+        )
+    )
+    for (
+        pk,
+        batch,
+        salt,
+        stored,
+        erased_at,
+        deployment,
+        request_id,
+        key,
+        features,
+        sensitive,
+        prediction,
+        score,
+        occurred_at,
+    ) in rows.iterator(chunk_size=5000):
+        result.rows_checked += 1
+        by_batch.setdefault(str(batch) if batch else "", []).append(stored)
+        if salt is None:
+            if erased_at is None:
+                _report(result.bad_rows, max_reported, {"id": pk, "request_id": request_id, "reason": "salt missing"})
+            else:
+                result.erased_rows += 1
+            continue
+        canonical = canonical_decision(
+            model_version=model_version_id,
+            deployment=deployment,
+            request_id=request_id,
+            subject_key=key,
+            features=features,
+            sensitive=sensitive,
+            prediction=prediction,
+            score=score,
+            occurred_at=occurred_at,
+        )
+        if commitment(salt, canonical) != stored:
+            _report(
+                result.bad_rows,
+                max_reported,
+                {"id": pk, "request_id": request_id, "reason": "content does not match its commitment"},
+            )
+
+    recorded = _recorded_batches(model_version_id)
+    for batch in sorted(set(by_batch) | set(recorded)):
+        result.batches_checked += 1
+        commitments = by_batch.get(batch, [])
+        if batch == "":
+            _report(
+                result.bad_batches,
+                max_reported,
+                {"batch": None, "rows": len(commitments), "reason": "rows belong to no ingest batch"},
+            )
+        elif batch not in recorded:
+            _report(
+                result.bad_batches,
+                max_reported,
+                {"batch": batch, "rows": len(commitments), "reason": "no audit event records this batch"},
+            )
+        else:
+            seq, expected = recorded[batch]
+            if expected.get("accepted") != len(commitments) or expected.get("commitments_sha256") != batch_hash(
+                commitments
+            ):
+                _report(
+                    result.bad_batches,
+                    max_reported,
+                    {
+                        "batch": batch,
+                        "audit_seq": seq,
+                        "rows": len(commitments),
+                        "recorded_rows": expected.get("accepted"),
+                        "reason": "rows do not match the batch hash recorded in the audit trail",
+                    },
+                )
+    return result
+
+
+def _recorded_batches(model_version_id: int) -> dict[str, tuple[int, dict]]:
+    key = str(model_version_id)
+    events = AuditEvent.objects.filter(
+        event_type=AuditEventType.DECISIONS_INGESTED, target_type=BATCH_TARGET, after__model_versions__has_key=key
+    ).values_list("seq", "target_id", "after")
+    return {target_id: (seq, after["model_versions"][key]) for seq, target_id, after in events}
+
+
+def _report(bucket: list[dict], limit: int, entry: dict) -> None:
+    if len(bucket) < limit:
+        bucket.append(entry)
