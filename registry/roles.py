@@ -6,6 +6,8 @@ Later apps add their models here and a migration that calls `sync_role_groups` a
 from __future__ import annotations
 
 REGISTRY_MODELS = [
+    "auditevent",
+    "suppressedsubject",
     "project",
     "dataset",
     "dataversion",
@@ -18,7 +20,7 @@ REGISTRY_MODELS = [
     "stagetransition",
     "deployment",
 ]
-GOVERNANCE_MODELS = ["decision"]
+GOVERNANCE_MODELS = ["decision", "erasurerequest", "retrainingobligation"]
 
 
 def _view_all() -> set[str]:
@@ -33,7 +35,13 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         for m in ("dataset", "dataversion", "run", "model", "modelversion", "deployment")
     },
     # Reads everything, moves versions between stages (approvals), never edits decisions.
-    "compliance_officer": _view_all() | {"registry.view_apikey", "registry.change_modelversion"},
+    "compliance_officer": _view_all()
+    | {
+        "registry.view_apikey",
+        "registry.change_modelversion",
+        "governance.add_erasurerequest",
+        "governance.change_erasurerequest",
+    },
     "risk_analyst": _view_all(),
     "ingest": {"governance.view_decision"},
 }

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from registry.models import AuditEvent
 from tests import factories as f
 
 READERS = {"data_scientist", "compliance_officer", "risk_analyst"}
@@ -165,12 +166,52 @@ ENDPOINTS = [
         other_project="bad_reference",
     ),
 ]
+CO = frozenset({"compliance_officer"})
+AUDITORS = frozenset({"compliance_officer", "risk_analyst"})
+ENDPOINTS += [
+    Endpoint("audit events list", "get", lambda c: "/api/v1/audit-events/", R, other_project="hidden_in_list"),
+    Endpoint("audit event detail", "get", lambda c: f"/api/v1/audit-events/{c.event.seq}/", R),
+    Endpoint("audit chain verify", "get", lambda c: "/api/v1/audit-events/verify/", AUDITORS, other_project="global"),
+    Endpoint("decisions verify", "get", lambda c: f"/api/v1/decisions/verify/?model_version={c.version.pk}", AUDITORS),
+    Endpoint("erasure list", "get", lambda c: "/api/v1/erasure-requests/", CO, other_project="hidden_in_list"),
+    Endpoint("erasure detail", "get", lambda c: f"/api/v1/erasure-requests/{c.erasure.pk}/", CO),
+    Endpoint(
+        "erasure create",
+        "post",
+        lambda c: "/api/v1/erasure-requests/",
+        CO,
+        body=lambda c: {"project": "acme", "subject_id": "bob", "reference": "TICKET-2"},
+        other_project="bad_reference",
+    ),
+    Endpoint("erasure trace", "post", lambda c: f"/api/v1/erasure-requests/{c.erasure.pk}/trace/", CO),
+    Endpoint("erasure execute", "post", lambda c: f"/api/v1/erasure-requests/{c.erasure.pk}/execute/", CO),
+    Endpoint(
+        "erasure reject",
+        "post",
+        lambda c: f"/api/v1/erasure-requests/{c.erasure.pk}/reject/",
+        CO,
+        body=lambda c: {"reason": "legal hold"},
+    ),
+    Endpoint(
+        "erasure check obligations",
+        "post",
+        lambda c: f"/api/v1/erasure-requests/{c.erasure.pk}/check-obligations/",
+        CO,
+    ),
+    Endpoint("erasure report", "get", lambda c: f"/api/v1/erasure-requests/{c.erasure.pk}/report/", CO),
+]
 IDS = [e.name for e in ENDPOINTS]
 
 
 @pytest.fixture
 def ctx(chain):
+    from governance.erasure import erasure_request_create, erasure_request_trace
+    from registry.actors import Actor
+
     chain.decision = f.DecisionFactory(model_version=chain.version, deployment=chain.deployment)
+    received = erasure_request_create(actor=Actor.system(), project=chain.project, subject_id="alice", reference="T-1")
+    chain.erasure = erasure_request_trace(actor=Actor.system(), request=received)
+    chain.event = AuditEvent.objects.filter(project_id=chain.project.pk).latest("seq")
     return chain
 
 
@@ -226,6 +267,8 @@ def test_other_projects_keys_do_not_reach(endpoint, ctx, other_project, make_cli
         assert response.status_code == 200
         lines = b"".join(response.streaming_content).decode().strip().splitlines()
         assert len(lines) == 1  # the header only
+    elif endpoint.other_project == "global":
+        assert response.status_code == 200
     elif endpoint.other_project == "bad_reference":
         assert response.status_code == 400, response.content
         assert response.json()["error"]["fields"]

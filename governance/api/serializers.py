@@ -97,3 +97,71 @@ class LineageSerializer(serializers.Serializer):
     root = serializers.CharField()
     nodes = LineageNodeSerializer(many=True)
     edges = LineageEdgeSerializer(many=True)
+
+
+class DecisionVerificationSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    model_version = serializers.IntegerField()
+    rows_checked = serializers.IntegerField()
+    erased_rows = serializers.IntegerField(help_text="redacted rows: their commitment still counts in its batch")
+    batches_checked = serializers.IntegerField()
+    bad_rows = serializers.ListField(child=serializers.DictField())
+    bad_batches = serializers.ListField(child=serializers.DictField())
+
+
+class ErasureRequestSerializer(serializers.ModelSerializer):
+    """A request as the officer sees it; the subject key itself is never shown."""
+
+    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    days_left = serializers.SerializerMethodField()
+    open_obligations = serializers.SerializerMethodField()
+
+    class Meta:
+        from governance.models import ErasureRequest
+
+        model = ErasureRequest
+        fields = [
+            "id",
+            "project",
+            "reference",
+            "status",
+            "received_at",
+            "due_at",
+            "days_left",
+            "traced_at",
+            "executed_at",
+            "completed_at",
+            "rejection_reason",
+            "open_obligations",
+            "trace",
+            "created_at",
+        ]
+
+    def get_days_left(self, obj) -> int:
+        from django.utils import timezone
+
+        return (obj.due_at - timezone.now()).days
+
+    def get_open_obligations(self, obj) -> int:
+        return getattr(obj, "open_obligation_count", 0)
+
+
+class ErasureRequestCreateSerializer(serializers.Serializer):
+    from registry.api.common import ProjectField
+
+    project = ProjectField()
+    subject_id = serializers.JSONField(help_text="the raw subject id; pseudonymised on arrival, never stored")
+    reference = serializers.CharField(max_length=200, help_text="your ticket reference (no personal identifiers)")
+    received_at = serializers.DateTimeField(required=False, help_text="default: now; due 30 days later")
+
+
+class ErasureRejectSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+
+
+class ErasureReportSerializer(serializers.Serializer):
+    request = serializers.DictField()
+    trace = serializers.DictField(allow_null=True)
+    execution = serializers.DictField(allow_null=True)
+    obligations = serializers.ListField(child=serializers.DictField())
+    steps = serializers.ListField(child=serializers.DictField(), help_text="audit events, with their chain hashes")

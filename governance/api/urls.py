@@ -1,9 +1,10 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from governance.api import views
+from governance.api import erasure_views, views
 
 router = DefaultRouter(trailing_slash=True)
 router.register("decisions", views.DecisionViewSet, basename="decision")
+router.register("erasure-requests", erasure_views.ErasureRequestViewSet, basename="erasure-request")
 
 urlpatterns = [path("lineage/", views.LineageView.as_view(), name="lineage"), *router.urls]

@@ -7,6 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -15,11 +16,12 @@ from rest_framework.views import APIView
 from governance import lineage, services
 from governance.api import serializers as s
 from governance.api.csv_export import CSVRenderer, decisions_csv_response
+from governance.integrity import decisions_verify
 from governance.models import Decision
 from registry.api.common import ScopedViewSet
 from registry.api.pagination import NewestFirstCursorPagination
 from registry.api.views import ERRORS
-from registry.models import Role
+from registry.models import ModelVersion, Role
 from registry.permissions import ALL_HUMAN_ROLES, actor_of
 from registry.subjects import InvalidSubjectId, subject_key
 
@@ -64,7 +66,11 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     pagination_class = NewestFirstCursorPagination
     renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]
     read_roles = ALL_HUMAN_ROLES
-    action_roles = {"bulk": {Role.INGEST}, "outcomes": {Role.INGEST}}
+    action_roles = {
+        "bulk": {Role.INGEST},
+        "outcomes": {Role.INGEST},
+        "verify": {Role.COMPLIANCE_OFFICER, Role.RISK_ANALYST},
+    }
 
     def finalize_response(self, request, response, *args, **kwargs):
         if response.status_code >= 400 and isinstance(getattr(request, "accepted_renderer", None), CSVRenderer):
@@ -98,6 +104,24 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     def outcomes(self, request):
         result = services.outcomes_record(actor=actor_of(request), items=_items(request, "outcomes"))
         return Response({"updated": result.updated, "unknown": result.unknown})
+
+    @extend_schema(
+        summary="Recompute every commitment and batch hash of one model version's decisions",
+        parameters=[OpenApiParameter("model_version", OpenApiTypes.INT, required=True)],
+        responses={200: s.DecisionVerificationSerializer, **ERRORS},
+    )
+    @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)
+    def verify(self, request):
+        raw = request.query_params.get("model_version", "")
+        if not raw.isdigit():
+            raise serializers.ValidationError({"model_version": ["is required: a model version id"]})
+        scope = actor_of(request).project_ids(self.action_roles["verify"])
+        versions = ModelVersion.objects.filter(pk=int(raw))
+        if scope is not None:
+            versions = versions.filter(project_id__in=scope)
+        if not versions.exists():
+            raise NotFound(f"model version {raw} does not exist")
+        return Response(decisions_verify(model_version_id=int(raw)).as_dict())
 
     @extend_schema(
         summary="Lineage of one decision, up to its training data versions",
@@ -150,8 +174,6 @@ class LineageView(APIView):
         project_id = lineage.node_project_id(kind, pk)
         scope = actor_of(request).project_ids(self.read_roles)
         if project_id is None or (scope is not None and project_id not in scope):
-            from rest_framework.exceptions import NotFound
-
             raise NotFound(f"{kind}:{pk} does not exist")
         return Response(
             lineage.lineage_graph(

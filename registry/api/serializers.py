@@ -289,3 +289,35 @@ class LiveSerializer(serializers.Serializer):
     model = serializers.IntegerField()
     at = serializers.DateTimeField()
     live = LiveVersionSerializer(many=True)
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        from registry.models import AuditEvent
+
+        model = AuditEvent
+        fields = [
+            "seq",
+            "occurred_at",
+            "actor_name",
+            "actor_user_id",
+            "actor_key_id",
+            "event_type",
+            "project_id",
+            "target_type",
+            "target_id",
+            "target_repr",
+            "before",
+            "after",
+            "request_id",
+            "prev_hash",
+            "hash",
+        ]
+
+
+class ChainVerificationSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    length = serializers.IntegerField(help_text="events that verified")
+    head = serializers.CharField(help_text="hash of the last event that verified")
+    broken_seq = serializers.IntegerField(required=False, help_text="the first seq where the chain does not hold")
+    reason = serializers.CharField(required=False)

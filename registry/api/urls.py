@@ -1,6 +1,6 @@
 from rest_framework.routers import DefaultRouter
 
-from registry.api import views
+from registry.api import audit_views, views
 
 router = DefaultRouter(trailing_slash=True)
 router.register("projects", views.ProjectViewSet, basename="project")
@@ -10,5 +10,6 @@ router.register("runs", views.RunViewSet, basename="run")
 router.register("models", views.ModelViewSet, basename="model")
 router.register("model-versions", views.ModelVersionViewSet, basename="model-version")
 router.register("deployments", views.DeploymentViewSet, basename="deployment")
+router.register("audit-events", audit_views.AuditEventViewSet, basename="audit-event")
 
 urlpatterns = router.urls

@@ -1,0 +1,459 @@
+"""GDPR erasure (Art. 17): receive, trace, execute, and close with retraining obligations.
+
+Services (`erasure_request_*`, `obligations_check`) write; `subject_trace` and `erasure_report`
+read. Every step appends an audit event in its own transaction; none holds the subject key.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from governance.models import Decision, ErasureRequest, RetrainingObligation
+from governance.subject_data import subject_data_contributors
+from registry.actors import Actor
+from registry.audit import AuditEventType as Event
+from registry.audit import audit_append
+from registry.errors import Conflict, field_error
+from registry.models import (
+    AuditEvent,
+    DataVersion,
+    DataVersionParent,
+    Deployment,
+    ModelVersion,
+    Project,
+    RunInput,
+    SubjectIndex,
+    SuppressedSubject,
+)
+from registry.subjects import InvalidSubjectId, subject_key
+
+ERASURE_DEADLINE = timedelta(days=30)
+TRAINING_ROLES = (RunInput.Role.TRAIN, RunInput.Role.VALIDATION)
+MAX_TRACED_DECISION_IDS = 1000
+
+
+def erasure_request_create(
+    *, actor: Actor, project: Project, subject_id: object, reference: str, received_at: datetime | None = None
+) -> ErasureRequest:
+    """Record a request; only the subject key is kept. Due 30 days after receipt."""
+    try:
+        key = subject_key(subject_id)
+    except InvalidSubjectId as exc:
+        raise field_error("subject_id", str(exc)) from None
+    now = timezone.now()
+    received_at = received_at or now
+    if received_at > now + timedelta(minutes=5):
+        raise field_error("received_at", "must not be in the future")
+    if not reference.strip():
+        raise field_error("reference", "must not be empty")
+    with transaction.atomic():
+        request = ErasureRequest.objects.create(
+            project=project,
+            subject_key=key,
+            reference=reference,
+            received_at=received_at,
+            due_at=received_at + ERASURE_DEADLINE,
+            created_by_user=actor.user if actor.user is not None and actor.user.pk else None,
+            created_by_key=actor.api_key,
+        )
+        _audit(
+            actor,
+            request,
+            Event.ERASURE_RECEIVED,
+            None,
+            {
+                "status": request.status,
+                "reference": reference,
+                "received_at": received_at,
+                "due_at": request.due_at,
+            },
+        )
+    return request
+
+
+def subject_trace(*, project_id: int, subject_key: str, at: datetime | None = None) -> dict:
+    """Everything the service holds about one subject in one project, and what was made from it."""
+    at = at or timezone.now()
+    holding = set(
+        SubjectIndex.objects.filter(subject_key=subject_key, data_version__project_id=project_id).values_list(
+            "data_version_id", flat=True
+        )
+    )
+    affected, frontier, derived_from = set(holding), set(holding), {}
+    while frontier:
+        edges = list(DataVersionParent.objects.filter(parent_id__in=frontier).values_list("child_id", "parent_id"))
+        for child, parent in edges:
+            derived_from.setdefault(child, []).append(parent)
+        frontier = {child for child, _ in edges} - affected
+        affected |= frontier
+
+    data_versions = [
+        {
+            "id": dv.pk,
+            "dataset": dv.dataset.name,
+            "version": dv.version,
+            "holds_subject": dv.pk in holding,
+            "derived_from": sorted(derived_from.get(dv.pk, [])),
+            "status": dv.status,
+        }
+        for dv in DataVersion.objects.filter(pk__in=affected).select_related("dataset").order_by("pk")
+    ]
+    inputs: dict[int, list[dict]] = {}
+    for run_id, dv_id, role in RunInput.objects.filter(data_version_id__in=affected).values_list(
+        "run_id", "data_version_id", "role"
+    ):
+        inputs.setdefault(run_id, []).append({"data_version": dv_id, "role": role})
+    trained_runs = {run for run, used in inputs.items() if any(i["role"] in TRAINING_ROLES for i in used)}
+
+    versions = list(ModelVersion.objects.filter(run_id__in=inputs).select_related("model", "run").order_by("pk"))
+    live = list(
+        Deployment.objects.filter(model_version__in=versions, started_at__lte=at)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=at))
+        .order_by("pk")
+    )
+    live_by_version: dict[int, list[int]] = {}
+    for deployment in live:
+        live_by_version.setdefault(deployment.model_version_id, []).append(deployment.pk)
+
+    decisions = Decision.objects.filter(project_id=project_id, subject_key=subject_key)
+    decision_ids = list(decisions.order_by("id").values_list("id", flat=True)[: MAX_TRACED_DECISION_IDS + 1])
+
+    return {
+        "computed_at": at.isoformat(),
+        "data_versions": data_versions,
+        "runs": [
+            {
+                "id": run,
+                "inputs": sorted(used, key=lambda i: (i["data_version"], i["role"])),
+                "trained_on_subject": run in trained_runs,
+            }
+            for run, used in sorted(inputs.items())
+        ],
+        "model_versions": [
+            {
+                "id": mv.pk,
+                "model": mv.model.name,
+                "version": mv.version,
+                "stage": mv.stage,
+                "run": mv.run_id,
+                "trained_on_subject": mv.run_id in trained_runs,
+                "live": mv.pk in live_by_version,
+                "live_deployments": live_by_version.get(mv.pk, []),
+            }
+            for mv in versions
+        ],
+        "live_deployments": [
+            {
+                "id": d.pk,
+                "model_version": d.model_version_id,
+                "environment": d.environment,
+                "strategy": d.strategy,
+                "traffic_percent": float(d.traffic_percent),
+            }
+            for d in live
+        ],
+        "decisions": {
+            "count": decisions.count() if len(decision_ids) > MAX_TRACED_DECISION_IDS else len(decision_ids),
+            "ids": decision_ids[:MAX_TRACED_DECISION_IDS],
+            "ids_truncated": len(decision_ids) > MAX_TRACED_DECISION_IDS,
+        },
+        "other": {c.name: c.trace(project_id=project_id, subject_key=subject_key) for c in subject_data_contributors()},
+    }
+
+
+def erasure_request_trace(*, actor: Actor, request: ErasureRequest) -> ErasureRequest:
+    """Compute and store the trace; received -> traced (a traced request may be traced again)."""
+    with transaction.atomic():
+        locked = ErasureRequest.objects.select_for_update().get(pk=request.pk)
+        if locked.status not in (ErasureRequest.Status.RECEIVED, ErasureRequest.Status.TRACED):
+            raise Conflict(
+                f"erasure request {locked.pk} is {locked.status}; it can no longer be traced", code="invalid_state"
+            )
+        before = locked.status
+        locked.trace = subject_trace(project_id=locked.project_id, subject_key=locked.subject_key)
+        locked.traced_at = timezone.now()
+        locked.status = ErasureRequest.Status.TRACED
+        locked.save(update_fields=["trace", "traced_at", "status"])
+        _audit(
+            actor,
+            locked,
+            Event.ERASURE_TRACED,
+            {"status": before},
+            {
+                "status": locked.status,
+                "summary": trace_summary(locked.trace),
+            },
+        )
+    return locked
+
+
+def trace_summary(trace: dict) -> dict:
+    return {
+        "data_versions": [dv["id"] for dv in trace["data_versions"]],
+        "runs": [run["id"] for run in trace["runs"]],
+        "model_versions": [mv["id"] for mv in trace["model_versions"]],
+        "live_model_versions": [mv["id"] for mv in trace["model_versions"] if mv["live"]],
+        "decisions": trace["decisions"]["count"],
+        "other": {name: section.get("count") for name, section in trace.get("other", {}).items()},
+    }
+
+
+def erasure_request_execute(*, actor: Actor, request: ErasureRequest) -> ErasureRequest:
+    """Erase the subject, in one transaction; only a traced request, and only once.
+
+    Redacts the subject's decisions (personal fields, subject key and commitment salt cleared; which
+    version decided what, and when, kept), removes the subject from every subject index, marks the
+    affected data versions `erasure_pending`, opens a retraining obligation on every model version
+    trained on them, and suppresses the subject in the project.
+    """
+    with transaction.atomic():
+        locked = ErasureRequest.objects.select_for_update().get(pk=request.pk)
+        if locked.status != ErasureRequest.Status.TRACED:
+            raise Conflict(
+                f"erasure request {locked.pk} is {locked.status}; only a traced request can be executed",
+                code="invalid_state",
+            )
+        now = timezone.now()
+        key, project_id = locked.subject_key, locked.project_id
+        trace = subject_trace(project_id=project_id, subject_key=key, at=now)
+        affected = [dv["id"] for dv in trace["data_versions"]]
+
+        redacted = Decision.objects.filter(project_id=project_id, subject_key=key).update(
+            features={}, sensitive={}, subject_key=None, subject_key_id="", salt=None, erased_at=now
+        )
+        removed, _ = SubjectIndex.objects.filter(subject_key=key, data_version__project_id=project_id).delete()
+        pending = DataVersion.objects.filter(pk__in=affected).exclude(status=DataVersion.Status.ERASURE_PENDING)
+        marked = pending.update(status=DataVersion.Status.ERASURE_PENDING)
+        SuppressedSubject.objects.get_or_create(
+            project_id=project_id, subject_key=key, defaults={"reason": f"erasure request {locked.pk}"}
+        )
+        other = {
+            c.name: c.redact(actor=actor, project_id=project_id, subject_key=key, at=now)
+            for c in subject_data_contributors()
+        }
+        obligations = RetrainingObligation.objects.bulk_create(
+            RetrainingObligation(
+                erasure_request=locked,
+                project_id=project_id,
+                model_version_id=mv["id"],
+                affected_data_versions=affected,
+                opened_at=now,
+            )
+            for mv in trace["model_versions"]
+            if mv["trained_on_subject"]
+        )
+        locked.status = ErasureRequest.Status.EXECUTED
+        locked.executed_at = now
+        locked.execution = {
+            "trace": trace,
+            "decisions_redacted": redacted,
+            "subject_index_rows_removed": removed,
+            "data_versions_marked_erasure_pending": marked,
+            "retraining_obligations": [o.model_version_id for o in obligations],
+            "other": other,
+        }
+        locked.save(update_fields=["status", "executed_at", "execution"])
+        _audit(
+            actor,
+            locked,
+            Event.ERASURE_EXECUTED,
+            {"status": ErasureRequest.Status.TRACED},
+            {
+                "status": locked.status,
+                "decisions_redacted": redacted,
+                "subject_index_rows_removed": removed,
+                "data_versions_erasure_pending": affected,
+                "retraining_obligations": [o.model_version_id for o in obligations],
+                "other": other,
+                "summary": trace_summary(trace),
+            },
+        )
+        for obligation in obligations:
+            audit_append(
+                actor=actor,
+                event_type=Event.OBLIGATION_OPENED,
+                target=obligation,
+                target_repr=_obligation_repr(obligation),
+                after={
+                    "erasure_request": locked.pk,
+                    "model_version": obligation.model_version_id,
+                    "affected_data_versions": affected,
+                },
+            )
+        if not obligations:
+            _complete(actor, locked, now)
+    return locked
+
+
+def erasure_request_reject(*, actor: Actor, request: ErasureRequest, reason: str) -> ErasureRequest:
+    """Refuse a request (e.g. a legal obligation to keep the data), with the reason; before execution only."""
+    if not reason.strip():
+        raise field_error("reason", "must not be empty")
+    with transaction.atomic():
+        locked = ErasureRequest.objects.select_for_update().get(pk=request.pk)
+        if locked.status not in (ErasureRequest.Status.RECEIVED, ErasureRequest.Status.TRACED):
+            raise Conflict(
+                f"erasure request {locked.pk} is {locked.status}; it can no longer be rejected", code="invalid_state"
+            )
+        before = locked.status
+        locked.status, locked.rejection_reason = ErasureRequest.Status.REJECTED, reason
+        locked.save(update_fields=["status", "rejection_reason"])
+        _audit(actor, locked, Event.ERASURE_REJECTED, {"status": before}, {"status": locked.status, "reason": reason})
+    return locked
+
+
+def obligations_check(
+    *, actor: Actor, model_version: ModelVersion | None = None, request: ErasureRequest | None = None
+) -> list[RetrainingObligation]:
+    """Close the open obligations that a registered successor version now satisfies.
+
+    Called for each new model version (registry hook) and on demand for a request. A successor is a
+    later version of the same model whose every training data version is a new one (none of those
+    the erasure affected, none pending erasure) with a subject index that does not hold the subject
+    (or whose dataset holds no personal data).
+    """
+    open_obligations = RetrainingObligation.objects.filter(status=RetrainingObligation.Status.OPEN).select_related(
+        "model_version", "erasure_request"
+    )
+    if model_version is not None:
+        open_obligations = open_obligations.filter(
+            model_version__model_id=model_version.model_id, model_version__version__lt=model_version.version
+        )
+    if request is not None:
+        open_obligations = open_obligations.filter(erasure_request=request)
+    closed: list[RetrainingObligation] = []
+    with transaction.atomic():
+        for obligation in open_obligations.select_for_update(of=("self",)):
+            candidates = (
+                [model_version]
+                if model_version is not None
+                else ModelVersion.objects.filter(
+                    model_id=obligation.model_version.model_id, version__gt=obligation.model_version.version
+                ).order_by("version")
+            )
+            successor = next((c for c in candidates if _clean_successor(obligation, c)), None)
+            if successor is None:
+                continue
+            now = timezone.now()
+            obligation.status, obligation.closed_at, obligation.closed_by_version = (
+                RetrainingObligation.Status.CLOSED,
+                now,
+                successor,
+            )
+            obligation.save(update_fields=["status", "closed_at", "closed_by_version"])
+            audit_append(
+                actor=actor,
+                event_type=Event.OBLIGATION_CLOSED,
+                target=obligation,
+                target_repr=_obligation_repr(obligation),
+                before={"status": RetrainingObligation.Status.OPEN},
+                after={"status": obligation.status, "closed_by_version": successor.pk},
+            )
+            closed.append(obligation)
+            parent = obligation.erasure_request
+            if not parent.obligations.filter(status=RetrainingObligation.Status.OPEN).exists():
+                _complete(actor, ErasureRequest.objects.select_for_update().get(pk=parent.pk), now)
+    return closed
+
+
+def _clean_successor(obligation: RetrainingObligation, candidate: ModelVersion) -> bool:
+    if candidate.model_id != obligation.model_version.model_id or candidate.version <= obligation.model_version.version:
+        return False
+    training = list(
+        DataVersion.objects.filter(run_links__run_id=candidate.run_id, run_links__role__in=TRAINING_ROLES)
+        .select_related("dataset")
+        .distinct()
+    )
+    if not training:
+        return False
+    affected = set(obligation.affected_data_versions)
+    for dv in training:
+        if dv.pk in affected or dv.status == DataVersion.Status.ERASURE_PENDING:
+            return False
+        if dv.dataset.contains_personal_data:
+            index = SubjectIndex.objects.filter(data_version=dv)
+            if not index.exists() or index.filter(subject_key=obligation.erasure_request.subject_key).exists():
+                return False
+    return True
+
+
+def _obligation_repr(obligation: RetrainingObligation) -> str:
+    return f"retrain model version {obligation.model_version_id} (erasure {obligation.erasure_request_id})"
+
+
+def _complete(actor: Actor, request: ErasureRequest, at: datetime) -> None:
+    request.status, request.completed_at = ErasureRequest.Status.COMPLETED, at
+    request.save(update_fields=["status", "completed_at"])
+    _audit(
+        actor, request, Event.ERASURE_COMPLETED, {"status": ErasureRequest.Status.EXECUTED}, {"status": request.status}
+    )
+
+
+def _audit(actor: Actor, request: ErasureRequest, event_type: Event, before, after) -> AuditEvent:
+    return audit_append(
+        actor=actor,
+        event_type=event_type,
+        target=request,
+        target_repr=f"erasure request {request.pk}",
+        before=before,
+        after=after,
+    )
+
+
+def erasure_report(*, request: ErasureRequest) -> dict:
+    """The completion report: the request, its trace, what was done, by whom and when, with the
+    audit-chain hash of every step."""
+    obligations = list(request.obligations.select_related("model_version__model", "closed_by_version").order_by("pk"))
+    events = AuditEvent.objects.filter(
+        Q(target_type=ErasureRequest._meta.label_lower, target_id=str(request.pk))
+        | Q(target_type=RetrainingObligation._meta.label_lower, target_id__in=[str(o.pk) for o in obligations])
+    ).order_by("seq")
+    return {
+        "request": {
+            "id": request.pk,
+            "project": request.project.slug,
+            "reference": request.reference,
+            "status": request.status,
+            "received_at": request.received_at,
+            "due_at": request.due_at,
+            "traced_at": request.traced_at,
+            "executed_at": request.executed_at,
+            "completed_at": request.completed_at,
+            "rejection_reason": request.rejection_reason,
+            "overdue": request.status not in (ErasureRequest.Status.COMPLETED, ErasureRequest.Status.REJECTED)
+            and timezone.now() > request.due_at,
+        },
+        "trace": request.trace,
+        "execution": request.execution,
+        "obligations": [
+            {
+                "id": o.pk,
+                "model_version": o.model_version_id,
+                "model": o.model_version.model.name,
+                "version": o.model_version.version,
+                "status": o.status,
+                "opened_at": o.opened_at,
+                "closed_at": o.closed_at,
+                "closed_by_version": o.closed_by_version_id,
+            }
+            for o in obligations
+        ],
+        "steps": [
+            {
+                "seq": e.seq,
+                "event_type": e.event_type,
+                "at": e.occurred_at,
+                "actor": e.actor_name,
+                "target": e.target_repr,
+                "after": e.after,
+                "hash": e.hash,
+                "prev_hash": e.prev_hash,
+                "request_id": e.request_id,
+            }
+            for e in events
+        ],
+    }
