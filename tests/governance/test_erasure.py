@@ -221,6 +221,7 @@ def _key_only_in_request_and_suppression(dump: str, key: str) -> bool:
     return len(lines) == 2  # governance_erasurerequest and registry_suppressedsubject, one row each
 
 
+@pytest.mark.sqlite
 def test_derived_versions_are_traced_transitively(world):
     w = world
     sample = register(w["dataset"], "sample", ["bob"], parents=[w["cleaned"]])
@@ -248,6 +249,7 @@ def _executed(w, who):
     return erasure_request_execute(actor=SYSTEM, request=_traced(w, who))
 
 
+@pytest.mark.sqlite
 def test_an_erased_subject_is_refused_at_ingest_and_indexing(world, make_client):
     w = world
     _executed(w, "alice")
@@ -273,6 +275,7 @@ def test_an_erased_subject_is_refused_at_ingest_and_indexing(world, make_client)
     assert response.json()["error"]["fields"] == {"subject_ids[1]": ["this subject was erased from the project"]}
 
 
+@pytest.mark.sqlite
 def test_a_project_may_strip_the_subject_instead(world, make_client):
     w = world
     Project.objects.filter(pk=w["project"].pk).update(erased_subject_ingest="strip")
@@ -314,6 +317,7 @@ def test_a_request_with_nothing_to_retrain_completes_at_execution(world):
     assert request.execution["retraining_obligations"] == []
 
 
+@pytest.mark.sqlite
 def test_obligations_need_an_indexed_successor(world):
     w = world
     request = _executed(w, "alice")
