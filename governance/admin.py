@@ -1,4 +1,5 @@
-"""Admin for governance: the decision log (read-only, for everyone) and the model version page's lineage.
+"""Admin for governance: the decision log (read-only, for everyone), the model version page's lineage, and
+erasure requests (received here, traced, executed or rejected by actions, with a printable report).
 
 The registry's ModelVersion admin is registered again here with a Lineage section, because the lineage
 graph reaches decisions and the registry imports nothing from governance.
@@ -8,22 +9,38 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers, widgets
 from django.contrib.admin.utils import unquote
-from django.urls import reverse
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied
+from django.db.models import BooleanField, Case, Count, F, Q, Value, When
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.text import Truncator
+from django.views.decorators.debug import sensitive_post_parameters
 
+from governance import erasure
 from governance.lineage import lineage_graph
-from governance.models import Decision
+from governance.models import Decision, ErasureRequest, RetrainingObligation
 from registry.admin import (
     EMPTY,
     ModelVersionAdmin,
     ProjectFilter,
     ReadOnlyAdmin,
+    ServiceCreateAdmin,
+    admin_actor,
+    admin_url,
     link,
+    may_verify_chain,
     member_scope,
     pretty_json,
     scoped_related_filter,
@@ -31,7 +48,8 @@ from registry.admin import (
     stage_badge,
     when,
 )
-from registry.models import Deployment, ModelVersion, RunInput
+from registry.errors import ServiceError
+from registry.models import Deployment, ModelVersion, Role, Run, RunInput
 
 REQUEST_ID_CHARS = 24
 ROLE_ORDER = {role: index for index, role in enumerate(RunInput.Role.values)}
@@ -357,3 +375,678 @@ class ModelVersionLineageAdmin(ModelVersionAdmin):
         if version is not None and self.has_view_or_change_permission(request, version):
             extra["lineage"] = model_version_lineage(version)
         return super().change_view(request, object_id, form_url, extra)
+
+
+# Erasure requests ----------------------------------------------------------------------------------
+
+OFFICERS = frozenset({Role.COMPLIANCE_OFFICER})
+CLOSED = (ErasureRequest.Status.COMPLETED, ErasureRequest.Status.REJECTED)
+DASH = "—"
+STATUS_COLOURS = {
+    ErasureRequest.Status.RECEIVED: "#1d4ed8",
+    ErasureRequest.Status.TRACED: "#7c3aed",
+    ErasureRequest.Status.EXECUTED: "#b45309",
+    ErasureRequest.Status.COMPLETED: "#15803d",
+    ErasureRequest.Status.REJECTED: "#6b7280",
+}
+SOON_DAYS = 7
+NOT_YET = format_html('<span style="color:var(--body-quiet-color)">{}</span>', "not yet")
+
+
+def status_badge(status: str):
+    return format_html(
+        '<span style="background:{};color:#fff;border-radius:4px;padding:1px 7px;font-size:0.85em;'
+        'font-weight:600;white-space:nowrap">{}</span>',
+        STATUS_COLOURS.get(status, "#6b7280"),
+        status,
+    )
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def days_to_due(request: ErasureRequest, now: datetime) -> int | None:
+    """Calendar days (UTC) from today to the due date, negative once overdue; None for a closed request."""
+    if request.status in CLOSED:
+        return None
+    return (request.due_at.astimezone(UTC).date() - now.astimezone(UTC).date()).days
+
+
+def days_left_html(request: ErasureRequest, now: datetime, *, left: str = ""):
+    """Days left as a person reads them: N days (amber within a week), due today, or red "overdue by N days";
+    a dash once the request is closed."""
+    days = days_to_due(request, now)
+    if days is None:
+        return DASH
+    due = request.due_at.astimezone(UTC).strftime("due %Y-%m-%d %H:%M UTC")
+    style = "white-space:nowrap"
+    if now > request.due_at:
+        text = "overdue (due today)" if days == 0 else f"overdue by {plural(-days, 'day')}"
+        style += ";color:#b91c1c;font-weight:600"
+    elif days == 0:
+        text, style = "due today", style + ";color:#b45309;font-weight:600"
+    else:
+        text = plural(days, "day") + left
+        if days <= SOON_DAYS:
+            style += ";color:#b45309;font-weight:600"
+    return format_html('<span style="{}" title="{}">{}</span>', style, due, text)
+
+
+def day(value: datetime):
+    """The UTC date; the full timestamp on hover."""
+    utc = value.astimezone(UTC)
+    return format_html(
+        '<span style="white-space:nowrap" title="{}">{}</span>',
+        utc.strftime("%Y-%m-%d %H:%M UTC"),
+        utc.strftime("%Y-%m-%d"),
+    )
+
+
+def open_requests() -> Q:
+    return ~Q(status__in=CLOSED)
+
+
+def overdue_requests(now: datetime) -> Q:
+    return open_requests() & Q(due_at__lt=now)
+
+
+def with_flags(queryset, now: datetime):
+    """Annotate `is_open`, `overdue` and the open obligation count (one query for a whole page)."""
+    return queryset.annotate(
+        is_open=Case(When(open_requests(), then=Value(True)), default=Value(False), output_field=BooleanField()),
+        overdue=Case(When(overdue_requests(now), then=Value(True)), default=Value(False), output_field=BooleanField()),
+        open_obligation_count=Count("obligations", filter=Q(obligations__status=RetrainingObligation.Status.OPEN)),
+    )
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "deadline"
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Overdue"), ("no", "Not overdue")]
+
+    def queryset(self, request, queryset):
+        late = overdue_requests(timezone.now())
+        if self.value() == "yes":
+            return queryset.filter(late)
+        if self.value() == "no":
+            return queryset.exclude(late)
+        return queryset
+
+
+def trace_view(trace: dict | None) -> dict | None:
+    """The stored trace as a person reads it: labels and admin links instead of ids."""
+    if not trace:
+        return None
+    data_versions = {dv["id"]: dv for dv in trace.get("data_versions", [])}
+
+    def dv_label(pk: int) -> str:
+        dv = data_versions.get(pk)
+        return f"{dv['dataset']} {dv['version']}" if dv else f"data version {pk}"
+
+    def dv_url(pk: int) -> str:
+        return reverse("admin:registry_dataversion_change", args=[pk])
+
+    versions = {mv["id"]: mv for mv in trace.get("model_versions", [])}
+
+    def mv_label(pk: int) -> str:
+        mv = versions.get(pk)
+        return f"{mv['model']} v{mv['version']}" if mv else f"model version {pk}"
+
+    runs = trace.get("runs", [])
+    run_names = dict(Run.objects.filter(pk__in=[run["id"] for run in runs]).values_list("pk", "name"))
+    decisions = trace.get("decisions", {})
+    return {
+        "computed_at": when(datetime.fromisoformat(trace["computed_at"])) if trace.get("computed_at") else EMPTY,
+        "data_versions": [
+            {
+                "label": dv_label(dv["id"]),
+                "url": dv_url(dv["id"]),
+                "holds_subject": dv["holds_subject"],
+                "derived_from": [{"label": dv_label(pk), "url": dv_url(pk)} for pk in dv.get("derived_from", [])],
+                "status": dv.get("status", ""),
+            }
+            for dv in data_versions.values()
+        ],
+        "holding_count": sum(1 for dv in data_versions.values() if dv["holds_subject"]),
+        "runs": [
+            {
+                "label": run_names.get(run["id"], f"run {run['id']}"),
+                "url": reverse("admin:registry_run_change", args=[run["id"]]),
+                "inputs": [{"label": dv_label(i["data_version"]), "role": i["role"]} for i in run.get("inputs", [])],
+                "trained_on_subject": run.get("trained_on_subject", False),
+            }
+            for run in runs
+        ],
+        "model_versions": [
+            {
+                "label": mv_label(mv["id"]),
+                "url": reverse("admin:registry_modelversion_change", args=[mv["id"]]),
+                "stage": stage_badge(mv.get("stage", "")),
+                "live": mv.get("live", False),
+                "trained_on_subject": mv.get("trained_on_subject", False),
+            }
+            for mv in versions.values()
+        ],
+        "live_count": sum(1 for mv in versions.values() if mv.get("live")),
+        "live_deployments": [
+            {
+                "url": reverse("admin:registry_deployment_change", args=[dep["id"]]),
+                "model_version": mv_label(dep["model_version"]),
+                "environment": dep["environment"],
+                "strategy": dep["strategy"],
+                "traffic": f"{dep['traffic_percent']:g}%",
+            }
+            for dep in trace.get("live_deployments", [])
+        ],
+        "decision_count": decisions.get("count", 0),
+        "decision_count_display": f"{decisions.get('count', 0):,}",
+        "other": [
+            (name, section.get("count") if isinstance(section, dict) else None, section)
+            for name, section in sorted(trace.get("other", {}).items())
+        ],
+    }
+
+
+def execution_plan(request: ErasureRequest) -> dict | None:
+    """What executing would do, read from the stored trace (the execution traces again as it runs)."""
+    trace = trace_view(request.trace)
+    if trace is None:
+        return None
+    obligations = [mv for mv in trace["model_versions"] if mv["trained_on_subject"]]
+    return {
+        "traced_at": when(request.traced_at),
+        "decision_count": trace["decision_count"],
+        "decision_count_display": trace["decision_count_display"],
+        "data_versions": [dv for dv in trace["data_versions"] if dv["status"] != "erasure_pending"],
+        "already_pending": [dv for dv in trace["data_versions"] if dv["status"] == "erasure_pending"],
+        "obligations": obligations,
+        "live_deployments": trace["live_deployments"],
+        "other": trace["other"],
+    }
+
+
+def execution_view(execution: dict | None) -> list[tuple[str, str]]:
+    """What the execution did, as (what, how many) lines."""
+    if not execution:
+        return []
+    rows = [
+        ("decisions redacted", f"{execution.get('decisions_redacted', 0):,}"),
+        ("subject index rows removed", f"{execution.get('subject_index_rows_removed', 0):,}"),
+        ("data versions marked erasure_pending", f"{execution.get('data_versions_marked_erasure_pending', 0):,}"),
+        ("retraining obligations opened", f"{len(execution.get('retraining_obligations', [])):,}"),
+    ]
+    for name, done in sorted((execution.get("other") or {}).items()):
+        counts = done.items() if isinstance(done, dict) else [("", done)]
+        rows.extend((f"{name}: {what}".rstrip(": ").replace("_", " "), str(value)) for what, value in counts)
+    return rows
+
+
+def obligations_view(obligations) -> list[dict]:
+    return [
+        {
+            "model_version": link(o.model_version),
+            "status": o.status,
+            "opened_at": when(o.opened_at),
+            "closed_at": when(o.closed_at) if o.closed_at else None,
+            "closed_by": link(o.closed_by_version) if o.closed_by_version_id else None,
+        }
+        for o in obligations
+    ]
+
+
+class WriteOnlyInput(forms.TextInput):
+    """A text box that never sends its value back to the browser (not even after a form error)."""
+
+    def get_context(self, name, value, attrs):
+        return super().get_context(name, None, attrs)
+
+
+class ErasureRequestForm(forms.ModelForm):
+    subject_id = forms.CharField(
+        label="Subject id",
+        max_length=512,
+        strip=True,
+        widget=WriteOnlyInput(attrs={"autocomplete": "off", "spellcheck": "false", "size": 40}),
+        help_text="The data subject's id as your systems know it (customer number, e-mail…). Only its "
+        "pseudonymous key is kept: the id itself is never stored and never shown again.",
+    )
+    received_at = forms.SplitDateTimeField(
+        label="Received at",
+        required=False,
+        widget=widgets.AdminSplitDateTime,
+        help_text="UTC. Leave empty for now. The request is due 30 days after it was received.",
+    )
+
+    class Meta:
+        model = ErasureRequest
+        fields = ["project", "reference", "received_at"]
+        help_texts = {"reference": "Your ticket or case reference. Never the person's name or identifiers."}
+
+    def clean(self):
+        cleaned = super().clean()
+        subject_id, reference = cleaned.get("subject_id"), cleaned.get("reference") or ""
+        if subject_id and subject_id.casefold() in reference.casefold():
+            self.add_error("reference", "The reference must not contain the subject id.")
+        return cleaned
+
+
+class TraceForm(forms.Form):
+    pass
+
+
+class ExecuteForm(forms.Form):
+    confirm = forms.BooleanField(
+        label="I confirm the erasure",
+        error_messages={"required": "Tick the box to confirm: an erasure cannot be undone."},
+        help_text="Recorded in the audit trail under your name.",
+    )
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 70}),
+        help_text="Recorded with the rejection, under your name (for example the legal obligation to keep "
+        "the data). Do not write the person's identifiers.",
+    )
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Give a reason.")
+        return reason
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One of the officer's operations on a request: an admin action and a page of its own, both with a
+    confirmation page, calling the erasure service."""
+
+    name: str
+    action: str
+    title: str
+    button: str
+    form_class: type[forms.Form]
+    from_statuses: tuple[str, ...]
+
+
+OPERATIONS = {
+    op.name: op
+    for op in [
+        Operation(
+            "trace",
+            "trace_requests",
+            "Trace erasure requests",
+            "Trace",
+            TraceForm,
+            (ErasureRequest.Status.RECEIVED, ErasureRequest.Status.TRACED),
+        ),
+        Operation(
+            "execute",
+            "execute_requests",
+            "Execute erasure",
+            "Execute erasure",
+            ExecuteForm,
+            (ErasureRequest.Status.TRACED,),
+        ),
+        Operation(
+            "reject",
+            "reject_requests",
+            "Reject erasure requests",
+            "Reject",
+            RejectForm,
+            (ErasureRequest.Status.RECEIVED, ErasureRequest.Status.TRACED),
+        ),
+    ]
+}
+
+
+class ErasureRequestChangeList(ChangeList):
+    """The list leaves the stored trace and execution (large JSON) in the database."""
+
+    def get_queryset(self, request, exclude_parameters=None):
+        return super().get_queryset(request, exclude_parameters).defer("trace", "execution")
+
+
+@admin.register(ErasureRequest)
+class ErasureRequestAdmin(ServiceCreateAdmin):
+    """GDPR erasure requests. Received through the add form (only the subject key is kept); an existing
+    request is read-only and moves on by the trace / execute / reject actions, each confirmed on a page of
+    its own. Only compliance officers of the request's project (and superusers) run them."""
+
+    write_roles = OFFICERS
+    form = ErasureRequestForm
+    change_form_template = "admin/governance/erasurerequest/change_form.html"
+    list_display = [
+        "reference_display",
+        "project",
+        "status_display",
+        "received",
+        "due",
+        "days_left",
+        "open_obligations",
+    ]
+    list_display_links = ["reference_display"]
+    list_select_related = ["project"]
+    list_filter = ["status", OverdueFilter, ("project", ProjectFilter)]
+    search_fields = ["reference"]
+    search_help_text = "reference (the officer's ticket reference; subject ids are never searchable)"
+    readonly_fields = [
+        "project",
+        "reference",
+        "status_display",
+        "received_when",
+        "due_when",
+        "days_left",
+        "traced_when",
+        "executed_when",
+        "completed_when",
+        "rejection_reason",
+        "created_by",
+    ]
+    actions = ["trace_requests", "execute_requests", "reject_requests"]
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [(None, {"fields": ["project", "subject_id", "reference", "received_at"]})]
+        progress = ["traced_when", "executed_when", "completed_when"]
+        if obj.status == ErasureRequest.Status.REJECTED:
+            progress.append("rejection_reason")
+        return [
+            (None, {"fields": ["reference", "project", "status_display", "received_when", "due_when", "days_left"]}),
+            ("Progress", {"fields": progress}),
+            ("Record", {"fields": ["created_at_utc", "created_by"], "classes": ["collapse"]}),
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return super().get_readonly_fields(request, obj) if obj is not None else []
+
+    def get_changelist(self, request, **kwargs):
+        return ErasureRequestChangeList
+
+    def get_queryset(self, request):
+        return with_flags(super().get_queryset(request).select_related("project"), timezone.now())
+
+    def get_ordering(self, request):
+        # Open and overdue first, then open, then closed; soonest due first in each. F(): the flags are annotated
+        # by get_queryset after ModelAdmin has applied this ordering, and resolve when the query is compiled.
+        return [F("overdue").desc(), F("is_open").desc(), "due_at", "pk"]
+
+    @method_decorator(sensitive_post_parameters("subject_id"))
+    def add_view(self, request, form_url="", extra_context=None):
+        return super().add_view(request, form_url, extra_context)
+
+    def service_create(self, request, data):
+        return erasure.erasure_request_create(
+            actor=admin_actor(request),
+            project=data["project"],
+            subject_id=data["subject_id"],
+            reference=data["reference"],
+            received_at=data.get("received_at"),
+        )
+
+    # Columns and fields
+
+    @admin.display(description="status", ordering="status")
+    def status_display(self, obj):
+        return status_badge(obj.status)
+
+    @admin.display(description="received", ordering="received_at")
+    def received(self, obj):
+        return day(obj.received_at)
+
+    @admin.display(description="due", ordering="due_at")
+    def due(self, obj):
+        return day(obj.due_at)
+
+    @admin.display(description="reference", ordering="reference")
+    def reference_display(self, obj):
+        return format_html('<span style="white-space:nowrap">{}</span>', obj.reference)
+
+    @admin.display(description="days left", ordering="due_at")
+    def days_left(self, obj):
+        return days_left_html(obj, timezone.now())
+
+    @admin.display(description="open obligations", ordering="open_obligation_count")
+    def open_obligations(self, obj):
+        count = getattr(obj, "open_obligation_count", 0)
+        return format_html("<strong>{}</strong>", count) if count else "0"
+
+    @admin.display(description="received at")
+    def received_when(self, obj):
+        return when(obj.received_at)
+
+    @admin.display(description="due at")
+    def due_when(self, obj):
+        return when(obj.due_at)
+
+    @admin.display(description="traced at")
+    def traced_when(self, obj):
+        return when(obj.traced_at)
+
+    @admin.display(description="executed at")
+    def executed_when(self, obj):
+        return when(obj.executed_at)
+
+    @admin.display(description="completed at")
+    def completed_when(self, obj):
+        return when(obj.completed_at)
+
+    # Who may run the operations
+
+    def has_officer_permission(self, request, obj=None) -> bool:
+        """May run trace / execute / reject at all: change permission and the compliance officer role in some
+        project (each request is checked again against its own project)."""
+        return self.has_change_permission(request) and admin_actor(request).has_any_role(OFFICERS)
+
+    def may_operate(self, request, obj: ErasureRequest) -> bool:
+        return self.has_officer_permission(request) and admin_actor(request).can(OFFICERS, obj.project_id)
+
+    # Pages of their own: the operations for one request, and the printable report
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            *(
+                path(
+                    f"<path:object_id>/{name}/",
+                    self.admin_site.admin_view(self.operation_view),
+                    {"operation": name},
+                    name=f"{info[0]}_{info[1]}_{name}",
+                )
+                for name in OPERATIONS
+            ),
+            path(
+                "<path:object_id>/report/",
+                self.admin_site.admin_view(self.report_view),
+                name="{}_{}_report".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = dict(extra_context or {})
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None and self.has_view_or_change_permission(request, obj):
+            may = self.may_operate(request, obj)
+            extra["operations"] = [op for op in OPERATIONS.values() if may and obj.status in op.from_statuses]
+            extra["trace"] = trace_view(obj.trace)
+            extra["execution"] = execution_view(obj.execution)
+            extra["obligations"] = obligations_view(
+                obj.obligations.select_related("model_version__model", "closed_by_version__model").order_by("pk")
+            )
+            extra["report_url"] = reverse("admin:governance_erasurerequest_report", args=[obj.pk])
+        return super().change_view(request, object_id, form_url, extra)
+
+    @admin.action(description="Trace selected requests…", permissions=["officer"])
+    def trace_requests(self, request, queryset):
+        return self._operation(request, OPERATIONS["trace"], queryset)
+
+    @admin.action(description="Execute erasure of selected requests…", permissions=["officer"])
+    def execute_requests(self, request, queryset):
+        return self._operation(request, OPERATIONS["execute"], queryset)
+
+    @admin.action(description="Reject selected requests…", permissions=["officer"])
+    def reject_requests(self, request, queryset):
+        return self._operation(request, OPERATIONS["reject"], queryset)
+
+    def _operation(self, request, op: Operation, queryset):
+        requests = list(queryset.defer(None).order_by("due_at", "pk"))  # with the traces the list left out
+        form = op.form_class(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            self._apply(request, op, requests, form.cleaned_data)
+            return None
+        return self._confirmation_page(request, op, requests, form, from_changelist=True)
+
+    def operation_view(self, request, object_id, operation: str):
+        op = OPERATIONS[operation]
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.may_operate(request, obj):
+            raise PermissionDenied
+        form = op.form_class(request.POST if request.method == "POST" else None)
+        if form.is_bound and form.is_valid():
+            self._apply(request, op, [obj], form.cleaned_data)
+            return HttpResponseRedirect(admin_url(obj))
+        return self._confirmation_page(request, op, [obj], form, from_changelist=False)
+
+    def _confirmation_page(self, request, op: Operation, requests, form, *, from_changelist: bool):
+        actor, now = admin_actor(request), timezone.now()
+        rows = []
+        for obj in requests:
+            problem = ""
+            if not actor.can(OFFICERS, obj.project_id):
+                problem = f"your role in {obj.project.slug} may not {op.name} erasure requests"
+            elif obj.status not in op.from_statuses:
+                problem = (
+                    "not traced yet: trace it first"
+                    if op.name == "execute" and obj.status == ErasureRequest.Status.RECEIVED
+                    else f"already {obj.status}"
+                )
+            rows.append(
+                {
+                    "request": obj,
+                    "url": admin_url(obj),
+                    "status": status_badge(obj.status),
+                    "due": when(obj.due_at),
+                    "days_left": days_left_html(obj, now),
+                    "traced_at": when(obj.traced_at),
+                    "problem": problem,
+                    "plan": execution_plan(obj) if op.name == "execute" and not problem else None,
+                }
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": op.title,
+            "subtitle": None,
+            "opts": self.opts,
+            "operation": op,
+            "requests": requests,
+            "rows": rows,
+            "ready_count": sum(1 for row in rows if not row["problem"]),
+            "form": form,
+            "from_changelist": from_changelist,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media + form.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/governance/erasurerequest/operation.html", context)
+
+    def _apply(self, request, op: Operation, requests, data: dict) -> None:
+        actor = admin_actor(request)
+        for obj in requests:
+            if not actor.can(OFFICERS, obj.project_id):
+                messages.error(request, f"{obj}: your role in {obj.project.slug} may not {op.name} erasure requests.")
+                continue
+            try:
+                if op.name == "trace":
+                    done = erasure.erasure_request_trace(actor=actor, request=obj)
+                    outcome = self._traced_message(done)
+                elif op.name == "execute":
+                    done = erasure.erasure_request_execute(actor=actor, request=obj)
+                    outcome = self._executed_message(done)
+                else:
+                    erasure.erasure_request_reject(actor=actor, request=obj, reason=data["reason"])
+                    outcome = "rejected."
+            except ServiceError as exc:
+                messages.error(request, f"{obj}: {exc.message}")
+                continue
+            messages.success(request, f"{obj}: {outcome}")
+
+    @staticmethod
+    def _traced_message(obj: ErasureRequest) -> str:
+        summary = erasure.trace_summary(obj.trace)
+        holding = sum(1 for dv in obj.trace["data_versions"] if dv["holds_subject"])
+        return (
+            f"traced: {plural(len(summary['data_versions']), 'data version')} ({holding:,} holding the subject), "
+            f"{plural(len(summary['runs']), 'run')}, {plural(len(summary['model_versions']), 'model version')} "
+            f"({len(summary['live_model_versions']):,} live), {plural(summary['decisions'], 'decision')}."
+        )
+
+    @staticmethod
+    def _executed_message(obj: ErasureRequest) -> str:
+        done = obj.execution
+        text = (
+            f"{plural(done['decisions_redacted'], 'decision')} redacted, "
+            f"{plural(done['data_versions_marked_erasure_pending'], 'data version')} marked erasure_pending, "
+            f"{plural(len(done['retraining_obligations']), 'retraining obligation')} opened."
+        )
+        if obj.status == ErasureRequest.Status.COMPLETED:
+            return f"executed and completed (no model version to retrain): {text}"
+        return f"executed: {text}"
+
+    def report_view(self, request, object_id):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        report = erasure.erasure_report(request=obj)
+        summary = report["request"]
+        closed_by = [o["closed_by_version"] for o in report["obligations"] if o["closed_by_version"]]
+        successors = {mv.pk: str(mv) for mv in ModelVersion.objects.filter(pk__in=closed_by).select_related("model")}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Erasure report: {obj.reference}",
+            "subtitle": None,
+            "opts": self.opts,
+            "original": obj,
+            "summary": summary,
+            "status": status_badge(summary["status"]),
+            "days_left": days_left_html(obj, timezone.now(), left=" left") if obj.status not in CLOSED else None,
+            "dates": [
+                (label, when(summary[key]) if summary[key] else NOT_YET)
+                for label, key in [
+                    ("Received", "received_at"),
+                    ("Due", "due_at"),
+                    ("Traced", "traced_at"),
+                    ("Executed", "executed_at"),
+                    ("Completed", "completed_at"),
+                ]
+            ],
+            "trace": trace_view(report["trace"]),
+            "execution": execution_view(report["execution"]),
+            "obligations": [
+                {
+                    **o,
+                    "label": f"{o['model']} v{o['version']}",
+                    "closed_by": successors.get(o["closed_by_version"], ""),
+                    "opened": when(o["opened_at"], suffix=False),
+                    "closed": when(o["closed_at"], suffix=False) if o["closed_at"] else None,
+                }
+                for o in report["obligations"]
+            ],
+            "steps": [{**step, "when": when(step["at"], suffix=False)} for step in report["steps"]],
+            "generated_at": when(timezone.now()),
+            "generated_by": admin_actor(request).label,
+            # The same report over the API, where erasure requests are for compliance officers only.
+            "json_url": reverse("erasure-request-report", args=[obj.pk])
+            if admin_actor(request).can(OFFICERS, obj.project_id)
+            else None,
+            "verify_url": reverse("admin:registry_auditevent_verify") if may_verify_chain(request) else None,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/governance/erasurerequest/report.html", context)

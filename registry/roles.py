@@ -20,7 +20,7 @@ REGISTRY_MODELS = [
     "stagetransition",
     "deployment",
 ]
-GOVERNANCE_MODELS = ["decision", "erasurerequest", "retrainingobligation"]
+GOVERNANCE_MODELS = ["decision"]
 
 
 def _view_all() -> set[str]:
@@ -28,7 +28,9 @@ def _view_all() -> set[str]:
 
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
+    # Data scientists see the retraining obligations they must meet, not the erasure requests.
     "data_scientist": _view_all()
+    | {"governance.view_retrainingobligation"}
     | {
         f"registry.{action}_{m}"
         for action in ("add", "change")

@@ -48,7 +48,8 @@ class SeqCursorPagination(NewestFirstCursorPagination):
     retrieve=extend_schema(summary="One audit event", responses={200: s.AuditEventSerializer, **ERRORS}),
 )
 class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
-    """Events of the caller's projects; events of no project (none yet but system ones) to superusers."""
+    """Events of the caller's projects; events of no single project (a batch spanning projects, sent by a
+    superuser) only to superusers."""
 
     queryset = AuditEvent.objects.all()
     serializer_class = s.AuditEventSerializer
