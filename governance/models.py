@@ -121,3 +121,61 @@ class RetrainingObligation(models.Model):
 
     def __str__(self) -> str:
         return f"retrain {self.model_version} ({self.status})"
+
+
+class Policy(models.Model):
+    """A project's governance thresholds: fairness, drift, performance, promotion."""
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="policy")
+    min_demographic_parity_ratio = models.FloatField(default=0.8, help_text="four-fifths rule")
+    max_equalized_odds_difference = models.FloatField(default=0.1)
+    min_group_size = models.PositiveIntegerField(default=30, help_text="smaller groups are listed apart")
+    max_psi = models.FloatField(default=0.2, help_text="population stability index above which a feature drifted")
+    max_performance_drop = models.FloatField(
+        default=0.05, help_text="largest drop of live accuracy below the validation metric"
+    )
+    high_risk_needs_second_approver = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "policies"
+
+    def __str__(self) -> str:
+        return f"policy of {self.project.slug}"
+
+    def snapshot(self) -> dict:
+        return {
+            "min_demographic_parity_ratio": self.min_demographic_parity_ratio,
+            "max_equalized_odds_difference": self.max_equalized_odds_difference,
+            "min_group_size": self.min_group_size,
+            "max_psi": self.max_psi,
+            "max_performance_drop": self.max_performance_drop,
+            "high_risk_needs_second_approver": self.high_risk_needs_second_approver,
+        }
+
+
+class FairnessAudit(Created):
+    """A fairness audit of one model version's decisions with outcomes (fairlearn's MetricFrame)."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="fairness_audits")
+    sensitive_features = models.JSONField()
+    positive_label = models.JSONField()
+    window_start = models.DateTimeField(null=True, blank=True)
+    window_end = models.DateTimeField(null=True, blank=True)
+    row_count = models.BigIntegerField()
+    overall = models.JSONField()
+    by_group = models.JSONField()
+    small_groups = models.JSONField(default=list)
+    disparities = models.JSONField()
+    policy = models.JSONField()
+    bootstrap = models.JSONField(default=dict, help_text="resamples, seed and confidence level of the intervals")
+    passed = models.BooleanField()
+    failed_checks = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["model_version", "created_at"], name="fairness_version_time")]
+
+    def __str__(self) -> str:
+        return f"fairness audit {self.pk} of {self.model_version} ({'passed' if self.passed else 'failed'})"

@@ -53,6 +53,8 @@ class AuditEventType(models.TextChoices):
     ERASURE_REJECTED = "erasure.rejected"
     OBLIGATION_OPENED = "erasure.obligation_opened"
     OBLIGATION_CLOSED = "erasure.obligation_closed"
+    FAIRNESS_AUDITED = "fairness.audited"
+    POLICY_CHANGED = "policy.changed"
 
 
 def canonical_json(value: object) -> str:

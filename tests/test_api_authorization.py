@@ -28,7 +28,7 @@ class Endpoint:
         path = self.path(ctx)
         if self.method == "get":
             return client.get(path)
-        return client.post(path, self.body(ctx) if self.body else {}, format="json")
+        return getattr(client, self.method)(path, self.body(ctx) if self.body else {}, format="json")
 
 
 def _decision(ctx, request_id="new-1"):
@@ -200,18 +200,45 @@ ENDPOINTS += [
     ),
     Endpoint("erasure report", "get", lambda c: f"/api/v1/erasure-requests/{c.erasure.pk}/report/", CO),
 ]
+ENDPOINTS += [
+    Endpoint("fairness audits list", "get", lambda c: "/api/v1/fairness-audits/", R, other_project="hidden_in_list"),
+    Endpoint("fairness audit detail", "get", lambda c: f"/api/v1/fairness-audits/{c.audit.pk}/", R),
+    Endpoint(
+        "fairness audit create",
+        "post",
+        lambda c: "/api/v1/fairness-audits/",
+        AUDITORS,
+        body=lambda c: {"model_version": c.version.pk, "sensitive_features": ["sex"], "positive_label": 1},
+        other_project="bad_reference",
+    ),
+    Endpoint("policies list", "get", lambda c: "/api/v1/policies/", R, other_project="hidden_in_list"),
+    Endpoint("policy detail", "get", lambda c: "/api/v1/policies/acme/", R),
+    Endpoint("policy change", "patch", lambda c: "/api/v1/policies/acme/", CO, body=lambda c: {"max_psi": 0.3}),
+]
 IDS = [e.name for e in ENDPOINTS]
 
 
 @pytest.fixture
 def ctx(chain):
     from governance.erasure import erasure_request_create, erasure_request_trace
+    from governance.fairness import fairness_audit_run
     from registry.actors import Actor
 
     chain.decision = f.DecisionFactory(model_version=chain.version, deployment=chain.deployment)
     received = erasure_request_create(actor=Actor.system(), project=chain.project, subject_id="alice", reference="T-1")
     chain.erasure = erasure_request_trace(actor=Actor.system(), request=received)
     chain.event = AuditEvent.objects.filter(project_id=chain.project.pk).latest("seq")
+    for i in range(80):  # decisions with outcomes in two groups: enough for a fairness audit
+        f.DecisionFactory(
+            model_version=chain.version,
+            request_id=f"fair-{i}",
+            sensitive={"sex": "F" if i % 2 else "M"},
+            prediction=i % 3 == 0 and 1 or 0,
+            outcome=i % 4 == 0 and 1 or 0,
+        )
+    chain.audit = fairness_audit_run(
+        actor=Actor.system(), model_version=chain.version, sensitive_features=["sex"], positive_label=1
+    )
     return chain
 
 

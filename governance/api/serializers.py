@@ -165,3 +165,80 @@ class ErasureReportSerializer(serializers.Serializer):
     execution = serializers.DictField(allow_null=True)
     obligations = serializers.ListField(child=serializers.DictField())
     steps = serializers.ListField(child=serializers.DictField(), help_text="audit events, with their chain hashes")
+
+
+class FairnessAuditInputSerializer(serializers.Serializer):
+    from registry.api.common import ScopedPrimaryKeyRelatedField
+    from registry.models import ModelVersion
+
+    model_version = ScopedPrimaryKeyRelatedField(queryset=ModelVersion.objects.all())
+    sensitive_features = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        allow_empty=False,
+        help_text="attributes of `sensitive`; several make intersectional groups",
+    )
+    positive_label = serializers.JSONField(help_text="predictions and outcomes equal to this are positive")
+    window_start = serializers.DateTimeField(required=False)
+    window_end = serializers.DateTimeField(required=False)
+
+    def validate_positive_label(self, value):
+        if value is None or isinstance(value, (dict, list)):
+            raise serializers.ValidationError("must be a string, number or boolean, as the predictions are")
+        return value
+
+
+class FairnessAuditSerializer(serializers.ModelSerializer):
+    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        from governance.models import FairnessAudit
+
+        model = FairnessAudit
+        fields = [
+            "id",
+            "project",
+            "model_version",
+            "sensitive_features",
+            "positive_label",
+            "window_start",
+            "window_end",
+            "row_count",
+            "overall",
+            "by_group",
+            "small_groups",
+            "disparities",
+            "policy",
+            "bootstrap",
+            "passed",
+            "failed_checks",
+            "created_at",
+        ]
+
+
+class PolicySerializer(serializers.ModelSerializer):
+    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        from governance.models import Policy
+
+        model = Policy
+        fields = [
+            "project",
+            "min_demographic_parity_ratio",
+            "max_equalized_odds_difference",
+            "min_group_size",
+            "max_psi",
+            "max_performance_drop",
+            "high_risk_needs_second_approver",
+            "updated_at",
+        ]
+        read_only_fields = ["project", "updated_at"]
+
+    def validate(self, attrs):
+        ratio = attrs.get("min_demographic_parity_ratio")
+        if ratio is not None and not 0 <= ratio <= 1:
+            raise serializers.ValidationError({"min_demographic_parity_ratio": "must be between 0 and 1"})
+        for name in ("max_equalized_odds_difference", "max_psi", "max_performance_drop"):
+            if attrs.get(name) is not None and attrs[name] < 0:
+                raise serializers.ValidationError({name: "must not be negative"})
+        return attrs

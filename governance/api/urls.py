@@ -1,10 +1,12 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from governance.api import erasure_views, views
+from governance.api import erasure_views, fairness_views, views
 
 router = DefaultRouter(trailing_slash=True)
 router.register("decisions", views.DecisionViewSet, basename="decision")
 router.register("erasure-requests", erasure_views.ErasureRequestViewSet, basename="erasure-request")
+router.register("fairness-audits", fairness_views.FairnessAuditViewSet, basename="fairness-audit")
+router.register("policies", fairness_views.PolicyViewSet, basename="policy")
 
 urlpatterns = [path("lineage/", views.LineageView.as_view(), name="lineage"), *router.urls]

@@ -1,0 +1,72 @@
+"""Fairness audits and project policies over REST."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.response import Response
+
+from governance import fairness
+from governance.api import serializers as s
+from governance.models import FairnessAudit, Policy
+from registry.api.common import ScopedViewSet
+from registry.api.views import ERRORS, WRITE_ERRORS
+from registry.models import Project, Role
+from registry.permissions import ALL_HUMAN_ROLES
+
+AUDITORS = frozenset({Role.COMPLIANCE_OFFICER, Role.RISK_ANALYST})
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Fairness audits, newest first"),
+    retrieve=extend_schema(summary="One fairness audit", responses={200: s.FairnessAuditSerializer, **ERRORS}),
+)
+class FairnessAuditViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    queryset = FairnessAudit.objects.select_related("project").order_by("-created_at", "-id")
+    serializer_class = s.FairnessAuditSerializer
+    filterset_fields = ["model_version", "passed"]
+    read_roles = ALL_HUMAN_ROLES
+    write_roles = AUDITORS
+
+    @extend_schema(
+        summary="Audit a version's decisions with outcomes by sensitive attributes (fairlearn MetricFrame)",
+        request=s.FairnessAuditInputSerializer,
+        responses={201: s.FairnessAuditSerializer, **WRITE_ERRORS},
+    )
+    def create(self, request):
+        payload = s.FairnessAuditInputSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        audit = fairness.fairness_audit_run(actor=self.actor, **payload.validated_data)
+        return Response(self.get_serializer(audit).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The policies of your projects"),
+    retrieve=extend_schema(
+        summary="A project's policy (by project slug)", responses={200: s.PolicySerializer, **ERRORS}
+    ),
+    partial_update=extend_schema(
+        summary="Change a project's policy", responses={200: s.PolicySerializer, **WRITE_ERRORS}
+    ),
+)
+class PolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, ScopedViewSet):
+    queryset = Policy.objects.select_related("project").order_by("project__slug")
+    serializer_class = s.PolicySerializer
+    lookup_field = "project__slug"
+    lookup_url_kwarg = "project"
+    lookup_value_regex = "[a-z0-9-]+"
+    http_method_names = ["get", "patch", "head", "options"]
+    read_roles = ALL_HUMAN_ROLES
+    write_roles = frozenset({Role.COMPLIANCE_OFFICER})
+
+    def get_queryset(self):
+        # every project has a policy (the defaults until someone changes them)
+        ids = self.scope()
+        missing = Project.objects.exclude(policy__isnull=False)
+        if ids is not None:
+            missing = missing.filter(pk__in=ids)
+        Policy.objects.bulk_create([Policy(project=p) for p in missing], ignore_conflicts=True)
+        return super().get_queryset()
+
+    def perform_update(self, serializer):
+        fairness.policy_update(actor=self.actor, policy=serializer.instance, changes=serializer.validated_data)
