@@ -31,8 +31,10 @@ test: setup
 lint: setup
 	$(BIN)/ruff check .
 
+# Every benchmark runs even if one before it fails (its figures still print); the target fails if any did.
 bench: setup
-	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/with_db.sh $(BIN)/python bench/ingest.py
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/with_db.sh bash -c \
+	  'failed=0; for bench in bench/ingest.py bench/erasure.py; do $(BIN)/python "$$bench" || failed=1; done; exit $$failed'
 
 clean:
 	rm -rf $(VENV) var/pg var/governance.sqlite3

@@ -32,18 +32,23 @@ def jsonb_normalise(value):
     """The value as PostgreSQL's jsonb gives it back, so commitments survive the round trip:
     -0.0 becomes 0.0, and a float written with an exponent (1e+20) comes back as the integer
     its decimal digits spell."""
-    if isinstance(value, float):
+    kind = type(value)
+    if kind is float:
         if value == 0.0:
             return 0.0
-        text = repr(value)
-        if "e+" in text:
-            return int(Decimal(text))
-        return value
-    if isinstance(value, dict):
+        if -1e16 < value < 1e16:  # Python writes these without an exponent, as PostgreSQL does
+            return value
+        return int(Decimal(repr(value))) if "e+" in repr(value) else value
+    if kind is dict:
+        if not any(type(v) in _CONTAINERS_AND_FLOATS for v in value.values()):
+            return value
         return {k: jsonb_normalise(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if kind is list:
         return [jsonb_normalise(v) for v in value]
     return value
+
+
+_CONTAINERS_AND_FLOATS = (float, dict, list)
 
 
 def canonical_decision(
