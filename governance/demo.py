@@ -40,6 +40,7 @@ from registry import services
 from registry.actors import Actor
 from registry.hashing import dataframe_schema, dataframe_sha256
 from registry.models import Deployment, Model, Project, Role, Run, RunInput, Stage
+from registry.profiles import dataframe_profile
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -146,7 +147,14 @@ def demo_load(*, stdout: _Writer | None = None) -> DemoResult:
         )
         split_uri = "package://sklego.datasets/arrests#split={}"
         train_version = _register(
-            system, dataset, "train", train, storage_uri=split_uri.format("train"), parents=[raw_version], note=note
+            system,
+            dataset,
+            "train",
+            train,
+            storage_uri=split_uri.format("train"),
+            parents=[raw_version],
+            note=note,
+            profile=dataframe_profile(train[list(FEATURES)]),  # the drift reference of the model's features
         )
         test_version = _register(
             system, dataset, "test", test, storage_uri=split_uri.format("test"), parents=[raw_version], note=note
@@ -335,7 +343,9 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _register(system: Actor, dataset, version: str, frame: pd.DataFrame, *, storage_uri: str, parents=(), note=""):
+def _register(
+    system: Actor, dataset, version: str, frame: pd.DataFrame, *, storage_uri: str, parents=(), note="", profile=None
+):
     return services.data_version_register(
         actor=system,
         dataset=dataset,
@@ -346,6 +356,7 @@ def _register(system: Actor, dataset, version: str, frame: pd.DataFrame, *, stor
         storage_uri=storage_uri,
         parents=parents,
         transformation=note,
+        profile=profile,
     )
 
 

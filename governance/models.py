@@ -179,3 +179,27 @@ class FairnessAudit(Created):
 
     def __str__(self) -> str:
         return f"fairness audit {self.pk} of {self.model_version} ({'passed' if self.passed else 'failed'})"
+
+
+class DriftReport(Created):
+    """Data drift of one version's logged features in a window against its training data's profile."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="drift_reports")
+    reference_data_version = models.ForeignKey(
+        "registry.DataVersion", on_delete=models.PROTECT, related_name="drift_reports"
+    )
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    row_count = models.BigIntegerField()
+    features = models.JSONField()
+    drifted = models.BooleanField()
+    drifted_features = models.JSONField(default=list)
+    policy = models.JSONField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["model_version", "created_at"], name="drift_version_time")]
+
+    def __str__(self) -> str:
+        return f"drift report {self.pk} of {self.model_version} ({'drifted' if self.drifted else 'stable'})"

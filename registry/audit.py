@@ -55,6 +55,7 @@ class AuditEventType(models.TextChoices):
     OBLIGATION_CLOSED = "erasure.obligation_closed"
     FAIRNESS_AUDITED = "fairness.audited"
     POLICY_CHANGED = "policy.changed"
+    DRIFT_REPORTED = "drift.reported"
 
 
 def canonical_json(value: object) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
+import pandas as pd
 import pytest
 
 from registry.models import AuditEvent
@@ -214,15 +216,32 @@ ENDPOINTS += [
     Endpoint("policies list", "get", lambda c: "/api/v1/policies/", R, other_project="hidden_in_list"),
     Endpoint("policy detail", "get", lambda c: "/api/v1/policies/acme/", R),
     Endpoint("policy change", "patch", lambda c: "/api/v1/policies/acme/", CO, body=lambda c: {"max_psi": 0.3}),
+    Endpoint("drift reports list", "get", lambda c: "/api/v1/drift-reports/", R, other_project="hidden_in_list"),
+    Endpoint("drift report detail", "get", lambda c: f"/api/v1/drift-reports/{c.drift.pk}/", R),
+    Endpoint(
+        "drift report create",
+        "post",
+        lambda c: "/api/v1/drift-reports/",
+        R,
+        body=lambda c: {
+            "model_version": c.version.pk,
+            "window_start": "2000-01-01T00:00:00Z",
+            "window_end": "2100-01-01T00:00:00Z",
+        },
+        other_project="bad_reference",
+    ),
 ]
 IDS = [e.name for e in ENDPOINTS]
 
 
 @pytest.fixture
 def ctx(chain):
+    from governance.drift import drift_report_run
     from governance.erasure import erasure_request_create, erasure_request_trace
     from governance.fairness import fairness_audit_run
     from registry.actors import Actor
+    from registry.models import DataVersion
+    from registry.profiles import dataframe_profile
 
     chain.decision = f.DecisionFactory(model_version=chain.version, deployment=chain.deployment)
     received = erasure_request_create(actor=Actor.system(), project=chain.project, subject_id="alice", reference="T-1")
@@ -236,6 +255,15 @@ def ctx(chain):
             prediction=i % 3 == 0 and 1 or 0,
             outcome=i % 4 == 0 and 1 or 0,
         )
+    DataVersion.objects.filter(pk=chain.train.pk).update(
+        profile=dataframe_profile(pd.DataFrame({"age": [20, 30, 40, 50, 60] * 10}))
+    )
+    chain.drift = drift_report_run(
+        actor=Actor.system(),
+        model_version=chain.version,
+        window_start=datetime(2000, 1, 1, tzinfo=UTC),
+        window_end=datetime(2100, 1, 1, tzinfo=UTC),
+    )
     chain.audit = fairness_audit_run(
         actor=Actor.system(), model_version=chain.version, sensitive_features=["sex"], positive_label=1
     )

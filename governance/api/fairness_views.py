@@ -1,4 +1,4 @@
-"""Fairness audits and project policies over REST."""
+"""Fairness audits, drift reports and project policies over REST."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.response import Response
 
-from governance import fairness
+from governance import drift, fairness
 from governance.api import serializers as s
-from governance.models import FairnessAudit, Policy
+from governance.models import DriftReport, FairnessAudit, Policy
 from registry.api.common import ScopedViewSet
 from registry.api.views import ERRORS, WRITE_ERRORS
 from registry.models import Project, Role
@@ -70,3 +70,26 @@ class PolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Upd
 
     def perform_update(self, serializer):
         fairness.policy_update(actor=self.actor, policy=serializer.instance, changes=serializer.validated_data)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Drift reports, newest first"),
+    retrieve=extend_schema(summary="One drift report", responses={200: s.DriftReportSerializer, **ERRORS}),
+)
+class DriftReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    queryset = DriftReport.objects.select_related("project").order_by("-created_at", "-id")
+    serializer_class = s.DriftReportSerializer
+    filterset_fields = ["model_version", "drifted"]
+    read_roles = ALL_HUMAN_ROLES
+    write_roles = ALL_HUMAN_ROLES
+
+    @extend_schema(
+        summary="Compare a window's logged features with the training data's profile (PSI, JS, KS)",
+        request=s.DriftReportInputSerializer,
+        responses={201: s.DriftReportSerializer, **WRITE_ERRORS},
+    )
+    def create(self, request):
+        payload = s.DriftReportInputSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        report = drift.drift_report_run(actor=self.actor, **payload.validated_data)
+        return Response(self.get_serializer(report).data, status=status.HTTP_201_CREATED)

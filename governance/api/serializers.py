@@ -242,3 +242,35 @@ class PolicySerializer(serializers.ModelSerializer):
             if attrs.get(name) is not None and attrs[name] < 0:
                 raise serializers.ValidationError({name: "must not be negative"})
         return attrs
+
+
+class DriftReportInputSerializer(serializers.Serializer):
+    from registry.api.common import ScopedPrimaryKeyRelatedField
+    from registry.models import ModelVersion
+
+    model_version = ScopedPrimaryKeyRelatedField(queryset=ModelVersion.objects.all())
+    window_start = serializers.DateTimeField()
+    window_end = serializers.DateTimeField()
+
+
+class DriftReportSerializer(serializers.ModelSerializer):
+    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        from governance.models import DriftReport
+
+        model = DriftReport
+        fields = [
+            "id",
+            "project",
+            "model_version",
+            "reference_data_version",
+            "window_start",
+            "window_end",
+            "row_count",
+            "features",
+            "drifted",
+            "drifted_features",
+            "policy",
+            "created_at",
+        ]

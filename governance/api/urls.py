@@ -8,5 +8,6 @@ router.register("decisions", views.DecisionViewSet, basename="decision")
 router.register("erasure-requests", erasure_views.ErasureRequestViewSet, basename="erasure-request")
 router.register("fairness-audits", fairness_views.FairnessAuditViewSet, basename="fairness-audit")
 router.register("policies", fairness_views.PolicyViewSet, basename="policy")
+router.register("drift-reports", fairness_views.DriftReportViewSet, basename="drift-report")
 
 urlpatterns = [path("lineage/", views.LineageView.as_view(), name="lineage"), *router.urls]

@@ -1,0 +1,149 @@
+"""Data drift against the training data's profile: PSI and JS equal an independent numpy computation,
+KS equals scipy.stats.ks_2samp, on the real arrests data of the demo."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import ks_2samp
+
+from governance.demo import FEATURES, demo_load
+from governance.models import Decision, DriftReport
+from registry.models import DataVersion, ModelVersion
+from registry.profiles import OTHER, SAMPLE_SIZE, dataframe_profile
+from tests import factories as f
+
+
+def numpy_psi(reference: list[int], window: list[int]) -> float:
+    total_r, total_w = sum(reference), sum(window)
+    value = 0.0
+    for r, w in zip(reference, window, strict=True):
+        e, a = max(r / total_r, 1e-4), max(w / total_w, 1e-4)
+        value += (a - e) * math.log(a / e)
+    return value
+
+
+def numpy_js(reference: list[int], window: list[int]) -> float:
+    p = np.array(reference, dtype=float) / sum(reference)
+    q = np.array(window, dtype=float) / sum(window)
+    m = (p + q) / 2
+
+    def kl(x, y):
+        mask = x > 0
+        return float(np.sum(x[mask] * np.log2(x[mask] / y[mask])))
+
+    return math.sqrt((kl(p, m) + kl(q, m)) / 2)
+
+
+def test_profile_format():
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame(
+        {
+            "age": rng.normal(40, 10, 12_000),
+            "colour": rng.choice(["a", "b", "c"], 12_000),
+            "flag": rng.choice([True, False], 12_000),
+            "many": [f"v{i}" for i in range(12_000)],
+        }
+    )
+    df.loc[:9, "age"] = np.nan
+    profile = dataframe_profile(df)
+    age = profile["columns"]["age"]
+    assert profile["format"] == "gov-profile-v1" and profile["row_count"] == 12_000
+    assert (age["kind"], age["count"], age["missing"]) == ("numeric", 11_990, 10)
+    assert sum(age["bin_counts"]) == 11_990 and len(age["bin_counts"]) == len(age["bin_edges"]) - 1 == 10
+    assert all(abs(c - 1199) <= 2 for c in age["bin_counts"])  # quantile bins hold about a tenth each
+    assert len(age["sample"]) == SAMPLE_SIZE and set(age["sample"]) <= set(df["age"].dropna())
+    assert profile["columns"]["colour"]["kind"] == "categorical"
+    assert sum(profile["columns"]["colour"]["frequencies"].values()) == 12_000
+    assert profile["columns"]["flag"]["kind"] == "categorical"
+    many = profile["columns"]["many"]["frequencies"]
+    assert len(many) == 101 and many[OTHER] == 12_000 - 100
+
+
+@pytest.fixture
+def demo(db):
+    demo_load()
+    version = ModelVersion.objects.get(model__name="arrests-release")
+    return version
+
+
+@pytest.fixture
+def analyst(make_client, demo):
+    return make_client("risk_analyst", demo.project)
+
+
+def report(client, version, start="2000-01-01T00:00:00Z", end="2100-01-01T00:00:00Z"):
+    return client.post(
+        "/api/v1/drift-reports/",
+        {"model_version": version.pk, "window_start": start, "window_end": end},
+        format="json",
+    )
+
+
+def test_the_test_split_has_not_drifted_and_every_figure_matches(demo, analyst):
+    response = report(analyst, demo)
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    reference = DataVersion.objects.get(pk=body["reference_data_version"])
+    assert reference.version == "train"
+    assert body["row_count"] == Decision.objects.filter(model_version=demo).count()
+    assert body["drifted"] is False, body["drifted_features"]
+    assert set(body["features"]) == set(FEATURES)
+    window = pd.DataFrame(list(Decision.objects.filter(model_version=demo).values_list("features", flat=True)))
+    for name, result in body["features"].items():
+        profile = reference.profile["columns"][name]
+        if result["kind"] == "numeric":
+            edges = profile["bin_edges"]
+            counts, _ = np.histogram(window[name], bins=[-np.inf, *edges[1:-1], np.inf])
+            assert result["window_bins"] == counts.tolist(), name
+            assert abs(result["psi"] - numpy_psi(profile["bin_counts"], counts.tolist())) < 1e-12, name
+            assert abs(result["js_distance"] - numpy_js(profile["bin_counts"], counts.tolist())) < 1e-12, name
+            ks = ks_2samp(profile["sample"], window[name].astype(float))
+            assert result["ks_statistic"] == pytest.approx(ks.statistic, abs=1e-15)
+            assert result["ks_pvalue"] == pytest.approx(ks.pvalue, rel=1e-12)
+        else:
+            categories = result["categories"]
+            observed = window[name].astype(str).value_counts()
+            assert result["window_frequencies"] == [int(observed.get(c, 0)) for c in categories]
+            expected = [profile["frequencies"].get(c, 0) for c in categories]
+            assert abs(result["psi"] - numpy_psi(expected, result["window_frequencies"])) < 1e-12
+            assert abs(result["js_distance"] - numpy_js(expected, result["window_frequencies"])) < 1e-12
+        assert result["psi"] < 0.2
+
+
+def test_a_shifted_window_drifts(demo, analyst, make_client):
+    ingest = make_client("ingest", demo.project)
+    rows = list(Decision.objects.filter(model_version=demo).values_list("features", flat=True)[:600])
+    shifted = [
+        {
+            "model_version": demo.pk,
+            "request_id": f"shifted-{i}",
+            "features": {**features, "age": features["age"] + 25, "employed": "No"},
+            "prediction": "No",
+            "occurred_at": "2030-06-01T00:00:00Z",
+        }
+        for i, features in enumerate(rows)
+    ]
+    assert ingest.post("/api/v1/decisions/bulk/", {"decisions": shifted}, format="json").status_code == 200
+    body = report(analyst, demo, start="2030-01-01T00:00:00Z").json()
+    assert body["row_count"] == 600
+    assert body["drifted"] is True
+    assert set(body["drifted_features"]) >= {"age", "employed"}
+    assert "year" not in body["drifted_features"]
+    assert body["features"]["age"]["ks_pvalue"] < 1e-10
+
+
+def test_clear_errors(demo, analyst, chain, make_client):
+    empty = report(analyst, demo, start="1990-01-01T00:00:00Z", end="1991-01-01T00:00:00Z")
+    assert empty.status_code == 400
+    assert "no decisions" in empty.json()["error"]["fields"]["window_start"][0]
+    backwards = report(analyst, demo, start="2030-01-02T00:00:00Z", end="2030-01-01T00:00:00Z")
+    assert backwards.json()["error"]["fields"] == {"window_end": ["must be after window_start"]}
+    f.DecisionFactory(model_version=chain.version)
+    no_profile = report(make_client("risk_analyst", chain.project), chain.version)
+    assert no_profile.status_code == 400
+    assert "has no profile" in no_profile.json()["error"]["fields"]["model_version"][0]
+    assert DriftReport.objects.count() == 0
