@@ -203,3 +203,27 @@ class DriftReport(Created):
 
     def __str__(self) -> str:
         return f"drift report {self.pk} of {self.model_version} ({'drifted' if self.drifted else 'stable'})"
+
+
+class PerformanceReport(Created):
+    """Concept drift: live accuracy (and AUC) per time bucket, from decisions with outcomes, against the
+    version's validation metric."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="performance_reports")
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    bucket = models.CharField(max_length=8)
+    positive_label = models.JSONField(null=True, blank=True)
+    baseline_metric = models.CharField(max_length=50)
+    baseline_value = models.FloatField()
+    overall = models.JSONField()
+    windows = models.JSONField()
+    degraded = models.BooleanField()
+    policy = models.JSONField()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"performance report {self.pk} of {self.model_version} ({'degraded' if self.degraded else 'ok'})"

@@ -56,6 +56,7 @@ class AuditEventType(models.TextChoices):
     FAIRNESS_AUDITED = "fairness.audited"
     POLICY_CHANGED = "policy.changed"
     DRIFT_REPORTED = "drift.reported"
+    PERFORMANCE_REPORTED = "performance.reported"
 
 
 def canonical_json(value: object) -> str:

@@ -230,6 +230,22 @@ ENDPOINTS += [
         },
         other_project="bad_reference",
     ),
+    Endpoint(
+        "performance reports list", "get", lambda c: "/api/v1/performance-reports/", R, other_project="hidden_in_list"
+    ),
+    Endpoint("performance report detail", "get", lambda c: f"/api/v1/performance-reports/{c.performance.pk}/", R),
+    Endpoint(
+        "performance report create",
+        "post",
+        lambda c: "/api/v1/performance-reports/",
+        R,
+        body=lambda c: {
+            "model_version": c.version.pk,
+            "window_start": "2000-01-01T00:00:00Z",
+            "window_end": "2100-01-01T00:00:00Z",
+        },
+        other_project="bad_reference",
+    ),
 ]
 IDS = [e.name for e in ENDPOINTS]
 
@@ -239,8 +255,9 @@ def ctx(chain):
     from governance.drift import drift_report_run
     from governance.erasure import erasure_request_create, erasure_request_trace
     from governance.fairness import fairness_audit_run
+    from governance.performance import performance_report_run
     from registry.actors import Actor
-    from registry.models import DataVersion
+    from registry.models import DataVersion, ModelVersion
     from registry.profiles import dataframe_profile
 
     chain.decision = f.DecisionFactory(model_version=chain.version, deployment=chain.deployment)
@@ -259,6 +276,14 @@ def ctx(chain):
         profile=dataframe_profile(pd.DataFrame({"age": [20, 30, 40, 50, 60] * 10}))
     )
     chain.drift = drift_report_run(
+        actor=Actor.system(),
+        model_version=chain.version,
+        window_start=datetime(2000, 1, 1, tzinfo=UTC),
+        window_end=datetime(2100, 1, 1, tzinfo=UTC),
+    )
+    ModelVersion.objects.filter(pk=chain.version.pk).update(metrics={"accuracy": 0.8})
+    chain.version.refresh_from_db()
+    chain.performance = performance_report_run(
         actor=Actor.system(),
         model_version=chain.version,
         window_start=datetime(2000, 1, 1, tzinfo=UTC),

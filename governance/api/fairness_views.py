@@ -6,9 +6,9 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.response import Response
 
-from governance import drift, fairness
+from governance import drift, fairness, performance
 from governance.api import serializers as s
-from governance.models import DriftReport, FairnessAudit, Policy
+from governance.models import DriftReport, FairnessAudit, PerformanceReport, Policy
 from registry.api.common import ScopedViewSet
 from registry.api.views import ERRORS, WRITE_ERRORS
 from registry.models import Project, Role
@@ -92,4 +92,27 @@ class DriftReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
         payload = s.DriftReportInputSerializer(data=request.data, context=self.get_serializer_context())
         payload.is_valid(raise_exception=True)
         report = drift.drift_report_run(actor=self.actor, **payload.validated_data)
+        return Response(self.get_serializer(report).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Performance reports (concept drift), newest first"),
+    retrieve=extend_schema(summary="One performance report", responses={200: s.PerformanceReportSerializer, **ERRORS}),
+)
+class PerformanceReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    queryset = PerformanceReport.objects.select_related("project").order_by("-created_at", "-id")
+    serializer_class = s.PerformanceReportSerializer
+    filterset_fields = ["model_version", "degraded"]
+    read_roles = ALL_HUMAN_ROLES
+    write_roles = ALL_HUMAN_ROLES
+
+    @extend_schema(
+        summary="Live accuracy (and AUC) per time bucket against the version's validation accuracy",
+        request=s.PerformanceReportInputSerializer,
+        responses={201: s.PerformanceReportSerializer, **WRITE_ERRORS},
+    )
+    def create(self, request):
+        payload = s.PerformanceReportInputSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        report = performance.performance_report_run(actor=self.actor, **payload.validated_data)
         return Response(self.get_serializer(report).data, status=status.HTTP_201_CREATED)

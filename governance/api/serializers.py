@@ -274,3 +274,39 @@ class DriftReportSerializer(serializers.ModelSerializer):
             "policy",
             "created_at",
         ]
+
+
+class PerformanceReportInputSerializer(serializers.Serializer):
+    from registry.api.common import ScopedPrimaryKeyRelatedField
+    from registry.models import ModelVersion
+
+    model_version = ScopedPrimaryKeyRelatedField(queryset=ModelVersion.objects.all())
+    window_start = serializers.DateTimeField()
+    window_end = serializers.DateTimeField()
+    bucket = serializers.ChoiceField(choices=["day", "week", "month"], default="week")
+    positive_label = serializers.JSONField(required=False, help_text="given, ROC AUC is computed from the scores")
+
+
+class PerformanceReportSerializer(serializers.ModelSerializer):
+    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        from governance.models import PerformanceReport
+
+        model = PerformanceReport
+        fields = [
+            "id",
+            "project",
+            "model_version",
+            "window_start",
+            "window_end",
+            "bucket",
+            "positive_label",
+            "baseline_metric",
+            "baseline_value",
+            "overall",
+            "windows",
+            "degraded",
+            "policy",
+            "created_at",
+        ]

@@ -9,5 +9,6 @@ router.register("erasure-requests", erasure_views.ErasureRequestViewSet, basenam
 router.register("fairness-audits", fairness_views.FairnessAuditViewSet, basename="fairness-audit")
 router.register("policies", fairness_views.PolicyViewSet, basename="policy")
 router.register("drift-reports", fairness_views.DriftReportViewSet, basename="drift-report")
+router.register("performance-reports", fairness_views.PerformanceReportViewSet, basename="performance-report")
 
 urlpatterns = [path("lineage/", views.LineageView.as_view(), name="lineage"), *router.urls]
