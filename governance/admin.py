@@ -1,5 +1,6 @@
 """Admin for governance: the decision log (read-only, for everyone), the model version page's lineage, and
-erasure requests (received here, traced, executed or rejected by actions, with a printable report).
+erasure requests (received here, traced, executed or rejected by actions, with a printable report),
+fairness audits (read-only, with their charts, run from a page of their own) and each project's policy.
 
 The registry's ModelVersion admin is registered again here with a Lineage section, because the lineage
 graph reaches decisions and the registry imports nothing from governance.
@@ -18,38 +19,45 @@ from django.contrib.admin import helpers, widgets
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import BooleanField, Case, Count, F, Q, Value, When
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.views.decorators.debug import sensitive_post_parameters
 
-from governance import erasure
+from governance import charts, erasure, fairness
 from governance.lineage import lineage_graph
-from governance.models import Decision, ErasureRequest, RetrainingObligation
+from governance.models import Decision, ErasureRequest, FairnessAudit, Policy, RetrainingObligation
 from registry.admin import (
     EMPTY,
+    InProjectFilter,
     ModelVersionAdmin,
     ProjectFilter,
+    ProjectScopedAdmin,
     ReadOnlyAdmin,
     ServiceCreateAdmin,
     admin_actor,
     admin_url,
+    count,
     link,
     may_verify_chain,
     member_scope,
     pretty_json,
+    role_scope,
     scoped_related_filter,
     short_hash,
     stage_badge,
     when,
 )
+from registry.audit import AuditEventType
 from registry.errors import ServiceError
-from registry.models import Deployment, ModelVersion, Role, Run, RunInput
+from registry.models import AuditEvent, Deployment, ModelVersion, Project, Role, Run, RunInput
 
 REQUEST_ID_CHARS = 24
 ROLE_ORDER = {role: index for index, role in enumerate(RunInput.Role.values)}
@@ -1050,3 +1058,583 @@ class ErasureRequestAdmin(ServiceCreateAdmin):
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "admin/governance/erasurerequest/report.html", context)
+
+
+# Fairness audits and policies ----------------------------------------------------------------------
+
+AUDITORS = frozenset({Role.COMPLIANCE_OFFICER, Role.RISK_ANALYST})  # as for POST /api/v1/fairness-audits/
+POLICY_EDITORS = frozenset({Role.COMPLIANCE_OFFICER})  # as for PATCH /api/v1/policies/<project>/
+RESULT_COLOURS = {True: "#15803d", False: "#b91c1c"}
+RATES = [
+    ("selection_rate", "Selection rate"),
+    ("accuracy", "Accuracy"),
+    ("tpr", "True positive rate"),
+    ("fpr", "False positive rate"),
+    ("fnr", "False negative rate"),
+    ("precision", "Precision"),
+]
+# The policy's fairness checks: (check, name, what it measures, policy field, how the value must compare)
+FAIRNESS_CHECKS = [
+    (
+        "demographic_parity_ratio",
+        "Demographic parity ratio",
+        "the lowest group's selection rate divided by the highest group's (the four-fifths rule)",
+        "min_demographic_parity_ratio",
+        "≥",
+    ),
+    (
+        "equalized_odds_difference",
+        "Equalized odds difference",
+        "the largest gap between two groups in true positive rate or in false positive rate",
+        "max_equalized_odds_difference",
+        "≤",
+    ),
+]
+
+
+def result_badge(passed: bool):
+    return format_html(
+        '<span class="fairness-badge" style="background:{};color:#fff;border-radius:4px;padding:1px 7px;'
+        'font-size:0.85em;font-weight:600;white-space:nowrap">{}</span>',
+        RESULT_COLOURS[bool(passed)],
+        "passed" if passed else "failed",
+    )
+
+
+def figure(value: float | None) -> str:
+    return EMPTY if value is None else f"{value:.3f}"
+
+
+def positive_label_text(value) -> str:
+    """The positive label as it was given: a string as is, a number or boolean as JSON."""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def parse_positive_label(text: str):
+    """JSON when the text is a JSON string, number or boolean (`1`, `true`, `"1"`); otherwise the text itself."""
+
+    def no_constants(name: str):
+        raise ValueError(name)  # NaN and Infinity are not labels
+
+    try:
+        value = json.loads(text, parse_constant=no_constants)
+    except ValueError:
+        return text
+    if value is None or isinstance(value, (dict, list)):
+        raise forms.ValidationError("Must be a label (text, a number or true/false), as the predictions are.")
+    return value
+
+
+def audit_trail_url(obj) -> str:
+    return reverse("admin:registry_auditevent_changelist") + f"?target_type__exact={obj._meta.label_lower}&q={obj.pk}"
+
+
+def fairness_audit_view(audit: FairnessAudit) -> dict:
+    """What the audit's page shows beneath its fields: the checks against the policy, the groups with their
+    intervals, the small groups apart, and the chart."""
+    attributes = list(audit.sensitive_features)
+    policy = audit.policy or {}
+    disparities = audit.disparities or {}
+    failed = {check["check"]: check for check in audit.failed_checks or []}
+    min_ratio = policy.get("min_demographic_parity_ratio", 0.8)
+    compared = [g for g in audit.by_group if g.get("selection_rate") is not None]
+    highest = max((g["selection_rate"] for g in compared), default=None)
+    line = highest * min_ratio if highest is not None else None
+
+    def rows(groups: list[dict], *, mark_below: bool) -> list[dict]:
+        return [
+            {
+                "values": [group["group"].get(a) for a in attributes],
+                "count": f"{group['count']:,}",
+                "rates": [
+                    {
+                        "value": figure(group.get(metric)),
+                        "interval": charts.interval((group.get("intervals") or {}).get(metric)),
+                        "below": mark_below
+                        and metric == "selection_rate"
+                        and line is not None
+                        and group.get(metric) is not None
+                        and group[metric] < line - 1e-12,
+                    }
+                    for metric, _ in RATES
+                ],
+            }
+            for group in groups
+        ]
+
+    checks = []
+    for name, label, meaning, policy_field, comparison in FAIRNESS_CHECKS:
+        threshold = policy.get(policy_field)
+        checks.append(
+            {
+                "name": label,
+                "meaning": meaning,
+                "threshold": f"{comparison} {threshold:g}" if threshold is not None else EMPTY,
+                "value": figure(disparities.get(name)),
+                "passed": name not in failed,
+                "badge": result_badge(name not in failed),
+                "message": failed[name]["message"] if name in failed else "",
+            }
+        )
+    bootstrap = audit.bootstrap or {}
+    overall = audit.overall or {}
+    groups = rows(audit.by_group, mark_below=True)
+    return {
+        "attributes": attributes,
+        "badge": result_badge(audit.passed),
+        "failed_count": len(failed),
+        "check_count": len(FAIRNESS_CHECKS),
+        "checks": checks,
+        "parity_difference": figure(disparities.get("demographic_parity_difference")),
+        "groups_compared": disparities.get("groups_compared", len(audit.by_group)),
+        "min_group_size": policy.get("min_group_size"),
+        "rate_names": [label for _, label in RATES],
+        "groups": groups,
+        "any_below": any(cell["below"] for group in groups for cell in group["rates"]),
+        "small_groups": rows(audit.small_groups or [], mark_below=False),
+        "overall": [figure(overall.get(metric)) for metric, _ in RATES],
+        "row_count": f"{audit.row_count:,}",
+        "excluded_rows": f"{bootstrap.get('excluded_rows', 0):,}",
+        "has_excluded": bool(bootstrap.get("excluded_rows")),
+        "positive": positive_label_text(audit.positive_label),
+        "line": figure(line),
+        "min_ratio": f"{min_ratio:g}",
+        "confidence": f"{bootstrap.get('confidence', 0.95):.0%}",
+        "resamples": f"{bootstrap.get('resamples', 0):,}",
+        "seed": bootstrap.get("seed"),
+        "method": bootstrap.get("method", ""),
+        "chart": mark_safe(  # noqa: S308 - built by governance.charts, which escapes every text it places
+            charts.fairness_chart_svg(
+                audit.by_group,
+                attributes=attributes,
+                min_ratio=min_ratio,
+                max_odds_difference=policy.get("max_equalized_odds_difference"),
+                positive_label=audit.positive_label,
+            )
+        )
+        if audit.by_group
+        else None,
+        "audit_trail_url": audit_trail_url(audit),
+    }
+
+
+class ResultFilter(admin.SimpleListFilter):
+    title = "result"
+    parameter_name = "result"
+
+    def lookups(self, request, model_admin):
+        return [("passed", "Passed"), ("failed", "Failed")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("passed", "failed"):
+            return queryset.filter(passed=self.value() == "passed")
+        return queryset
+
+
+class FairnessAuditChangeList(ChangeList):
+    """The list leaves the per-group results (the large JSON) in the database."""
+
+    def get_queryset(self, request, exclude_parameters=None):
+        queryset = super().get_queryset(request, exclude_parameters)
+        return queryset.defer("overall", "by_group", "small_groups", "policy", "bootstrap")
+
+
+class FairnessAuditRunForm(forms.Form):
+    model_version = forms.ModelChoiceField(
+        queryset=ModelVersion.objects.none(),
+        help_text="Versions of the projects where you are a compliance officer or a risk analyst.",
+    )
+    sensitive_features = forms.CharField(
+        label="Sensitive attributes",
+        max_length=500,
+        widget=forms.TextInput(attrs={"size": 40, "placeholder": "colour, sex"}),
+        help_text="Names of the decisions' sensitive attributes, separated by commas. Several make "
+        "intersectional groups (colour, sex: one group per colour and sex).",
+    )
+    positive_label = forms.CharField(
+        label="Positive label",
+        max_length=200,
+        widget=forms.TextInput(attrs={"size": 20, "placeholder": "Yes"}),
+        help_text="The favourable prediction and outcome, as they are logged (Yes, approve, 1, true). "
+        'Read as JSON when it is JSON: 1 is a number, "1" a string.',
+    )
+    window_start = forms.SplitDateTimeField(
+        label="From",
+        required=False,
+        widget=widgets.AdminSplitDateTime,
+        help_text="UTC. Only decisions made from then on; empty for all.",
+    )
+    window_end = forms.SplitDateTimeField(
+        label="Until",
+        required=False,
+        widget=widgets.AdminSplitDateTime,
+        help_text="UTC. Only decisions made before then; empty for all.",
+    )
+
+    def __init__(self, *args, versions, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["model_version"]
+        field.queryset = versions
+        field.label_from_instance = lambda version: f"{version.project.slug}: {version} ({version.stage})"
+
+    def clean_sensitive_features(self) -> list[str]:
+        names = [name.strip() for name in self.cleaned_data["sensitive_features"].split(",")]
+        names = [name for name in names if name]
+        if not names:
+            raise forms.ValidationError("Name at least one attribute.")
+        return names
+
+    def clean_positive_label(self):
+        return parse_positive_label(self.cleaned_data["positive_label"])
+
+
+@admin.register(FairnessAudit)
+class FairnessAuditAdmin(ReadOnlyAdmin):
+    """Fairness audits, read-only for everyone (superusers included): made through the API or the
+    "Run an audit" page here, which calls governance.fairness.fairness_audit_run."""
+
+    change_form_template = "admin/governance/fairnessaudit/change_form.html"
+    change_list_template = "admin/governance/fairnessaudit/change_list.html"
+    list_display = [
+        "model_version_name",
+        "features",
+        "rows",
+        "result",
+        "parity_ratio",
+        "odds_difference",
+        "created",
+    ]
+    list_display_links = ["model_version_name"]
+    list_select_related = ["model_version__model"]
+    list_filter = [ResultFilter, ("model_version__model", InProjectFilter), ("project", ProjectFilter)]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at", "-id"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "model_version_link",
+                    "project",
+                    "result",
+                    "features",
+                    "positive",
+                    "window",
+                    "rows_display",
+                    "created_at_utc",
+                    "created_by",
+                ]
+            },
+        ),
+    ]
+    readonly_fields = [
+        "model_version_link",
+        "result",
+        "features",
+        "positive",
+        "window",
+        "rows_display",
+        "created_by",
+    ]
+
+    def get_changelist(self, request, **kwargs):
+        return FairnessAuditChangeList
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("model_version__model", "project")
+
+    # Columns and fields
+
+    @admin.display(description="model version", ordering="model_version__model__name")
+    def model_version_name(self, obj):
+        return format_html('<span style="white-space:nowrap">{}</span>', obj.model_version)
+
+    @admin.display(description="model version")
+    def model_version_link(self, obj):
+        return link(obj.model_version)
+
+    @admin.display(description="attributes")
+    def features(self, obj):
+        return ", ".join(str(name) for name in obj.sensitive_features)
+
+    @admin.display(description="decisions", ordering="row_count")
+    def rows(self, obj):
+        return count(obj.row_count)
+
+    @admin.display(description="decisions audited")
+    def rows_display(self, obj):
+        excluded = (obj.bootstrap or {}).get("excluded_rows", 0)
+        if not excluded:
+            return count(obj.row_count)
+        return f"{obj.row_count:,} ({excluded:,} more lacked one of the attributes and were left out)"
+
+    @admin.display(description="result", ordering="passed")
+    def result(self, obj):
+        return result_badge(obj.passed)
+
+    def _disparity(self, obj, name: str):
+        value = (obj.disparities or {}).get(name)
+        failing = any(check.get("check") == name for check in obj.failed_checks or [])
+        if not failing:
+            return figure(value)
+        message = next(check.get("message", "") for check in obj.failed_checks if check.get("check") == name)
+        return format_html('<span style="color:#b91c1c;font-weight:600" title="{}">{}</span>', message, figure(value))
+
+    @admin.display(description="parity ratio")
+    def parity_ratio(self, obj):
+        return self._disparity(obj, "demographic_parity_ratio")
+
+    @admin.display(description="odds difference")
+    def odds_difference(self, obj):
+        return self._disparity(obj, "equalized_odds_difference")
+
+    @admin.display(description="positive label")
+    def positive(self, obj):
+        return format_html("<code>{}</code>", positive_label_text(obj.positive_label))
+
+    @admin.display(description="window")
+    def window(self, obj):
+        if obj.window_start is None and obj.window_end is None:
+            return "all decisions with outcomes"
+        start = when(obj.window_start) if obj.window_start else "the first decision"
+        end = when(obj.window_end) if obj.window_end else "now"
+        return format_html("from {} until {}", start, end)
+
+    # Pages
+
+    def may_run(self, request) -> bool:
+        """May run audits at all: sees audits and is a compliance officer or risk analyst somewhere (the form
+        offers only the versions of those projects)."""
+        return self.has_view_permission(request) and admin_actor(request).has_any_role(AUDITORS)
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path("run/", self.admin_site.admin_view(self.run_view), name="{}_{}_run".format(*info)),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        run_url = reverse("admin:governance_fairnessaudit_run") if self.may_run(request) else None
+        return super().changelist_view(request, {"run_url": run_url, **(extra_context or {})})
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = dict(extra_context or {})
+        audit = self.get_object(request, unquote(object_id))
+        if audit is not None and self.has_view_or_change_permission(request, audit):
+            extra["fairness"] = fairness_audit_view(audit)
+        return super().change_view(request, object_id, form_url, extra)
+
+    def run_view(self, request):
+        if not self.may_run(request):
+            raise PermissionDenied
+        actor = admin_actor(request)
+        versions = role_scope(
+            ModelVersion.objects.select_related("model", "project"), actor, AUDITORS, "project"
+        ).order_by("project__slug", "model__name", "-version")
+        initial = {}
+        if request.GET.get("model_version", "").isdigit():
+            initial["model_version"] = request.GET["model_version"]
+        form = FairnessAuditRunForm(
+            request.POST if request.method == "POST" else None, versions=versions, initial=initial
+        )
+        if form.is_bound and form.is_valid():
+            data = form.cleaned_data
+            try:
+                audit = fairness.fairness_audit_run(
+                    actor=actor,
+                    model_version=data["model_version"],
+                    sensitive_features=data["sensitive_features"],
+                    positive_label=data["positive_label"],
+                    window_start=data["window_start"],
+                    window_end=data["window_end"],
+                )
+            except ServiceError as exc:
+                placed = False
+                for name, field_messages in exc.fields.items():
+                    if name in form.fields:
+                        form.add_error(name, field_messages)
+                        placed = True
+                if not placed:
+                    form.add_error(None, exc.message)
+            else:
+                summary = (
+                    f"{audit.model_version} by {', '.join(audit.sensitive_features)}, {audit.row_count:,} decisions"
+                )
+                if audit.passed:
+                    messages.success(request, f"Fairness audit of {summary}: passed.")
+                else:
+                    reasons = "; ".join(check["message"] for check in audit.failed_checks)
+                    messages.warning(request, f"Fairness audit of {summary}: failed ({reasons}).")
+                return HttpResponseRedirect(admin_url(audit))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Run a fairness audit",
+            "subtitle": None,
+            "opts": self.opts,
+            "form": form,
+            "has_versions": versions.exists(),
+            "media": self.media + form.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/governance/fairnessaudit/run.html", context)
+
+
+class PolicyForm(forms.ModelForm):
+    class Meta:
+        model = Policy
+        fields = [
+            "min_demographic_parity_ratio",
+            "max_equalized_odds_difference",
+            "min_group_size",
+            "max_psi",
+            "max_performance_drop",
+            "high_risk_needs_second_approver",
+        ]
+        labels = {
+            "min_demographic_parity_ratio": "Minimum demographic parity ratio",
+            "max_equalized_odds_difference": "Maximum equalized odds difference",
+            "min_group_size": "Minimum group size",
+            "max_psi": "Maximum PSI",
+            "max_performance_drop": "Maximum performance drop",
+            "high_risk_needs_second_approver": "High-risk models need a second approver",
+        }
+        help_texts = {
+            "min_demographic_parity_ratio": "The lowest group's selection rate divided by the highest group's; a "
+            "fairness audit fails below it. 0.8 is the four-fifths rule.",
+            "max_equalized_odds_difference": "The largest gap between two groups in true or false positive rate; a "
+            "fairness audit fails above it.",
+            "min_group_size": "Groups with fewer decisions are listed apart in an audit and not compared.",
+            "max_psi": "Population stability index above which a feature counts as drifted (0.2 is the usual "
+            "threshold of a significant shift).",
+            "max_performance_drop": "The largest drop of live accuracy below the validation metric.",
+        }
+
+    # The API's bounds (governance.api.serializers.PolicySerializer.validate)
+    BOUNDS = {
+        "min_demographic_parity_ratio": (0.0, 1.0),
+        "max_equalized_odds_difference": (0.0, None),
+        "max_psi": (0.0, None),
+        "max_performance_drop": (0.0, None),
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, (low, high) in self.BOUNDS.items():
+            field = self.fields.get(name)
+            if field is None:
+                continue
+            field.validators.append(MinValueValidator(low))
+            field.widget.attrs.update({"min": low, "step": "any"})
+            if high is not None:
+                field.validators.append(MaxValueValidator(high))
+                field.widget.attrs["max"] = high
+
+
+@admin.register(Policy)
+class PolicyAdmin(ProjectScopedAdmin):
+    """One policy per project, created with the defaults the first time anyone looks (as the API does).
+
+    Only compliance officers of the policy's project (and superusers) change it, through
+    governance.fairness.policy_update, which records the change in the audit trail. The role decides, as in
+    the API: no role group holds governance.change_policy. Never added or deleted here.
+    """
+
+    form = PolicyForm
+    list_display = [
+        "project",
+        "parity_ratio",
+        "odds_difference",
+        "min_group_size",
+        "psi",
+        "performance_drop",
+        "high_risk_needs_second_approver",
+        "updated",
+    ]
+    list_display_links = ["project"]
+    list_select_related = ["project"]
+    ordering = ["project__slug"]
+    fieldsets = [
+        (None, {"fields": ["project"]}),
+        (
+            "Fairness audits",
+            {"fields": ["min_demographic_parity_ratio", "max_equalized_odds_difference", "min_group_size"]},
+        ),
+        ("Drift and performance", {"fields": ["max_psi", "max_performance_drop"]}),
+        ("Promotion", {"fields": ["high_risk_needs_second_approver"]}),
+        ("Changes", {"fields": ["updated_when", "history"]}),
+    ]
+    readonly_fields = ["project", "updated_when", "history"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        if not request.user.has_perm("governance.view_policy"):
+            return False
+        actor = admin_actor(request)
+        return actor.can(POLICY_EDITORS, obj.project_id) if obj is not None else actor.has_any_role(POLICY_EDITORS)
+
+    def changelist_view(self, request, extra_context=None):
+        if self.has_view_or_change_permission(request):
+            # every project has a policy (the defaults until someone changes them), as in the API
+            missing = member_scope(Project.objects.filter(policy__isnull=True), request.user, "pk")
+            Policy.objects.bulk_create([Policy(project=project) for project in missing], ignore_conflicts=True)
+        return super().changelist_view(request, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            raise PermissionDenied
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        if changes:
+            fairness.policy_update(actor=admin_actor(request), policy=obj, changes=changes)
+
+    @admin.display(description="parity ratio ≥", ordering="min_demographic_parity_ratio")
+    def parity_ratio(self, obj):
+        return f"{obj.min_demographic_parity_ratio:g}"
+
+    @admin.display(description="equalized odds difference ≤", ordering="max_equalized_odds_difference")
+    def odds_difference(self, obj):
+        return f"{obj.max_equalized_odds_difference:g}"
+
+    @admin.display(description="PSI ≤", ordering="max_psi")
+    def psi(self, obj):
+        return f"{obj.max_psi:g}"
+
+    @admin.display(description="performance drop ≤", ordering="max_performance_drop")
+    def performance_drop(self, obj):
+        return f"{obj.max_performance_drop:g}"
+
+    @admin.display(description="updated (UTC)", ordering="updated_at")
+    def updated(self, obj):
+        return when(obj.updated_at, suffix=False)
+
+    @admin.display(description="updated at")
+    def updated_when(self, obj):
+        return when(obj.updated_at)
+
+    @admin.display(description="recent changes")
+    def history(self, obj):
+        events = list(
+            AuditEvent.objects.filter(
+                target_type=obj._meta.label_lower, target_id=str(obj.pk), event_type=AuditEventType.POLICY_CHANGED
+            ).order_by("-seq")[:10]
+        )
+        if not events:
+            return "none: the defaults"
+        lines = []
+        for event in events:
+            before, after = event.before or {}, event.after or {}
+            labels, order = PolicyForm.Meta.labels, PolicyForm.Meta.fields
+            changed = [
+                f"{labels.get(name, name)}: {before.get(name)} → {after.get(name)}"
+                for name in [*order, *(name for name in after if name not in order)]
+                if before.get(name) != after.get(name)
+            ]
+            lines.append((when(event.occurred_at), event.actor_name, "; ".join(changed) or "no change"))
+        rows = format_html_join("", "<li>{} · {} · {}</li>", lines)
+        return format_html(
+            '<ul class="policy-history">{}</ul><a href="{}">All changes in the audit trail</a>',
+            rows,
+            audit_trail_url(obj),
+        )

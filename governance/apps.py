@@ -8,6 +8,8 @@ class GovernanceConfig(AppConfig):
 
     def ready(self) -> None:
         from governance.erasure import obligations_check
-        from registry.hooks import on_model_version_registered
+        from governance.gate import promotion_checks
+        from registry.hooks import add_gate_check, on_model_version_registered
 
+        add_gate_check(promotion_checks)
         on_model_version_registered(lambda actor, version: obligations_check(actor=actor, model_version=version))

@@ -30,6 +30,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from governance.fairness import fairness_audit_run
+from governance.gate import gate_evaluate, model_version_approve
 from governance.services import (
     MAX_DECISIONS_PER_REQUEST,
     MAX_OUTCOMES_PER_REQUEST,
@@ -62,6 +64,8 @@ FEATURES = CATEGORICAL + NUMERIC
 TEST_SIZE = 0.3
 SPLIT_SEED = 42
 DEPLOYED_DAYS_AGO = 30
+SHADOW_DAYS_AGO = 60  # v1 ran in shadow from then
+MITIGATED_SHADOW_DAYS_AGO = 45  # v2 from then, until it went live
 
 
 class _Writer(Protocol):
@@ -123,9 +127,11 @@ def demo_load(*, stdout: _Writer | None = None) -> DemoResult:
             for role, name in (
                 (Role.INGEST, "demo: arrests-release serving"),
                 (Role.RISK_ANALYST, "demo: risk analyst"),
+                (Role.COMPLIANCE_OFFICER, "demo: compliance officer"),
             )
         }
         ingest = Actor.for_key(keys[Role.INGEST][0])
+        officer = Actor.for_key(keys[Role.COMPLIANCE_OFFICER][0])
 
         dataset = services.dataset_create(
             actor=system,
@@ -211,19 +217,119 @@ def demo_load(*, stdout: _Writer | None = None) -> DemoResult:
                 "(class_weight='balanced'), so it predicts 'No' far more often than the base rate."
             ),
         )
+        # The story the promotion gate tells: v1 runs in shadow, fails its fairness audit by colour and stays
+        # in staging; v2, trained with a fairness constraint, passes, is approved by a compliance officer,
+        # goes to production and decides.
+        now = timezone.now().replace(microsecond=0)
         services.model_version_transition(
             actor=system,
             model_version=version,
             to_stage=Stage.STAGING,
             reason=f"test-split accuracy {metrics['accuracy']:.3f}, ROC AUC {metrics['roc_auc']:.3f}",
         )
-        services.model_version_transition(
+        shadow = services.deployment_create(
             actor=system,
             model_version=version,
-            to_stage=Stage.PRODUCTION,
-            reason="demo: promoted for the release-with-summons pilot",
+            environment="production",
+            strategy=Deployment.Strategy.SHADOW,
+            started_at=now - timedelta(days=SHADOW_DAYS_AGO),
         )
-        now = timezone.now().replace(microsecond=0)
+        _log_decisions(
+            ingest,
+            version,
+            shadow,
+            test,
+            predicted,
+            scores,
+            start=shadow.started_at,
+            end=now - timedelta(days=MITIGATED_SHADOW_DAYS_AGO + 1),
+        )
+        first_audit = fairness_audit_run(
+            actor=officer, model_version=version, sensitive_features=["colour"], positive_label=POSITIVE
+        )
+        refused = [
+            c["message"]
+            for c in gate_evaluate(actor=system, model_version=version, to_stage=Stage.PRODUCTION)["checks"]
+            if not c["passed"]
+        ]
+        say(
+            f"{version}: fairness audit by colour {'passed' if first_audit.passed else 'failed'}; "
+            f"the promotion gate refuses it: {'; '.join(refused)}"
+        )
+
+        mitigated, mitigated_metrics, predicted_2, scores_2 = _fit_mitigated(train, test)
+        run_2 = services.run_register(
+            actor=system,
+            project=project,
+            name="arrests-release: exponentiated gradient under equalized odds by colour",
+            params=_mitigation_params(),
+            metrics=mitigated_metrics,
+            inputs=[
+                {"data_version": train_version, "role": RunInput.Role.TRAIN},
+                {"data_version": test_version, "role": RunInput.Role.TEST},
+            ],
+            environment={**_environment(), "fairlearn": _package_version("fairlearn")},
+            source=Run.Source.API,
+        )
+        artifact_2 = _save_artifact(mitigated, name=f"{MODEL}-v2")
+        version_2 = services.model_version_register(
+            actor=system,
+            model=model,
+            run=run_2,
+            artifact_uri=artifact_2.as_uri(),
+            artifact_sha256=_file_sha256(artifact_2),
+            framework=f"fairlearn {_package_version('fairlearn')} over scikit-learn {_package_version('scikit-learn')}",
+            signature=version.signature,
+            intended_use=version.intended_use,
+            limitations=(
+                "Trained on Toronto arrests from 1997-2002; not for any real decision. Mitigated for equalized "
+                "odds by colour (fairlearn ExponentiatedGradient, a randomized mixture of logistic regressions), "
+                "at a cost in accuracy; not mitigated for sex, where its equalized odds difference is larger."
+            ),
+        )
+        services.model_version_transition(
+            actor=system,
+            model_version=version_2,
+            to_stage=Stage.STAGING,
+            reason=f"mitigated: test-split accuracy {mitigated_metrics['accuracy']:.3f}",
+        )
+        services.deployment_end(
+            actor=system, deployment=shadow, ended_at=now - timedelta(days=MITIGATED_SHADOW_DAYS_AGO)
+        )
+        shadow_2 = services.deployment_create(
+            actor=system,
+            model_version=version_2,
+            environment="production",
+            strategy=Deployment.Strategy.SHADOW,
+            started_at=now - timedelta(days=MITIGATED_SHADOW_DAYS_AGO),
+        )
+        _log_decisions(
+            ingest,
+            version_2,
+            shadow_2,
+            test,
+            predicted_2,
+            scores_2,
+            start=shadow_2.started_at,
+            end=now - timedelta(days=DEPLOYED_DAYS_AGO + 1),
+        )
+        second_audit = fairness_audit_run(
+            actor=officer, model_version=version_2, sensitive_features=["colour"], positive_label=POSITIVE
+        )
+        say(f"{version_2}: fairness audit by colour {'passed' if second_audit.passed else 'failed'}")
+        model_version_approve(
+            actor=officer,
+            model_version=version_2,
+            to_stage=Stage.PRODUCTION,
+            comment="demo: fairness audit by colour passed; model card reviewed",
+        )
+        services.model_version_transition(
+            actor=system,
+            model_version=version_2,
+            to_stage=Stage.PRODUCTION,
+            reason="demo: passed the promotion gate for the release-with-summons pilot",
+        )
+        version, run = version_2, run_2
         deployment = services.deployment_create(
             actor=system,
             model_version=version,
@@ -233,7 +339,7 @@ def demo_load(*, stdout: _Writer | None = None) -> DemoResult:
         )
 
         decisions, outcomes = _log_decisions(
-            ingest, version, deployment, test, predicted, scores, start=deployment.started_at, end=now
+            ingest, version, deployment, test, predicted_2, scores_2, start=deployment.started_at, end=now
         )
         say(f"logged {decisions} decisions of {version} with {outcomes} outcomes")
 
@@ -252,7 +358,8 @@ def demo_load(*, stdout: _Writer | None = None) -> DemoResult:
     )
 
 
-def _fit(train: pd.DataFrame):
+def _pipeline():
+    """The unfitted pipeline: one-hot categoricals, scaled numerics, a class-balanced logistic regression."""
     from sklearn.compose import ColumnTransformer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
@@ -272,8 +379,56 @@ def _fit(train: pd.DataFrame):
             ("classify", LogisticRegression(class_weight="balanced", max_iter=1000)),
         ]
     )
+    return pipeline
+
+
+def _fit(train: pd.DataFrame):
     # Colour and sex are deliberately not features: they are logged as `sensitive` for fairness audits.
-    return pipeline.fit(train[list(FEATURES)], train[TARGET] == POSITIVE)
+    return _pipeline().fit(train[list(FEATURES)], train[TARGET] == POSITIVE)
+
+
+MITIGATION_BOUND = 0.005  # with seed 0: demographic parity ratio 0.86, equalized odds difference 0.08 by colour
+MITIGATION_SEED = 0
+
+
+def _fit_mitigated(train: pd.DataFrame, test: pd.DataFrame):
+    """The same pipeline trained under an equalized-odds constraint by colour (fairlearn's reduction).
+
+    Colour is used in training only; predictions need the features alone. Returns the fitted mitigator,
+    its test metrics, predictions (the randomized classifier's, seeded) and scores (the mixture's
+    probability of a positive).
+    """
+    from fairlearn.reductions import EqualizedOdds, ExponentiatedGradient
+
+    mitigator = ExponentiatedGradient(
+        _pipeline(),
+        constraints=EqualizedOdds(difference_bound=MITIGATION_BOUND),
+        sample_weight_name="classify__sample_weight",
+    )
+    mitigator.fit(train[list(FEATURES)], train[TARGET] == POSITIVE, sensitive_features=train["colour"])
+    x_test = test[list(FEATURES)]
+    predicted = mitigator.predict(x_test, random_state=MITIGATION_SEED).astype(bool)
+    scores = sum(
+        weight * predictor.predict_proba(x_test)[:, list(predictor.classes_).index(True)]
+        for weight, predictor in zip(mitigator.weights_, mitigator.predictors_, strict=True)
+        if weight > 0
+    )
+    return mitigator, _metrics((test[TARGET] == POSITIVE).to_numpy(), predicted, scores), predicted, scores
+
+
+def _mitigation_params() -> dict[str, object]:
+    return {
+        "estimator": "fairlearn.reductions.ExponentiatedGradient",
+        "constraints": "EqualizedOdds",
+        "difference_bound": MITIGATION_BOUND,
+        "sensitive_features": "colour (training only)",
+        "base_estimator": "the v1 pipeline (logistic regression, class_weight='balanced')",
+        "predict.random_state": MITIGATION_SEED,
+        "features": ",".join(FEATURES),
+        "split.test_size": TEST_SIZE,
+        "split.random_state": SPLIT_SEED,
+        "split.stratify": TARGET,
+    }
 
 
 def _metrics(y_true, predicted, scores) -> dict[str, float]:
@@ -323,12 +478,12 @@ def _environment() -> dict[str, str]:
     }
 
 
-def _save_artifact(pipeline) -> Path:
+def _save_artifact(pipeline, *, name: str = MODEL) -> Path:
     import joblib
 
     directory = Path(settings.ARTIFACT_ROOT) / "demo"
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{MODEL}.joblib"
+    path = directory / f"{name}.joblib"
     partial = path.with_suffix(".joblib.partial")
     joblib.dump(pipeline, partial)
     os.replace(partial, path)

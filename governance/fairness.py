@@ -307,6 +307,18 @@ def fairness_audit_run(
 
 
 def policy_update(*, actor: Actor, policy: Policy, changes: dict) -> Policy:
+    ratio = changes.get("min_demographic_parity_ratio")
+    if ratio is not None and not 0 <= ratio <= 1:
+        raise field_error("min_demographic_parity_ratio", "must be between 0 and 1")
+    for name in ("max_equalized_odds_difference", "max_psi", "max_performance_drop"):
+        if changes.get(name) is not None and changes[name] < 0:
+            raise field_error(name, "must not be negative")
+    floors = changes.get("metric_floors")
+    if floors is not None and (
+        not isinstance(floors, dict)
+        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in floors.values())
+    ):
+        raise field_error("metric_floors", 'must be an object of metric -> number, e.g. {"accuracy": 0.6}')
     with transaction.atomic():
         locked = Policy.objects.select_for_update().get(pk=policy.pk)
         before = locked.snapshot()

@@ -135,6 +135,9 @@ class Policy(models.Model):
         default=0.05, help_text="largest drop of live accuracy below the validation metric"
     )
     high_risk_needs_second_approver = models.BooleanField(default=True)
+    metric_floors = models.JSONField(
+        default=dict, blank=True, help_text='promotion floors on a version\'s metrics, e.g. {"accuracy": 0.6}'
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -151,6 +154,7 @@ class Policy(models.Model):
             "max_psi": self.max_psi,
             "max_performance_drop": self.max_performance_drop,
             "high_risk_needs_second_approver": self.high_risk_needs_second_approver,
+            "metric_floors": self.metric_floors,
         }
 
 
@@ -227,3 +231,18 @@ class PerformanceReport(Created):
 
     def __str__(self) -> str:
         return f"performance report {self.pk} of {self.model_version} ({'degraded' if self.degraded else 'ok'})"
+
+
+class ModelVersionApproval(Created):
+    """A compliance officer's approval of a version for a stage (the second person of the promotion gate)."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="approvals")
+    to_stage = models.CharField(max_length=16)
+    comment = models.TextField()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"approval of {self.model_version} for {self.to_stage} by {self.created_by}"

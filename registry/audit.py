@@ -57,6 +57,7 @@ class AuditEventType(models.TextChoices):
     POLICY_CHANGED = "policy.changed"
     DRIFT_REPORTED = "drift.reported"
     PERFORMANCE_REPORTED = "performance.reported"
+    MODEL_VERSION_APPROVED = "model_version.approved"
 
 
 def canonical_json(value: object) -> str:

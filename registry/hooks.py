@@ -26,3 +26,20 @@ def on_model_version_registered(hook: ModelVersionHook) -> ModelVersionHook:
 def model_version_registered(actor: Actor, model_version: ModelVersion) -> None:
     for hook in _model_version_registered:
         hook(actor, model_version)
+
+
+# Promotion gate: checks that upper apps contribute to a stage transition. Each answers a list of
+# {"check", "passed", "message"}; a transition with a failed check is refused.
+GateCheck = Callable[["Actor", "ModelVersion", str], list[dict]]
+
+_gate_checks: list[GateCheck] = []
+
+
+def add_gate_check(check: GateCheck) -> GateCheck:
+    if check not in _gate_checks:
+        _gate_checks.append(check)
+    return check
+
+
+def gate_checks(actor: Actor, model_version: ModelVersion, to_stage: str) -> list[dict]:
+    return [result for check in _gate_checks for result in check(actor, model_version, to_stage)]

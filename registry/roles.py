@@ -20,7 +20,7 @@ REGISTRY_MODELS = [
     "stagetransition",
     "deployment",
 ]
-GOVERNANCE_MODELS = ["decision", "fairnessaudit", "policy", "driftreport", "performancereport"]
+GOVERNANCE_MODELS = ["decision", "fairnessaudit", "policy", "driftreport", "performancereport", "modelversionapproval"]
 
 
 def _view_all() -> set[str]:

@@ -431,20 +431,35 @@ def model_version_transition(
         current = ModelVersion.objects.select_for_update().get(pk=model_version.pk)
         if to_stage not in ALLOWED_TRANSITIONS[current.stage]:
             raise field_error("to_stage", f"cannot move from {current.stage} to {to_stage}", code="invalid_transition")
+        checks = hooks.gate_checks(actor, current, to_stage)
+        failed = [check["message"] for check in checks if not check["passed"]]
+        if failed:
+            raise ServiceError(
+                f"the promotion gate refuses {current} for {to_stage}: {len(failed)} checks failed",
+                fields={"to_stage": failed},
+                code="gate_refused",
+            )
         if to_stage == Stage.PRODUCTION:
             replaced = ModelVersion.objects.select_for_update().filter(
                 model_id=current.model_id, stage=Stage.PRODUCTION
             )
             for previous in replaced.exclude(pk=current.pk):
                 _transition(actor, previous, Stage.ARCHIVED, f"replaced in production by v{current.version}")
-        transition = _transition(actor, current, to_stage, reason)
+        transition = _transition(actor, current, to_stage, reason, checks=checks)
     model_version.refresh_from_db(fields=["stage"])
     return transition
 
 
-def _transition(actor: Actor, version: ModelVersion, to_stage: str, reason: str) -> StageTransition:
+def _transition(
+    actor: Actor, version: ModelVersion, to_stage: str, reason: str, *, checks: list[dict] | None = None
+) -> StageTransition:
     transition = StageTransition.objects.create(
-        model_version=version, from_stage=version.stage, to_stage=to_stage, reason=reason, **_created(actor)
+        model_version=version,
+        from_stage=version.stage,
+        to_stage=to_stage,
+        reason=reason,
+        checks=checks or [],
+        **_created(actor),
     )
     ModelVersion.objects.filter(pk=version.pk).update(stage=to_stage)
     audit_append(

@@ -15,3 +15,27 @@ def staff_client(username: str, role: str, project) -> Client:
     client = Client()
     client.force_login(get_user_model().objects.get(username=username))
     return client
+
+
+def make_promotable(version) -> None:
+    """Give a version what the promotion gate asks for under the default policy: a passing fairness audit,
+    a complete model card and a compliance officer's approval (rows made directly: test setup only)."""
+    from governance.models import FairnessAudit, ModelVersionApproval
+
+    type(version).objects.filter(pk=version.pk).update(intended_use="tests", limitations="tests only")
+    version.intended_use, version.limitations = "tests", "tests only"
+    FairnessAudit.objects.create(
+        project_id=version.project_id,
+        model_version=version,
+        sensitive_features=["sex"],
+        positive_label=1,
+        row_count=100,
+        overall={},
+        by_group=[],
+        disparities={},
+        policy={},
+        passed=True,
+    )
+    ModelVersionApproval.objects.create(
+        project_id=version.project_id, model_version=version, to_stage="production", comment="reviewed"
+    )

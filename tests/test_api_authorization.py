@@ -231,6 +231,19 @@ ENDPOINTS += [
         other_project="bad_reference",
     ),
     Endpoint(
+        "model version gate",
+        "get",
+        lambda c: f"/api/v1/model-versions/{c.version.pk}/gate/?to_stage=production",
+        R,
+    ),
+    Endpoint(
+        "model version approve",
+        "post",
+        lambda c: f"/api/v1/model-versions/{c.version.pk}/approve/",
+        CO,
+        body=lambda c: {"to_stage": "production", "comment": "reviewed"},
+    ),
+    Endpoint(
         "performance reports list", "get", lambda c: "/api/v1/performance-reports/", R, other_project="hidden_in_list"
     ),
     Endpoint("performance report detail", "get", lambda c: f"/api/v1/performance-reports/{c.performance.pk}/", R),

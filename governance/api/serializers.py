@@ -230,18 +230,10 @@ class PolicySerializer(serializers.ModelSerializer):
             "max_psi",
             "max_performance_drop",
             "high_risk_needs_second_approver",
+            "metric_floors",
             "updated_at",
         ]
         read_only_fields = ["project", "updated_at"]
-
-    def validate(self, attrs):
-        ratio = attrs.get("min_demographic_parity_ratio")
-        if ratio is not None and not 0 <= ratio <= 1:
-            raise serializers.ValidationError({"min_demographic_parity_ratio": "must be between 0 and 1"})
-        for name in ("max_equalized_odds_difference", "max_psi", "max_performance_drop"):
-            if attrs.get(name) is not None and attrs[name] < 0:
-                raise serializers.ValidationError({name: "must not be negative"})
-        return attrs
 
 
 class DriftReportInputSerializer(serializers.Serializer):
@@ -310,3 +302,31 @@ class PerformanceReportSerializer(serializers.ModelSerializer):
             "policy",
             "created_at",
         ]
+
+
+class GateCheckSerializer(serializers.Serializer):
+    check = serializers.CharField()
+    passed = serializers.BooleanField()
+    message = serializers.CharField()
+
+
+class GateSerializer(serializers.Serializer):
+    model_version = serializers.IntegerField()
+    to_stage = serializers.CharField()
+    allowed = serializers.BooleanField()
+    checks = GateCheckSerializer(many=True)
+
+
+class ApprovalInputSerializer(serializers.Serializer):
+    to_stage = serializers.ChoiceField(choices=["production"], default="production")
+    comment = serializers.CharField(help_text="what was reviewed")
+
+
+class ApprovalSerializer(serializers.ModelSerializer):
+    created_by = serializers.CharField(read_only=True)
+
+    class Meta:
+        from governance.models import ModelVersionApproval
+
+        model = ModelVersionApproval
+        fields = ["id", "model_version", "to_stage", "comment", "created_by", "created_at"]

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from governance.api import erasure_views, fairness_views, views
+from governance.api import erasure_views, fairness_views, gate_views, views
 
 router = DefaultRouter(trailing_slash=True)
 router.register("decisions", views.DecisionViewSet, basename="decision")
@@ -11,4 +11,17 @@ router.register("policies", fairness_views.PolicyViewSet, basename="policy")
 router.register("drift-reports", fairness_views.DriftReportViewSet, basename="drift-report")
 router.register("performance-reports", fairness_views.PerformanceReportViewSet, basename="performance-report")
 
-urlpatterns = [path("lineage/", views.LineageView.as_view(), name="lineage"), *router.urls]
+urlpatterns = [
+    path("lineage/", views.LineageView.as_view(), name="lineage"),
+    path(
+        "model-versions/<int:pk>/gate/",
+        gate_views.GateViewSet.as_view({"get": "gate"}),
+        name="model-version-gate",
+    ),
+    path(
+        "model-versions/<int:pk>/approve/",
+        gate_views.GateViewSet.as_view({"post": "approve"}),
+        name="model-version-approve",
+    ),
+    *router.urls,
+]

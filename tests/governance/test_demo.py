@@ -10,7 +10,7 @@ from sklearn.metrics import accuracy_score
 from sklego.datasets import load_arrests
 
 from governance.demo import DEMO_PROJECT, demo_load
-from governance.models import Decision
+from governance.models import Decision, FairnessAudit, ModelVersionApproval
 from registry.auth import key_lookup
 from registry.hashing import dataframe_sha256
 from registry.models import (
@@ -71,41 +71,54 @@ def test_demo_records_the_whole_chain(demo):
     assert raw.content_sha256 == dataframe_sha256(frame)
     assert train.content_sha256 != test.content_sha256
 
-    run = Run.objects.get(project=project)
-    assert {(link.data_version_id, link.role) for link in run.input_links.all()} == {
-        (train.pk, "train"),
-        (test.pk, "test"),
-    }
-    assert set(run.metrics) == {"accuracy", "roc_auc", "f1"}
-    assert 0.5 < run.metrics["roc_auc"] <= 1
-    assert run.params["class_weight"] == "balanced"
-    assert "colour" not in run.params["features"] and "sex" not in run.params["features"]
-    assert {"python", "scikit-learn", "pandas"} <= set(run.environment)
-    assert run.source == Run.Source.API
+    runs = list(Run.objects.filter(project=project).order_by("pk"))
+    assert len(runs) == 2
+    for run in runs:
+        assert {(link.data_version_id, link.role) for link in run.input_links.all()} == {
+            (train.pk, "train"),
+            (test.pk, "test"),
+        }
+        assert set(run.metrics) == {"accuracy", "roc_auc", "f1"}
+        assert 0.5 < run.metrics["roc_auc"] <= 1
+        assert "colour" not in run.params["features"] and "sex" not in run.params["features"]
+        assert {"python", "scikit-learn", "pandas"} <= set(run.environment)
+        assert run.source == Run.Source.API
+    assert runs[0].params["class_weight"] == "balanced"
+    assert runs[1].params["estimator"] == "fairlearn.reductions.ExponentiatedGradient"
 
-    version = ModelVersion.objects.get(project=project)
-    assert version.run == run
-    assert version.stage == Stage.PRODUCTION
-    assert version.model.risk_tier == "high"
-    assert version.framework.startswith("scikit-learn ")
-    assert version.intended_use and version.limitations
-    transitions = StageTransition.objects.filter(model_version=version).order_by("pk")
+    # v1 failed its fairness audit by colour and stayed in staging; v2 (mitigated) passed and went live
+    v1, v2 = ModelVersion.objects.filter(project=project).order_by("version")
+    assert (v1.run, v2.run) == (runs[0], runs[1])
+    assert (v1.stage, v2.stage) == (Stage.STAGING, Stage.PRODUCTION)
+    assert v1.model.risk_tier == "high"
+    assert v1.framework.startswith("scikit-learn ") and v2.framework.startswith("fairlearn ")
+    assert [a.passed for a in FairnessAudit.objects.filter(model_version=v1)] == [False]
+    assert [a.passed for a in FairnessAudit.objects.filter(model_version=v2)] == [True]
+    assert ModelVersionApproval.objects.get(model_version=v2).created_by_key.role == Role.COMPLIANCE_OFFICER
+    transitions = StageTransition.objects.filter(model_version=v2).order_by("pk")
     assert [(t.from_stage, t.to_stage) for t in transitions] == [
         (Stage.NONE, Stage.STAGING),
         (Stage.STAGING, Stage.PRODUCTION),
     ]
-    assert all(t.reason for t in transitions)
-    artifact = Path(url2pathname(urlparse(version.artifact_uri).path))
-    assert artifact.is_file()
-    assert hashlib.sha256(artifact.read_bytes()).hexdigest() == version.artifact_sha256
+    assert all(c["passed"] for c in transitions.last().checks)
+    assert {c["check"] for c in transitions.last().checks} == {"fairness_audit", "model_card", "second_approver"}
+    version = v2
+    for each in (v1, v2):
+        assert each.intended_use and each.limitations
+        artifact = Path(url2pathname(urlparse(each.artifact_uri).path))
+        assert artifact.is_file()
+        assert hashlib.sha256(artifact.read_bytes()).hexdigest() == each.artifact_sha256
 
-    deployment = Deployment.objects.get(model_version=version)
+    shadows = Deployment.objects.filter(strategy="shadow").order_by("started_at")
+    assert [d.model_version for d in shadows] == [v1, v2]
+    assert all(d.ended_at is not None for d in shadows)
+    deployment = Deployment.objects.get(model_version=version, strategy="direct")
     assert deployment.environment == "production" and deployment.ended_at is None
 
-    decisions = Decision.objects.filter(model_version=version)
+    decisions = Decision.objects.filter(model_version=version, deployment=deployment)
     assert decisions.count() == TEST_ROWS == demo.decisions == demo.outcomes
-    assert not decisions.filter(outcome__isnull=True).exists()
-    assert not decisions.exclude(deployment=deployment).exists()
+    assert Decision.objects.count() == 3 * TEST_ROWS  # v1 in shadow, v2 in shadow, v2 live
+    assert not Decision.objects.filter(outcome__isnull=True).exists()
     first = decisions.order_by("occurred_at").first()
     assert first.occurred_at > deployment.started_at
     for decision in decisions:
@@ -120,14 +133,19 @@ def test_demo_records_the_whole_chain(demo):
     )
 
     keys = {key.role: key for key in ApiKey.objects.filter(project=project)}
-    assert set(keys) == {Role.INGEST, Role.RISK_ANALYST}
+    assert set(keys) == {Role.INGEST, Role.RISK_ANALYST, Role.COMPLIANCE_OFFICER}
     assert set(demo.api_keys) == set(keys)
+    assert train.profile["format"] == "gov-profile-v1"
     assert all(key_lookup(raw_key).pk == keys[role].pk for role, raw_key in demo.api_keys.items())
-    assert not decisions.exclude(created_by_key=keys[Role.INGEST]).exists()
+    assert not Decision.objects.exclude(created_by_key=keys[Role.INGEST]).exists()
 
 
 def test_recorded_accuracy_is_that_of_the_logged_decisions(demo):
-    rows = list(Decision.objects.filter(model_version=demo.model_version).values_list("prediction", "outcome"))
+    rows = list(
+        Decision.objects.filter(model_version=demo.model_version, deployment__strategy="direct").values_list(
+            "prediction", "outcome"
+        )
+    )
     recomputed = accuracy_score([outcome == "Yes" for _, outcome in rows], [pred == "Yes" for pred, _ in rows])
     assert demo.run.metrics["accuracy"] == recomputed
     assert demo.model_version.metrics["accuracy"] == recomputed
@@ -148,7 +166,7 @@ def test_outcomes_are_the_real_released_values(demo):
 def test_no_raw_arrest_id_is_stored(demo):
     for row in Decision.objects.values_list("request_id", "subject_key", "features", "sensitive", "prediction"):
         assert "arrest" not in str(row)
-    assert len(set(Decision.objects.values_list("subject_key", flat=True))) == TEST_ROWS
+    assert len(set(Decision.objects.values_list("subject_key", flat=True))) == TEST_ROWS  # the same people, 3 times
     for key in SubjectIndex.objects.values_list("subject_key", flat=True):
         assert len(key) == 64 and "arrest" not in key
     assert not SubjectIndex.objects.filter(subject_key__startswith="arrest").exists()

@@ -66,7 +66,7 @@ def test_profile_format():
 @pytest.fixture
 def demo(db):
     demo_load()
-    version = ModelVersion.objects.get(model__name="arrests-release")
+    version = ModelVersion.objects.get(model__name="arrests-release", stage="production")
     return version
 
 

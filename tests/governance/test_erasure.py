@@ -18,6 +18,7 @@ from registry.actors import Actor
 from registry.audit import audit_chain_verify
 from registry.models import AuditEvent, DataVersion, Project, SubjectIndex, SuppressedSubject
 from registry.subjects import subject_key
+from tests.helpers import make_promotable
 
 SYSTEM = Actor.system()
 ALICE_SECRET = "alice-income-98765-secret"
@@ -60,6 +61,7 @@ def world(db):
     unrelated = register(dataset, "other", ["bob", "carol"])
     model = services.model_create(actor=SYSTEM, project=project, name="credit", risk_tier="high")
     version = train(project, model, cleaned, "v1")
+    make_promotable(version)
     services.model_version_transition(actor=SYSTEM, model_version=version, to_stage="production", reason="ok")
     deployment = services.deployment_create(
         actor=SYSTEM, model_version=version, environment="prod", started_at=datetime(2026, 1, 1, tzinfo=UTC)

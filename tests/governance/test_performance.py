@@ -14,7 +14,7 @@ from tests import factories as f
 @pytest.fixture
 def demo(db):
     demo_load()
-    return ModelVersion.objects.get(model__name="arrests-release")
+    return ModelVersion.objects.get(model__name="arrests-release", stage="production")
 
 
 @pytest.fixture

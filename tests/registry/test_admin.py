@@ -26,7 +26,7 @@ from registry.models import (
     SubjectIndex,
 )
 from tests import factories as f
-from tests.helpers import staff_client
+from tests.helpers import make_promotable, staff_client
 
 
 def url(model, action: str, *args) -> str:
@@ -357,6 +357,7 @@ def test_refused_transition_is_reported_not_raised(admin_client, chain):
 
 
 def test_transition_page_of_one_version(admin_client, chain):
+    make_promotable(chain.version)
     page = reverse("admin:registry_modelversion_transition", args=[chain.version.pk])
     assert page in admin_client.get(url(ModelVersion, "change", chain.version.pk)).content.decode()
     response = admin_client.get(page)

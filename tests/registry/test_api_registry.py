@@ -7,6 +7,7 @@ import pytest
 from registry.models import DataVersion, ModelVersion, Run, StageTransition, SubjectIndex
 from registry.subjects import subject_key
 from tests import factories as f
+from tests.helpers import make_promotable
 
 SHA = "c" * 64
 
@@ -177,6 +178,8 @@ def test_subject_index_takes_100000_ids_in_one_request(ds, chain):
 
 def test_transitions_are_recorded_and_production_replaces_production(ds, chain, make_client):
     v2 = f.ModelVersionFactory(model=chain.model, run=chain.run, version=2)
+    make_promotable(chain.version)
+    make_promotable(v2)
     path = f"model-versions/{chain.version.pk}/transition/"
     assert post(ds, path, {"to_stage": "production", "reason": "passed review"}).status_code == 200
     officer = make_client("compliance_officer", chain.project)

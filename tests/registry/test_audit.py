@@ -17,6 +17,7 @@ from registry.actors import Actor
 from registry.audit import GENESIS, AuditEventType, audit_append, audit_chain_verify
 from registry.models import AuditEvent, Project
 from tests import factories as f
+from tests.helpers import make_promotable
 
 SYSTEM = Actor.system()
 
@@ -43,6 +44,7 @@ def history(db):
     version = services.model_version_register(
         actor=SYSTEM, model=model, run=run, artifact_uri="s3://m", artifact_sha256="b" * 64
     )
+    make_promotable(version)
     services.model_version_transition(actor=SYSTEM, model_version=version, to_stage="production", reason="ok")
     deployment = services.deployment_create(actor=SYSTEM, model_version=version, environment="prod")
     ingest = Actor.for_key(key)
