@@ -19,6 +19,7 @@ from django.db import transaction
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import ks_2samp
 
+from governance.alerts import alert_raise
 from governance.fairness import policy_for
 from governance.models import Decision, DriftReport
 from registry.actors import Actor
@@ -165,4 +166,17 @@ def drift_report_run(
                 "psi": {name: result.get("psi") for name, result in features.items()},
             },
         )
+        if drifted:
+            alert_raise(
+                actor=actor,
+                project_id=model_version.project_id,
+                alert_type="drift.detected",
+                target=report,
+                payload={
+                    "model_version": model_version.pk,
+                    "drift_report": report.pk,
+                    "features": drifted,
+                    "psi": {name: features[name]["psi"] for name in drifted},
+                },
+            )
     return report

@@ -31,6 +31,7 @@ from fairlearn.metrics import (
 )
 from sklearn.metrics import accuracy_score, precision_score
 
+from governance.alerts import alert_raise
 from governance.models import Decision, FairnessAudit, Policy
 from registry.actors import Actor
 from registry.audit import AuditEventType as Event
@@ -303,6 +304,18 @@ def fairness_audit_run(
                 "failed_checks": [c["check"] for c in result["failed_checks"]],
             },
         )
+        if not audit.passed:
+            alert_raise(
+                actor=actor,
+                project_id=model_version.project_id,
+                alert_type="fairness.audit_failed",
+                target=audit,
+                payload={
+                    "model_version": model_version.pk,
+                    "fairness_audit": audit.pk,
+                    "failed_checks": [c["message"] for c in result["failed_checks"]],
+                },
+            )
     return audit
 
 

@@ -246,3 +246,47 @@ class ModelVersionApproval(Created):
 
     def __str__(self) -> str:
         return f"approval of {self.model_version} for {self.to_stage} by {self.created_by}"
+
+
+class Webhook(Created):
+    """Where a project's alerts go (retraining triggers): a signed JSON POST per alert."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    url = models.URLField(max_length=1000)
+    events = models.JSONField(default=list, help_text='alert types to send, or ["*"] for all')
+    # Kept to sign each delivery (an HMAC needs the secret itself); never shown again after creation.
+    secret = models.CharField(max_length=100)
+    active = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return f"webhook {self.pk} -> {self.url}"
+
+    def wants(self, event_type: str) -> bool:
+        return self.active and ("*" in self.events or event_type in self.events)
+
+
+class WebhookDelivery(models.Model):
+    """One alert sent (or being retried) to one webhook: every attempt is counted, the last one described."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed"
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.PROTECT, related_name="deliveries")
+    event_type = models.CharField(max_length=64)
+    payload = models.JSONField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_due")]
+
+    def __str__(self) -> str:
+        return f"delivery {self.pk} of {self.event_type} ({self.status}, {self.attempts} attempts)"

@@ -15,6 +15,7 @@ from django.db.models import Case, Count, F, IntegerField, Sum, Value, When
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from sklearn.metrics import roc_auc_score
 
+from governance.alerts import alert_raise
 from governance.fairness import policy_for
 from governance.models import Decision, PerformanceReport
 from registry.actors import Actor
@@ -133,4 +134,17 @@ def performance_report_run(
                 "degraded_windows": [w["start"] for w in windows if w["degraded"]],
             },
         )
+        if degraded:
+            alert_raise(
+                actor=actor,
+                project_id=model_version.project_id,
+                alert_type="performance.degraded",
+                target=report,
+                payload={
+                    "model_version": model_version.pk,
+                    "performance_report": report.pk,
+                    "baseline": float(baseline),
+                    "accuracy": overall["accuracy"],
+                },
+            )
     return report

@@ -58,6 +58,8 @@ class AuditEventType(models.TextChoices):
     DRIFT_REPORTED = "drift.reported"
     PERFORMANCE_REPORTED = "performance.reported"
     MODEL_VERSION_APPROVED = "model_version.approved"
+    ALERT_RAISED = "alert.raised"
+    WEBHOOK_CREATED = "webhook.created"
 
 
 def canonical_json(value: object) -> str:

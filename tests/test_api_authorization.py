@@ -230,6 +230,17 @@ ENDPOINTS += [
         },
         other_project="bad_reference",
     ),
+    Endpoint("webhooks list", "get", lambda c: "/api/v1/webhooks/", DS | CO, other_project="hidden_in_list"),
+    Endpoint("webhook detail", "get", lambda c: f"/api/v1/webhooks/{c.webhook.pk}/", DS | CO),
+    Endpoint("webhook deliveries", "get", lambda c: f"/api/v1/webhooks/{c.webhook.pk}/deliveries/", DS | CO),
+    Endpoint(
+        "webhook create",
+        "post",
+        lambda c: "/api/v1/webhooks/",
+        CO,
+        body=lambda c: {"project": "acme", "url": "https://hooks.example.invalid/y", "events": ["drift.detected"]},
+        other_project="bad_reference",
+    ),
     Endpoint(
         "model version gate",
         "get",
@@ -265,6 +276,7 @@ IDS = [e.name for e in ENDPOINTS]
 
 @pytest.fixture
 def ctx(chain):
+    from governance.alerts import webhook_create
     from governance.drift import drift_report_run
     from governance.erasure import erasure_request_create, erasure_request_trace
     from governance.fairness import fairness_audit_run
@@ -304,6 +316,9 @@ def ctx(chain):
     )
     chain.audit = fairness_audit_run(
         actor=Actor.system(), model_version=chain.version, sensitive_features=["sex"], positive_label=1
+    )
+    chain.webhook, _ = webhook_create(
+        actor=Actor.system(), project=chain.project, url="https://hooks.example.invalid/x", events=["*"]
     )
     return chain
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from governance import drift, fairness, performance
+from governance import alerts, drift, fairness, performance
 from governance.api import serializers as s
-from governance.models import DriftReport, FairnessAudit, PerformanceReport, Policy
+from governance.models import DriftReport, FairnessAudit, PerformanceReport, Policy, Webhook
 from registry.api.common import ScopedViewSet
 from registry.api.views import ERRORS, WRITE_ERRORS
 from registry.models import Project, Role
@@ -116,3 +117,34 @@ class PerformanceReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         payload.is_valid(raise_exception=True)
         report = performance.performance_report_run(actor=self.actor, **payload.validated_data)
         return Response(self.get_serializer(report).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The project's webhooks (alerts: failed audits, drift, performance drops)"),
+    retrieve=extend_schema(summary="One webhook", responses={200: s.WebhookSerializer, **ERRORS}),
+)
+class WebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    queryset = Webhook.objects.select_related("project").order_by("pk")
+    serializer_class = s.WebhookSerializer
+    read_roles = frozenset({Role.COMPLIANCE_OFFICER, Role.DATA_SCIENTIST})
+    write_roles = frozenset({Role.COMPLIANCE_OFFICER})
+
+    @extend_schema(
+        summary="Add a webhook; the answer carries its signing secret, once",
+        request=s.WebhookSerializer,
+        responses={201: s.WebhookSerializer, **WRITE_ERRORS},
+    )
+    def create(self, request):
+        payload = s.WebhookSerializer(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        hook, secret = alerts.webhook_create(actor=self.actor, **payload.validated_data)
+        return Response({**self.get_serializer(hook).data, "secret": secret}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="A webhook's deliveries, newest first", responses={200: s.WebhookDeliverySerializer(many=True)}
+    )
+    @action(detail=True, methods=["get"])
+    def deliveries(self, request, pk=None):
+        hook = self.get_object()
+        page = self.paginate_queryset(hook.deliveries.order_by("-created_at", "-id"))
+        return self.get_paginated_response(s.WebhookDeliverySerializer(page, many=True).data)

@@ -330,3 +330,39 @@ class ApprovalSerializer(serializers.ModelSerializer):
 
         model = ModelVersionApproval
         fields = ["id", "model_version", "to_stage", "comment", "created_by", "created_at"]
+
+
+class WebhookSerializer(serializers.ModelSerializer):
+    from registry.api.common import ProjectField
+
+    project = ProjectField()
+    secret = serializers.CharField(
+        write_only=True, required=False, help_text="signing secret; generated when left out, shown once"
+    )
+
+    class Meta:
+        from governance.models import Webhook
+
+        model = Webhook
+        fields = ["id", "project", "url", "events", "secret", "active", "created_at"]
+        read_only_fields = ["id", "active", "created_at"]
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    class Meta:
+        from governance.models import WebhookDelivery
+
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "webhook",
+            "event_type",
+            "payload",
+            "status",
+            "attempts",
+            "last_status_code",
+            "last_error",
+            "next_attempt_at",
+            "delivered_at",
+            "created_at",
+        ]

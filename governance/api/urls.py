@@ -10,6 +10,7 @@ router.register("fairness-audits", fairness_views.FairnessAuditViewSet, basename
 router.register("policies", fairness_views.PolicyViewSet, basename="policy")
 router.register("drift-reports", fairness_views.DriftReportViewSet, basename="drift-report")
 router.register("performance-reports", fairness_views.PerformanceReportViewSet, basename="performance-report")
+router.register("webhooks", fairness_views.WebhookViewSet, basename="webhook")
 
 urlpatterns = [
     path("lineage/", views.LineageView.as_view(), name="lineage"),

@@ -6,7 +6,7 @@ from registry.roles import sync_role_groups
 class Migration(migrations.Migration):
     dependencies = [
         ("registry", "0005_role_groups_audit_erasure"),
-        ("governance", "0005_gate"),
+        ("governance", "0006_webhooks"),
     ]
 
     operations = [migrations.RunPython(sync_role_groups, migrations.RunPython.noop)]
