@@ -36,13 +36,19 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         for action in ("add", "change")
         for m in ("dataset", "dataversion", "run", "model", "modelversion", "deployment")
     },
-    # Reads everything, moves versions between stages (approvals), never edits decisions.
+    # Reads everything, moves versions between stages (approvals), handles erasure requests and the
+    # project's policy and webhooks; never edits decisions.
     "compliance_officer": _view_all()
     | {
         "registry.view_apikey",
         "registry.change_modelversion",
+        "governance.view_erasurerequest",
         "governance.add_erasurerequest",
         "governance.change_erasurerequest",
+        "governance.view_retrainingobligation",
+        "governance.change_policy",
+        "governance.view_webhook",
+        "governance.view_webhookdelivery",
     },
     "risk_analyst": _view_all(),
     "ingest": {"governance.view_decision"},

@@ -88,6 +88,13 @@ def test_role_groups_exist_with_their_permissions():
         code.endswith("_decision") and not code.startswith("view") for codes in groups.values() for code in codes
     )
     assert groups["risk_analyst"] == {code for code in groups["risk_analyst"] if code.startswith("view_")}
+    # erasure requests are the compliance officers' alone; obligations are the data scientists' to meet
+    assert {"view_erasurerequest", "add_erasurerequest", "change_policy", "view_webhook"} <= groups[
+        "compliance_officer"
+    ]
+    assert "view_erasurerequest" not in groups["risk_analyst"] | groups["data_scientist"]
+    assert "view_retrainingobligation" in groups["data_scientist"]
+    assert "change_auditevent" not in set().union(*groups.values())
 
 
 @pytest.mark.django_db
