@@ -147,3 +147,20 @@ def test_clear_errors(demo, analyst, chain, make_client):
     assert no_profile.status_code == 400
     assert "has no profile" in no_profile.json()["error"]["fields"]["model_version"][0]
     assert DriftReport.objects.count() == 0
+
+
+def test_run_monitoring_reports_on_every_production_version(demo):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from governance.models import FairnessAudit, PerformanceReport
+
+    out = StringIO()
+    call_command("run_monitoring", "--drift-days", "40", "--performance-days", "40", stdout=out)
+    text = out.getvalue()
+    assert "[1/1] demo/arrests-release v2" in text
+    assert DriftReport.objects.filter(model_version=demo).count() == 1
+    assert PerformanceReport.objects.filter(model_version=demo).count() == 1
+    assert FairnessAudit.objects.filter(model_version=demo).count() == 2  # the demo's, and this one
+    assert "1 production versions checked" in text
