@@ -47,7 +47,7 @@ class Migration(migrations.Migration):
                 ('webhook', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deliveries', to='governance.webhook')),
             ],
             options={
-                'ordering': ['-created_at'],
+                'ordering': ['-created_at'], 'verbose_name_plural': 'webhook deliveries',
                 'indexes': [models.Index(fields=['status', 'next_attempt_at'], name='delivery_due')],
             },
         ),
