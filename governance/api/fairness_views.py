@@ -18,27 +18,36 @@ from registry.permissions import ALL_HUMAN_ROLES
 AUDITORS = frozenset({Role.COMPLIANCE_OFFICER, Role.RISK_ANALYST})
 
 
+class ComputedRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """A stored result (audit, report) that a POST computes through its service; never edited."""
+
+    input_serializer_class: type
+    run_service = None  # the service computing and storing one record from the validated input
+
+    def create(self, request):
+        payload = self.input_serializer_class(data=request.data, context=self.get_serializer_context())
+        payload.is_valid(raise_exception=True)
+        record = type(self).run_service(actor=self.actor, **payload.validated_data)
+        return Response(self.get_serializer(record).data, status=status.HTTP_201_CREATED)
+
+
 @extend_schema_view(
     list=extend_schema(summary="Fairness audits, newest first"),
     retrieve=extend_schema(summary="One fairness audit", responses={200: s.FairnessAuditSerializer, **ERRORS}),
+    create=extend_schema(
+        summary="Audit a version's decisions with outcomes by sensitive attributes (fairlearn MetricFrame)",
+        request=s.FairnessAuditInputSerializer,
+        responses={201: s.FairnessAuditSerializer, **WRITE_ERRORS},
+    ),
 )
-class FairnessAuditViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+class FairnessAuditViewSet(ComputedRecordViewSet):
     queryset = FairnessAudit.objects.select_related("project").order_by("-created_at", "-id")
     serializer_class = s.FairnessAuditSerializer
     filterset_fields = ["model_version", "passed"]
     read_roles = ALL_HUMAN_ROLES
     write_roles = AUDITORS
-
-    @extend_schema(
-        summary="Audit a version's decisions with outcomes by sensitive attributes (fairlearn MetricFrame)",
-        request=s.FairnessAuditInputSerializer,
-        responses={201: s.FairnessAuditSerializer, **WRITE_ERRORS},
-    )
-    def create(self, request):
-        payload = s.FairnessAuditInputSerializer(data=request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        audit = fairness.fairness_audit_run(actor=self.actor, **payload.validated_data)
-        return Response(self.get_serializer(audit).data, status=status.HTTP_201_CREATED)
+    input_serializer_class = s.FairnessAuditInputSerializer
+    run_service = staticmethod(fairness.fairness_audit_run)
 
 
 @extend_schema_view(
@@ -76,47 +85,39 @@ class PolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Upd
 @extend_schema_view(
     list=extend_schema(summary="Drift reports, newest first"),
     retrieve=extend_schema(summary="One drift report", responses={200: s.DriftReportSerializer, **ERRORS}),
+    create=extend_schema(
+        summary="Compare a window's logged features with the training data's profile (PSI, JS, KS)",
+        request=s.DriftReportInputSerializer,
+        responses={201: s.DriftReportSerializer, **WRITE_ERRORS},
+    ),
 )
-class DriftReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+class DriftReportViewSet(ComputedRecordViewSet):
     queryset = DriftReport.objects.select_related("project").order_by("-created_at", "-id")
     serializer_class = s.DriftReportSerializer
     filterset_fields = ["model_version", "drifted"]
     read_roles = ALL_HUMAN_ROLES
     write_roles = ALL_HUMAN_ROLES
-
-    @extend_schema(
-        summary="Compare a window's logged features with the training data's profile (PSI, JS, KS)",
-        request=s.DriftReportInputSerializer,
-        responses={201: s.DriftReportSerializer, **WRITE_ERRORS},
-    )
-    def create(self, request):
-        payload = s.DriftReportInputSerializer(data=request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        report = drift.drift_report_run(actor=self.actor, **payload.validated_data)
-        return Response(self.get_serializer(report).data, status=status.HTTP_201_CREATED)
+    input_serializer_class = s.DriftReportInputSerializer
+    run_service = staticmethod(drift.drift_report_run)
 
 
 @extend_schema_view(
     list=extend_schema(summary="Performance reports (concept drift), newest first"),
     retrieve=extend_schema(summary="One performance report", responses={200: s.PerformanceReportSerializer, **ERRORS}),
+    create=extend_schema(
+        summary="Live accuracy (and AUC) per time bucket against the version's validation accuracy",
+        request=s.PerformanceReportInputSerializer,
+        responses={201: s.PerformanceReportSerializer, **WRITE_ERRORS},
+    ),
 )
-class PerformanceReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+class PerformanceReportViewSet(ComputedRecordViewSet):
     queryset = PerformanceReport.objects.select_related("project").order_by("-created_at", "-id")
     serializer_class = s.PerformanceReportSerializer
     filterset_fields = ["model_version", "degraded"]
     read_roles = ALL_HUMAN_ROLES
     write_roles = ALL_HUMAN_ROLES
-
-    @extend_schema(
-        summary="Live accuracy (and AUC) per time bucket against the version's validation accuracy",
-        request=s.PerformanceReportInputSerializer,
-        responses={201: s.PerformanceReportSerializer, **WRITE_ERRORS},
-    )
-    def create(self, request):
-        payload = s.PerformanceReportInputSerializer(data=request.data, context=self.get_serializer_context())
-        payload.is_valid(raise_exception=True)
-        report = performance.performance_report_run(actor=self.actor, **payload.validated_data)
-        return Response(self.get_serializer(report).data, status=status.HTTP_201_CREATED)
+    input_serializer_class = s.PerformanceReportInputSerializer
+    run_service = staticmethod(performance.performance_report_run)
 
 
 @extend_schema_view(
