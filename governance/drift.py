@@ -8,14 +8,30 @@ drifted when its PSI exceeds the project policy's `max_psi`.
 
 PSI = sum((a - e) * ln(a / e)) over the bins, with e and a the reference and window shares, each
 floored at 1e-4 so that an empty bin counts as rare rather than infinitely surprising.
+
+On PostgreSQL the database summarises the window (`window_summary`) in one pass, with GROUPING
+SETS: per numeric feature how many of its values fall in each of the profile's bins (and how many
+are not numbers), per categorical feature how many decisions have each value. Bins, counts, PSI and
+JS are therefore those of every decision in the window, as on SQLite, where Python reads every
+decision's features. The KS test and the window's mean need the values themselves: for a window of
+at most 5,000 decisions all of them (the figures are then the Python path's), for a larger one those
+of the 5,000 decisions with the smallest `hashint8(id)`, a pseudo-random sample that the same window
+always gives. KS then compares two samples of at most 5,000 values (the profile's and the window's),
+`window_mean` is the sample's mean, and the result says `ks_window_sample`: how many window values
+KS compared. (A feature whose name PostgreSQL cannot take as a column name, empty or longer than 63
+bytes, makes the whole window take the Python path.)
 """
 
 from __future__ import annotations
 
+import json
+import re
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
-from django.db import transaction
+from django.db import connection, transaction
+from psycopg import sql
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import ks_2samp
 
@@ -27,9 +43,11 @@ from registry.audit import AuditEventType as Event
 from registry.audit import audit_append
 from registry.errors import field_error
 from registry.models import DataVersion, ModelVersion, RunInput
-from registry.profiles import OTHER, PROFILE_FORMAT, bin_counts
+from registry.profiles import OTHER, PROFILE_FORMAT, SAMPLE_SIZE, bin_counts
 
 PSI_FLOOR = 1e-4
+KS_SAMPLE_SIZE = SAMPLE_SIZE  # decisions of a larger window whose values the KS test compares
+MAX_IDENTIFIER_BYTES = 63  # PostgreSQL truncates longer names, so such features are read in Python
 
 
 def psi(reference_counts, window_counts) -> float:
@@ -60,6 +78,19 @@ def reference_data_version(model_version: ModelVersion) -> DataVersion:
     )
 
 
+@dataclass
+class WindowFeature:
+    """What the window holds of one feature: all that `compare_feature` needs."""
+
+    present: int = 0  # values that are not null
+    numbers: int = 0  # numeric: how many of them are numbers
+    bins: list[int] = field(default_factory=list)  # numeric: those numbers in the profile's bins
+    mean: float | None = None  # numeric: the mean of `sample`
+    sample: np.ndarray = field(default_factory=lambda: np.empty(0))  # numeric: what KS compares
+    sampled: bool = False  # numeric: `sample` is a sample of the numbers, not all of them
+    counts: dict[str, int] = field(default_factory=dict)  # categorical: by str(value)
+
+
 def window_features(model_version_id: int, start: datetime, end: datetime, names: list[str]) -> tuple[int, dict]:
     """The window's feature values, by feature name (erased decisions left out)."""
     values: dict[str, list] = {name: [] for name in names}
@@ -76,44 +107,232 @@ def window_features(model_version_id: int, start: datetime, end: datetime, names
     return rows, values
 
 
-def compare_feature(reference: dict, window_values: list, *, max_psi: float) -> dict:
-    if not window_values:
+def summarise(reference: dict, values: list) -> WindowFeature:
+    """One feature's window from its values (the Python path)."""
+    if reference["kind"] == "numeric":
+        numbers = np.array([v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)], dtype=float)
+        return WindowFeature(
+            present=len(values),
+            numbers=int(numbers.size),
+            bins=[int(c) for c in bin_counts(numbers, reference["bin_edges"])],
+            mean=float(numbers.mean()) if numbers.size else None,
+            sample=numbers,
+        )
+    counts: dict[str, int] = {}
+    for value in values:
+        counts[str(value)] = counts.get(str(value), 0) + 1
+    return WindowFeature(present=len(values), counts=counts)
+
+
+def window_summary(
+    model_version_id: int, start: datetime, end: datetime, columns: dict
+) -> tuple[int, dict[str, WindowFeature]]:
+    """The window's decisions (erased ones left out) and a WindowFeature per profiled feature."""
+    names = list(columns)
+    if connection.vendor == "postgresql" and all(0 < len(n.encode()) <= MAX_IDENTIFIER_BYTES for n in names):
+        return _summary_postgresql(model_version_id, start, end, columns)
+    rows, values = window_features(model_version_id, start, end, names)
+    return rows, {name: summarise(columns[name], values[name]) for name in names}
+
+
+def _window(alias: sql.Identifier) -> sql.Composed:
+    return sql.SQL(
+        "{d}.model_version_id = %(version)s AND {d}.occurred_at >= %(start)s AND {d}.occurred_at < %(end)s "
+        "AND {d}.erased_at IS NULL"
+    ).format(d=alias)
+
+
+def _number(column: sql.Composable) -> sql.Composed:
+    """The value as float8 when it is a JSON number, else NULL (the column is jsonb)."""
+    return sql.SQL("CASE WHEN jsonb_typeof({c}) = 'number' THEN ({c})::float8 END").format(c=column)
+
+
+def _summary_postgresql(
+    model_version_id: int, start: datetime, end: datetime, columns: dict
+) -> tuple[int, dict[str, WindowFeature]]:
+    numeric = [name for name, ref in columns.items() if ref["kind"] == "numeric"]
+    categorical = [name for name in columns if name not in numeric]
+    d, f, table = sql.Identifier("d"), sql.Identifier("f"), sql.Identifier(Decision._meta.db_table)
+    params: dict[str, object] = {"version": model_version_id, "start": start, "end": end}
+    # jsonb_to_record reads each feature once per decision: numerics as jsonb (their type decides),
+    # categoricals as text (a string as itself, anything else as its JSON text)
+    record = sql.SQL("jsonb_to_record({d}.features) AS {f}({columns})").format(
+        d=d,
+        f=f,
+        columns=sql.SQL(", ").join(
+            [sql.SQL("{} jsonb").format(sql.Identifier(n)) for n in numeric]
+            + [sql.SQL("{} text").format(sql.Identifier(n)) for n in categorical]
+        ),
+    )
+    keys = []
+    for i, name in enumerate(numeric):
+        value = sql.SQL("{}.{}").format(f, sql.Identifier(name))
+        params[f"edges{i}"] = [float(e) for e in columns[name]["bin_edges"][1:-1]]
+        # the bin (as registry.profiles.bin_counts: values equal to an inner edge go to the bin above it),
+        # -1 for a value that is not a number, NULL for none
+        keys.append(
+            sql.SQL(
+                "CASE WHEN jsonb_typeof({v}) = 'number' THEN width_bucket(({v})::float8, %({p})s::float8[]) "
+                "WHEN {v} IS NOT NULL THEN -1 END"
+            ).format(v=value, p=sql.SQL(f"edges{i}"))
+        )
+    keys += [sql.SQL("{}.{}").format(f, sql.Identifier(name)) for name in categorical]
+    aliases = [sql.Identifier(f"k{i}") for i in range(len(keys))]
+    counts_query = sql.SQL(
+        "SELECT {groupings}, count(*) FROM (SELECT {keys} FROM {table} {d} CROSS JOIN LATERAL {record} "
+        "WHERE {window}) {w} GROUP BY GROUPING SETS ((), {sets})"
+    ).format(
+        groupings=sql.SQL(", ").join([*aliases, *(sql.SQL("GROUPING({})").format(a) for a in aliases)]),
+        keys=sql.SQL(", ").join(sql.SQL("{} AS {}").format(k, a) for k, a in zip(keys, aliases, strict=True)),
+        table=table,
+        d=d,
+        record=record,
+        window=_window(d),
+        w=sql.Identifier("w"),
+        sets=sql.SQL(", ").join(sql.SQL("({})").format(a) for a in aliases),
+    )
+    with transaction.atomic(), connection.cursor() as django_cursor:
+        cursor = django_cursor.cursor  # the psycopg cursor, for sql.Composed
+        # An expression-heavy scan: JIT compilation would cost more than it saves, and the planner, not
+        # knowing that reading the features from jsonb costs microseconds a decision, would keep the scan
+        # in one process rather than hand it to parallel workers.
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL parallel_tuple_cost = 0.01")
+        cursor.execute(counts_query, params)
+        rows, summaries = _read_counts(cursor.fetchall(), columns, numeric, categorical)
+        sample: list[tuple] = []
+        if numeric and rows:
+            # the decisions with the smallest hashint8(id); a cutoff on the hash spares sorting the whole window
+            query = sql.SQL(
+                "SELECT {values} FROM (SELECT {d}.features FROM {table} {d} WHERE {window}{cutoff} "
+                "ORDER BY hashint8({d}.id) LIMIT {limit}) {d} CROSS JOIN LATERAL {record}"
+            )
+            parts = {
+                "values": sql.SQL(", ").join(_number(sql.SQL("{}.{}").format(f, sql.Identifier(n))) for n in numeric),
+                "table": table,
+                "d": d,
+                "window": _window(d),
+                "limit": sql.Literal(KS_SAMPLE_SIZE),
+                "record": record,
+            }
+            if rows > KS_SAMPLE_SIZE:
+                params["cutoff"] = -(2**31) + int(min(1.0, 2 * KS_SAMPLE_SIZE / rows) * 2**32)
+                cutoff = sql.SQL(" AND hashint8({d}.id) < %(cutoff)s").format(d=d)
+                cursor.execute(query.format(cutoff=cutoff, **parts), params)
+                sample = cursor.fetchall()
+            if len(sample) < min(rows, KS_SAMPLE_SIZE):
+                cursor.execute(query.format(cutoff=sql.SQL(""), **parts), params)
+                sample = cursor.fetchall()
+
+    sampled = rows > KS_SAMPLE_SIZE
+    for i, name in enumerate(numeric):
+        values = np.array([row[i] for row in sample if row[i] is not None], dtype=float)
+        summaries[name].sample, summaries[name].sampled = values, sampled
+        summaries[name].mean = float(values.mean()) if values.size else None
+    for name in categorical:
+        if any(_keyed_differently(key) for key in summaries[name].counts):
+            summaries[name].counts = _categorical_counts(model_version_id, start, end, name)
+    return rows, summaries
+
+
+def _read_counts(
+    grouped: list[tuple], columns: dict, numeric: list[str], categorical: list[str]
+) -> tuple[int, dict[str, WindowFeature]]:
+    """The decisions and per feature its WindowFeature (without the KS sample) from the grouping-sets rows:
+    each row is the keys, their GROUPING() flags (0 for the key its set groups by) and the count."""
+    width = len(numeric) + len(categorical)
+    rows = 0
+    summaries = {name: WindowFeature() for name in columns}
+    for name in numeric:
+        summaries[name].bins = [0] * max(len(columns[name]["bin_edges"]) - 1, 1)  # as bin_counts counts them
+    for row in grouped:
+        grouped_by = [i for i in range(width) if row[width + i] == 0]
+        count = row[2 * width]
+        if not grouped_by:  # the () set: every decision
+            rows = count
+            continue
+        i = grouped_by[0]
+        key = row[i]
+        if key is None:  # the feature is missing or null
+            continue
+        if i < len(numeric):
+            summary = summaries[numeric[i]]
+            summary.present += count
+            if key >= 0:
+                summary.numbers += count
+                summary.bins[key] += count
+        else:
+            summary = summaries[categorical[i - len(numeric)]]
+            summary.present += count
+            summary.counts[key] = summary.counts.get(key, 0) + count
+    return rows, summaries
+
+
+_JSON_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+
+
+def _keyed_differently(text: str) -> bool:
+    """Whether a categorical value read as text might be a JSON value other than a string or an integer,
+    whose key in Python (str of the value: True, 1.5, {'a': 1}) differs from its JSON text."""
+    if text in ("true", "false") or text[:1] in ("{", "["):
+        return True
+    return bool(_JSON_NUMBER.fullmatch(text)) and str(json.loads(text)) != text
+
+
+def _categorical_counts(model_version_id: int, start: datetime, end: datetime, name: str) -> dict[str, int]:
+    """One categorical feature's counts keyed exactly as the Python path keys them (by each JSON value)."""
+    d = sql.Identifier("d")
+    query = sql.SQL(
+        "SELECT ({d}.features -> %(name)s)::text, count(*) FROM {table} {d} WHERE {window} GROUP BY 1"
+    ).format(table=sql.Identifier(Decision._meta.db_table), d=d, window=_window(d))
+    with connection.cursor() as django_cursor:
+        cursor = django_cursor.cursor
+        cursor.execute(query, {"version": model_version_id, "start": start, "end": end, "name": name})
+        grouped = cursor.fetchall()
+    counts: dict[str, int] = {}
+    for text, count in grouped:
+        value = None if text is None else json.loads(text)
+        if value is not None:
+            counts[str(value)] = counts.get(str(value), 0) + count
+    return counts
+
+
+def compare_feature(reference: dict, window: WindowFeature, *, max_psi: float) -> dict:
+    if not window.present:
         return {"kind": reference["kind"], "window_count": 0, "status": "absent from the window", "drifted": False}
     if reference["kind"] == "numeric":
-        numbers = np.array(
-            [v for v in window_values if isinstance(v, (int, float)) and not isinstance(v, bool)], dtype=float
-        )
-        if numbers.size == 0 or not reference["bin_counts"]:
+        if window.numbers == 0 or not reference["bin_counts"]:
             return {"kind": "numeric", "window_count": 0, "status": "no numeric values in the window", "drifted": False}
-        counts = bin_counts(numbers, reference["bin_edges"])
-        ks = ks_2samp(np.asarray(reference["sample"], dtype=float), numbers)
+        counts = window.bins
+        ks = ks_2samp(np.asarray(reference["sample"], dtype=float), window.sample)
         result = {
             "kind": "numeric",
-            "window_count": int(numbers.size),
+            "window_count": window.numbers,
             "reference_count": reference["count"],
             "bin_edges": reference["bin_edges"],
             "reference_bins": reference["bin_counts"],
-            "window_bins": [int(c) for c in counts],
+            "window_bins": counts,
             "psi": psi(reference["bin_counts"], counts),
             "js_distance": js_distance(reference["bin_counts"], counts),
             "ks_statistic": float(ks.statistic),
             "ks_pvalue": float(ks.pvalue),
-            "window_mean": float(numbers.mean()),
+            "window_mean": window.mean,
             "reference_mean": reference.get("mean"),
         }
+        if window.sampled:
+            result["ks_window_sample"] = int(window.sample.size)
     else:
         known = reference["frequencies"]
-        window: dict[str, int] = {}
-        for value in window_values:
-            key = str(value)
+        counted: dict[str, int] = {}
+        for key, count in window.counts.items():
             key = key if key in known else (OTHER if OTHER in known else key)
-            window[key] = window.get(key, 0) + 1
-        categories = sorted(set(known) | set(window))
+            counted[key] = counted.get(key, 0) + count
+        categories = sorted(set(known) | set(counted))
         ref = [known.get(c, 0) for c in categories]
-        win = [window.get(c, 0) for c in categories]
+        win = [counted.get(c, 0) for c in categories]
         result = {
             "kind": "categorical",
-            "window_count": len(window_values),
+            "window_count": window.present,
             "reference_count": reference["count"],
             "categories": categories,
             "reference_frequencies": ref,
@@ -134,10 +353,10 @@ def drift_report_run(
     reference = reference_data_version(model_version)
     policy = policy_for(model_version.project_id)
     columns = reference.profile["columns"]
-    rows, values = window_features(model_version.pk, window_start, window_end, list(columns))
+    rows, window = window_summary(model_version.pk, window_start, window_end, columns)
     if rows == 0:
         raise field_error("window_start", "no decisions of this model version in this window")
-    features = {name: compare_feature(columns[name], values[name], max_psi=policy.max_psi) for name in columns}
+    features = {name: compare_feature(columns[name], window[name], max_psi=policy.max_psi) for name in columns}
     drifted = sorted(name for name, result in features.items() if result["drifted"])
     with transaction.atomic():
         report = DriftReport.objects.create(
