@@ -39,8 +39,6 @@ import math
 import multiprocessing
 import os
 import secrets
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -50,12 +48,22 @@ import traceback
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 import pandas as pd
 import psycopg
 import requests
+from common import (  # noqa: E402 (bench/ is the script's folder)
+    free_port,
+    migrate,
+    recreate_database,
+    runs,
+    start_gunicorn,
+    stop,
+    table_size,
+    vacuum_analyze,
+    with_database,
+)
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,40 +116,6 @@ def parse_args() -> argparse.Namespace:
     if not 1 <= args.load_batch <= 10_000:
         parser.error("--load-batch must be between 1 and 10000")
     return args
-
-
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("postgres", "postgresql"):
-        raise SystemExit(f"--database-url must be a PostgreSQL URL, got scheme {parts.scheme!r}")
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def recreate_database(server_url: str) -> None:
-    with psycopg.connect(server_url, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)))
-
-
-def venv_bin(name: str) -> str:
-    candidate = ROOT / ".venv" / "bin" / name
-    if candidate.exists():
-        return str(candidate)
-    return str(Path(sys.executable).with_name(name))
-
-
-def migrate(env: dict[str, str]) -> None:
-    done = subprocess.run(
-        [venv_bin("python"), "manage.py", "migrate", "--noinput"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"migrate failed:\n{done.stdout}\n{done.stderr}")
 
 
 def generate(rows: int, rng: np.random.Generator, *, shifted: bool) -> dict[str, np.ndarray]:
@@ -341,51 +315,6 @@ def count_rows(url: str) -> int:
         return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(TABLE))).fetchone()[0]
 
 
-def vacuum_analyze(url: str) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
-        for table in (TABLE, "registry_auditevent"):
-            conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(table)))
-
-
-def table_size(url: str) -> str:
-    with psycopg.connect(url) as conn:
-        size = conn.execute("SELECT pg_total_relation_size(%s::regclass)", [TABLE]).fetchone()[0]
-        heap = conn.execute("SELECT pg_relation_size(%s::regclass)", [TABLE]).fetchone()[0]
-    return f"{TABLE} {size / 2**20:,.0f} MB ({heap / 2**20:,.0f} MB heap)"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_gunicorn(env: dict[str, str], workers: int, port: int, log: Path) -> subprocess.Popen:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [venv_bin("gunicorn"), "config.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}"]
-            + ["--timeout", str(REQUEST_TIMEOUT)],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-def stop(process: subprocess.Popen | None) -> None:
-    if process is None or process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-    except ProcessLookupError:
-        pass
-
-
 def wait_until_answering(base: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -544,10 +473,6 @@ def python_path(model_version: int) -> float:
     return time.perf_counter() - started
 
 
-def runs(values: list[float]) -> str:
-    return " ".join(f"{v:.2f}" for v in values)
-
-
 def main() -> None:
     args = parse_args()
     bench_url = with_database(args.database_url, BENCH_DB)
@@ -563,7 +488,7 @@ def main() -> None:
         }
     )
     bench_started = time.perf_counter()
-    recreate_database(args.database_url)
+    recreate_database(args.database_url, BENCH_DB)
     migrate(dict(os.environ))
     sys.path.insert(0, str(ROOT))
     import django
@@ -584,7 +509,7 @@ def main() -> None:
     loaded = time.perf_counter()
     if count_rows(bench_url) != args.rows:
         raise SystemExit(f"load: expected {args.rows} decisions, found {count_rows(bench_url)}")
-    vacuum_analyze(bench_url)
+    vacuum_analyze(bench_url, (TABLE, "registry_auditevent"))
     analyzed = time.perf_counter()
     batches = math.ceil(args.rows / args.load_batch)
 
@@ -599,7 +524,7 @@ def main() -> None:
         f"rows/s: COPY with salts, commitments and {batches} batch audit events, {args.loaders} processes), "
         f"VACUUM ANALYZE {analyzed - loaded:.1f} s"
     )
-    print(f"table  {table_size(bench_url)}")
+    print(f"table  {table_size(bench_url, TABLE)}")
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -607,7 +532,7 @@ def main() -> None:
         log = Path(tmp) / "gunicorn.log"
         server = None
         try:
-            server = start_gunicorn(dict(os.environ), args.workers, port, log)
+            server = start_gunicorn(dict(os.environ), args.workers, port, log, timeout=REQUEST_TIMEOUT)
             wait_until_answering(base, server, log)
             session = requests.Session()
             session.headers["Authorization"] = f"Bearer {setup['analyst']}"

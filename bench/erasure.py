@@ -33,7 +33,6 @@ import os
 import random
 import secrets
 import statistics
-import subprocess
 import sys
 import time
 import traceback
@@ -41,9 +40,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+from common import checkpoint, migrate, percentile, recreate_database, vacuum_analyze, with_database  # noqa: E402 (bench/ is the script's folder)
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,51 +97,6 @@ def parse_args() -> argparse.Namespace:
     if not 1 <= args.slice <= total or not 1 <= args.samples <= int(args.subjects * (2 * WINDOW - 1)) - 1:
         parser.error("--slice must be between 1 and the number of decisions, --samples fewer than the subjects")
     return args
-
-
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("postgres", "postgresql"):
-        raise SystemExit(f"--database-url must be a PostgreSQL URL, got scheme {parts.scheme!r}")
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def recreate_database(server_url: str) -> None:
-    with psycopg.connect(server_url, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)))
-
-
-def venv_python() -> str:
-    candidate = ROOT / ".venv" / "bin" / "python"
-    return str(candidate) if candidate.exists() else sys.executable
-
-
-def migrate(env: dict[str, str]) -> None:
-    done = subprocess.run(
-        [venv_python(), "manage.py", "migrate", "--noinput"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"migrate failed:\n{done.stdout}\n{done.stderr}")
-
-
-def checkpoint(url: str) -> None:
-    """Start each timed phase with no dirty buffers left by the previous one (needs superuser; skipped else)."""
-    try:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("CHECKPOINT")
-    except psycopg.errors.InsufficientPrivilege:
-        pass
-
-
-def percentile(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
 
 def subject_id(number: int) -> str:
@@ -404,12 +358,6 @@ def copy_baseline(url: str) -> tuple[float, int]:
         return time.perf_counter() - started, len(rows)
 
 
-def vacuum_analyze(url: str) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
-        for table in (TABLE, "registry_subjectindex", "registry_dataversion", "registry_auditevent"):
-            conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(table)))
-
-
 def table_sizes(url: str) -> str:
     with psycopg.connect(url) as conn:
         sizes = conn.execute(
@@ -511,7 +459,7 @@ def main() -> None:
         }
     )
     bench_started = time.perf_counter()
-    recreate_database(args.database_url)
+    recreate_database(args.database_url, BENCH_DB)
     migrate(dict(os.environ))
     sys.path.insert(0, str(ROOT))
     import django
@@ -545,7 +493,7 @@ def main() -> None:
     if count_rows(bench_url) != total:
         raise SystemExit(f"load: expected {total} rows in {TABLE}, found {count_rows(bench_url)}")
     loaded = time.perf_counter()
-    vacuum_analyze(bench_url)
+    vacuum_analyze(bench_url, (TABLE, "registry_subjectindex", "registry_dataversion", "registry_auditevent"))
     analyzed = time.perf_counter()
 
     rng = random.Random(args.seed)

@@ -24,9 +24,6 @@ import json
 import os
 import random
 import secrets
-import signal
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,10 +34,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import requests
+from common import checkpoint, free_port, percentile, recreate_database, start_gunicorn, stop, venv_bin, with_database  # noqa: E402 (bench/ is the script's folder)
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,26 +107,6 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("postgres", "postgresql"):
-        raise SystemExit(f"--database-url must be a PostgreSQL URL, got scheme {parts.scheme!r}")
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def recreate_database(server_url: str) -> None:
-    with psycopg.connect(server_url, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)))
-
-
-def venv_bin(name: str) -> str:
-    candidate = ROOT / ".venv" / "bin" / name
-    if candidate.exists():
-        return str(candidate)
-    return str(Path(sys.executable).with_name(name))
-
-
 def run_django(env: dict[str, str], *argv: str) -> str:
     done = subprocess.run(
         [venv_bin("python"), *argv], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False
@@ -167,38 +144,6 @@ def make_items(rows: int, model_version: int, deployment: int, seed: int) -> lis
             }
         )
     return items
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_gunicorn(env: dict[str, str], workers: int, port: int, log: Path) -> subprocess.Popen:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            [venv_bin("gunicorn"), "config.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{port}"]
-            + ["--timeout", str(REQUEST_TIMEOUT)],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-def stop(process: subprocess.Popen | None) -> None:
-    if process is None or process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-    except ProcessLookupError:
-        pass
 
 
 def wait_until_answering(base: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
@@ -265,15 +210,6 @@ def count_rows(url: str) -> int:
         return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(TABLE))).fetchone()[0]
 
 
-def checkpoint(url: str) -> None:
-    """Start each timed phase with no dirty buffers left by the previous one (needs superuser; skipped else)."""
-    try:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("CHECKPOINT")
-    except psycopg.errors.InsufficientPrivilege:
-        pass
-
-
 def copy_rows(items: list[dict], setup: dict, hmac_key: str) -> list[tuple]:
     """The rows the service writes for these items, built before the COPY clock starts."""
     base = hmac.new(hmac_key.encode(), digestmod=hashlib.sha256)
@@ -328,10 +264,6 @@ def copy_baseline(url: str, rows: list[tuple]) -> float:
         return time.perf_counter() - started
 
 
-def percentile(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
-
-
 def main() -> None:
     args = parse_args()
     bench_url = with_database(args.database_url, BENCH_DB)
@@ -347,7 +279,7 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
     }
 
-    recreate_database(args.database_url)
+    recreate_database(args.database_url, BENCH_DB)
     run_django(env, "manage.py", "migrate", "--noinput")
     setup = json.loads(run_django(env, "-c", "import django; django.setup()\n" + SETUP).strip().splitlines()[-1])
 
@@ -362,7 +294,7 @@ def main() -> None:
         log = Path(tmp) / "gunicorn.log"
         server = None
         try:
-            server = start_gunicorn(env, args.workers, port, log)
+            server = start_gunicorn(env, args.workers, port, log, timeout=REQUEST_TIMEOUT)
             wait_until_answering(base, server, log)
             checkpoint(bench_url)
             rest_seconds, latencies = post_all(base, setup["key"], bodies, args.clients, batch_sizes)
