@@ -17,7 +17,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 from django.db import transaction
-from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.db.models import Case, Count, IntegerField, Value, When
 from django.db.models.fields.json import KeyTextTransform
 from fairlearn.metrics import (
     MetricFrame,
@@ -89,14 +89,11 @@ def decision_group_counts(
         y_true=Case(When(outcome=positive_label, then=Value(1)), default=Value(0), output_field=IntegerField()),
         y_pred=Case(When(prediction=positive_label, then=Value(1)), default=Value(0), output_field=IntegerField()),
     )
-    missing = Q()
-    for alias in names.values():
-        missing |= Q(**{f"{alias}__isnull": True})
-    excluded = annotated.filter(missing).count()
-    combos = list(
-        annotated.exclude(missing).values(*names.values(), "y_true", "y_pred").annotate(weight=Count("id")).order_by()
-    )
-    frame = pd.DataFrame(combos, columns=[*names.values(), "y_true", "y_pred", "weight"])
+    # One pass: decisions lacking an attribute group under NULL and are counted apart here.
+    combos = list(annotated.values(*names.values(), "y_true", "y_pred").annotate(weight=Count("id")).order_by())
+    complete = [c for c in combos if all(c[alias] is not None for alias in names.values())]
+    excluded = sum(c["weight"] for c in combos) - sum(c["weight"] for c in complete)
+    frame = pd.DataFrame(complete, columns=[*names.values(), "y_true", "y_pred", "weight"])
     frame = frame.rename(columns={alias: attribute for attribute, alias in names.items()})
     return GroupCounts(frame=frame, attributes=list(attributes), excluded_rows=excluded)
 

@@ -232,12 +232,23 @@ def test_the_counts_path_works_on_sqlite_too(chain, make_client):
         }
         for i in range(200)
     ]
-    ingest.post("/api/v1/decisions/bulk/", {"decisions": items}, format="json")
+    unattributed = [  # decisions lacking the attribute are left out, and counted
+        {
+            "model_version": chain.version.pk,
+            "request_id": f"none-{i}",
+            "features": {},
+            "prediction": 1,
+            "occurred_at": "2026-03-01T00:00:00Z",
+        }
+        for i in range(5)
+    ]
+    ingest.post("/api/v1/decisions/bulk/", {"decisions": items + unattributed}, format="json")
     outcomes = [
         {"model_version": chain.version.pk, "request_id": f"r{i}", "outcome": int(rng.integers(0, 2))}
         for i in range(200)
     ]
-    ingest.post("/api/v1/decisions/outcomes/", {"outcomes": outcomes}, format="json")
+    extra = [{"model_version": chain.version.pk, "request_id": f"none-{i}", "outcome": 1} for i in range(5)]
+    ingest.post("/api/v1/decisions/outcomes/", {"outcomes": outcomes + extra}, format="json")
     officer = make_client("compliance_officer", chain.project)
     response = officer.post(
         "/api/v1/fairness-audits/",
@@ -245,6 +256,8 @@ def test_the_counts_path_works_on_sqlite_too(chain, make_client):
         format="json",
     )
     assert response.status_code == 201, response.json()
+    assert response.json()["row_count"] == 200
+    assert response.json()["bootstrap"]["excluded_rows"] == 5
     y_true = np.array([o["outcome"] for o in outcomes])
     y_pred = np.array([i["prediction"] for i in items])
     groups = pd.Series([i["sensitive"]["group"] for i in items], name="group")
