@@ -114,3 +114,88 @@ def percentile(values: list[float], q: int) -> float:
 
 def runs(values: list[float]) -> str:
     return " ".join(f"{v:.2f}" for v in values)
+
+
+def wait_until_answering(base: str, path: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    """Wait for gunicorn to answer GET `path` (any status: the first request also warms the worker)."""
+    import time
+
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {process.returncode}:\n{log.read_text(errors='replace')}")
+        try:
+            requests.get(f"{base}{path}", timeout=30)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    raise SystemExit(f"gunicorn did not answer within {timeout:.0f}s:\n{log.read_text(errors='replace')}")
+
+
+# The job of the forked loaders (set by copy_load, read in the children it forks).
+_JOB: dict = {}
+
+
+def _copy_worker(part: int, parts: int, results) -> None:
+    import traceback
+    import uuid
+
+    try:
+        from django.db import connection, transaction
+
+        from governance.services import COPY_COLUMNS, _audit_batch
+        from registry.actors import Actor
+        from registry.models import ApiKey
+
+        actor = Actor.for_key(ApiKey.objects.get(pk=_JOB["ingest_key"]))
+        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier("governance_decision"),
+            sql.SQL(", ").join(map(sql.Identifier, (*COPY_COLUMNS, *_JOB["extra_columns"]))),
+        )
+        total, size, written = _JOB["total"], _JOB["batch"], 0
+        for start in range(part * size, total, parts * size):
+            batch = uuid.uuid4()
+            rows, inserted = _JOB["build_rows"](start, min(start + size, total), batch)
+            with transaction.atomic():
+                with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                # the service's own audit event of an ingest batch (batch hash of the commitments)
+                _audit_batch(actor, batch, inserted, duplicates=0, stripped=0)
+            written += len(rows)
+        results.put(("ok", written))
+        connection.close()
+    except BaseException:
+        results.put(("error", traceback.format_exc()))
+
+
+def copy_load(*, build_rows, total: int, batch: int, loaders: int, ingest_key: int, extra_columns=()) -> None:
+    """Load `total` decisions fast: `loaders` forked processes COPY the rows that
+    `build_rows(start, stop, batch_uuid) -> (rows, [(model_version, commitment, project)])` makes (the
+    service's columns, then `extra_columns`), each batch with the audit event the service would write."""
+    import multiprocessing
+
+    from django.db import connections
+
+    _JOB.update(build_rows=build_rows, total=total, batch=batch, ingest_key=ingest_key, extra_columns=extra_columns)
+    connections.close_all()  # the children open their own sessions
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    processes = [context.Process(target=_copy_worker, args=(part, loaders, results)) for part in range(loaders)]
+    for process in processes:
+        process.start()
+    try:
+        reports = [results.get(timeout=1800) for _ in processes]
+    finally:
+        for process in processes:
+            process.join(timeout=30)
+            if process.is_alive():
+                process.kill()
+        _JOB.clear()
+    errors = [report[1] for report in reports if report[0] == "error"]
+    if errors:
+        raise SystemExit("loader failed:\n" + "\n".join(errors))
+    if sum(report[1] for report in reports) != total:
+        raise SystemExit(f"load: wrote {sum(report[1] for report in reports)} of {total} rows")

@@ -36,15 +36,12 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import multiprocessing
 import os
 import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import traceback
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,6 +51,7 @@ import pandas as pd
 import psycopg
 import requests
 from common import (  # noqa: E402 (bench/ is the script's folder)
+    copy_load,
     free_port,
     migrate,
     recreate_database,
@@ -62,6 +60,7 @@ from common import (  # noqa: E402 (bench/ is the script's folder)
     stop,
     table_size,
     vacuum_analyze,
+    wait_until_answering,
     with_database,
 )
 from psycopg import sql
@@ -248,38 +247,7 @@ def _rows(start: int, stop: int, batch: uuid.UUID) -> tuple[list[tuple], list[tu
     return rows, inserted
 
 
-def _load_worker(part: int, parts: int, results) -> None:
-    try:
-        from django.db import connection, transaction
-
-        from governance.services import COPY_COLUMNS, _audit_batch
-        from registry.actors import Actor
-        from registry.models import ApiKey
-
-        actor = Actor.for_key(ApiKey.objects.get(pk=_LOAD["setup"]["ingest_key"]))
-        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-            sql.Identifier(TABLE), sql.SQL(", ").join(map(sql.Identifier, COPY_COLUMNS))
-        )
-        total, size, written = _LOAD["total"], _LOAD["batch"], 0
-        for start in range(part * size, total, parts * size):
-            batch = uuid.uuid4()
-            rows, inserted = _rows(start, min(start + size, total), batch)
-            with transaction.atomic():
-                with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
-                    for row in rows:
-                        copy.write_row(row)
-                # the service's own audit event of an ingest batch (batch hash of the commitments)
-                _audit_batch(actor, batch, inserted, duplicates=0, stripped=0)
-            written += len(rows)
-        results.put(("ok", written))
-        connection.close()
-    except BaseException:
-        results.put(("error", traceback.format_exc()))
-
-
 def load(columns: dict[str, np.ndarray], setup: dict, total: int, batch: int, loaders: int) -> None:
-    from django.db import connections
-
     _LOAD.update(
         columns=columns,
         setup=setup,
@@ -289,43 +257,22 @@ def load(columns: dict[str, np.ndarray], setup: dict, total: int, batch: int, lo
         spacing=(WINDOW_END - WINDOW_START) / total,
         now=datetime.now(UTC),
     )
-    connections.close_all()  # the children open their own sessions
-    context = multiprocessing.get_context("fork")
-    results = context.Queue()
-    processes = [context.Process(target=_load_worker, args=(part, loaders, results)) for part in range(loaders)]
-    for process in processes:
-        process.start()
     try:
-        reports = [results.get(timeout=1800) for _ in processes]
+        copy_load(
+            build_rows=_rows,
+            total=total,
+            batch=batch,
+            loaders=loaders,
+            ingest_key=setup["ingest_key"],
+            extra_columns=(),
+        )
     finally:
-        for process in processes:
-            process.join(timeout=30)
-            if process.is_alive():
-                process.kill()
         _LOAD.clear()
-    errors = [report[1] for report in reports if report[0] == "error"]
-    if errors:
-        raise SystemExit("loader failed:\n" + "\n".join(errors))
-    if sum(report[1] for report in reports) != total:
-        raise SystemExit(f"load: wrote {sum(report[1] for report in reports)} of {total} rows")
 
 
 def count_rows(url: str) -> int:
     with psycopg.connect(url) as conn:
         return conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(TABLE))).fetchone()[0]
-
-
-def wait_until_answering(base: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {process.returncode}:\n{log.read_text(errors='replace')}")
-        try:
-            requests.get(f"{base}/api/v1/drift-reports/", timeout=30)  # the first one loads the URLconf
-            return
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    raise SystemExit(f"gunicorn did not answer within {timeout:.0f}s:\n{log.read_text(errors='replace')}")
 
 
 def report_over_http(session: requests.Session, base: str, model_version: int) -> tuple[float, dict]:
@@ -533,7 +480,7 @@ def main() -> None:
         server = None
         try:
             server = start_gunicorn(dict(os.environ), args.workers, port, log, timeout=REQUEST_TIMEOUT)
-            wait_until_answering(base, server, log)
+            wait_until_answering(base, "/api/v1/drift-reports/", server, log)
             session = requests.Session()
             session.headers["Authorization"] = f"Bearer {setup['analyst']}"
             for _ in range(args.workers * 4):  # every worker loads the URLconf and connects

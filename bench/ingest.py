@@ -37,7 +37,17 @@ from pathlib import Path
 
 import psycopg
 import requests
-from common import checkpoint, free_port, percentile, recreate_database, start_gunicorn, stop, venv_bin, with_database  # noqa: E402 (bench/ is the script's folder)
+from common import (  # noqa: E402 (bench/ is the script's folder)
+    checkpoint,
+    free_port,
+    percentile,
+    recreate_database,
+    start_gunicorn,
+    stop,
+    venv_bin,
+    wait_until_answering,
+    with_database,
+)
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -144,19 +154,6 @@ def make_items(rows: int, model_version: int, deployment: int, seed: int) -> lis
             }
         )
     return items
-
-
-def wait_until_answering(base: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {process.returncode}:\n{log.read_text(errors='replace')}")
-        try:
-            requests.get(f"{base}/api/v1/decisions/", timeout=2)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.2)
-    raise SystemExit(f"gunicorn did not answer within {timeout:.0f}s:\n{log.read_text(errors='replace')}")
 
 
 def _warm(session: Callable[[], requests.Session], url: str) -> None:
@@ -295,7 +292,7 @@ def main() -> None:
         server = None
         try:
             server = start_gunicorn(env, args.workers, port, log, timeout=REQUEST_TIMEOUT)
-            wait_until_answering(base, server, log)
+            wait_until_answering(base, "/api/v1/decisions/", server, log)
             checkpoint(bench_url)
             rest_seconds, latencies = post_all(base, setup["key"], bodies, args.clients, batch_sizes)
         except BaseException:
