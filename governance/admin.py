@@ -1228,17 +1228,25 @@ def fairness_audit_view(audit: FairnessAudit) -> dict:
     }
 
 
-class ResultFilter(admin.SimpleListFilter):
-    title = "result"
-    parameter_name = "result"
+class BooleanFieldFilter(admin.SimpleListFilter):
+    """A yes/no filter on one boolean field, with words of its own for the two values."""
+
+    field: str
+    yes: tuple[str, str]  # (parameter value, label) of True
+    no: tuple[str, str]
 
     def lookups(self, request, model_admin):
-        return [("passed", "Passed"), ("failed", "Failed")]
+        return [self.yes, self.no]
 
     def queryset(self, request, queryset):
-        if self.value() in ("passed", "failed"):
-            return queryset.filter(passed=self.value() == "passed")
+        if self.value() in (self.yes[0], self.no[0]):
+            return queryset.filter(**{self.field: self.value() == self.yes[0]})
         return queryset
+
+
+class ResultFilter(BooleanFieldFilter):
+    title, parameter_name, field = "result", "result", "passed"
+    yes, no = ("passed", "Passed"), ("failed", "Failed")
 
 
 class FairnessAuditChangeList(ChangeList):
@@ -1779,30 +1787,14 @@ def performance_badge(report: PerformanceReport):
     return badge("degraded", DRIFT_COLOURS[True]) if report.degraded else badge("ok", DRIFT_COLOURS[False])
 
 
-class DriftedFilter(admin.SimpleListFilter):
-    title = "drift"
-    parameter_name = "drifted"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "Drifted"), ("no", "Stable")]
-
-    def queryset(self, request, queryset):
-        if self.value() in ("yes", "no"):
-            return queryset.filter(drifted=self.value() == "yes")
-        return queryset
+class DriftedFilter(BooleanFieldFilter):
+    title, parameter_name, field = "drift", "drifted", "drifted"
+    yes, no = ("yes", "Drifted"), ("no", "Stable")
 
 
-class DegradedFilter(DriftedFilter):
-    title = "performance"
-    parameter_name = "degraded"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "Degraded"), ("no", "OK")]
-
-    def queryset(self, request, queryset):
-        if self.value() in ("yes", "no"):
-            return queryset.filter(degraded=self.value() == "yes")
-        return queryset
+class DegradedFilter(BooleanFieldFilter):
+    title, parameter_name, field = "performance", "degraded", "degraded"
+    yes, no = ("yes", "Degraded"), ("no", "OK")
 
 
 class ReportAdmin(ReadOnlyAdmin):
