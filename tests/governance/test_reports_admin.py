@@ -272,3 +272,15 @@ def test_webhook_pages_never_show_the_secret(admin_client, demo, other_project):
     assert outsider.get(WEBHOOKS).context_data["cl"].result_count == 0
     assert outsider.get(DELIVERIES).context_data["cl"].result_count == 0
     assert staff_client("rita", "risk_analyst", demo["version"].project).get(WEBHOOKS).status_code == 403
+
+
+def test_the_yes_no_filters(admin_client, demo):
+    def listed(url, **params):
+        return {r.pk for r in admin_client.get(url, params).context_data["cl"].result_list}
+
+    assert listed(DRIFTS, drifted="yes") == {demo["drifted"].pk}
+    assert listed(DRIFTS, drifted="no") == {demo["stable"].pk}
+    assert listed(DRIFTS) == {demo["drifted"].pk, demo["stable"].pk}
+    performance = demo["performance"]
+    assert listed(PERFORMANCES, degraded="yes" if performance.degraded else "no") == {performance.pk}
+    assert listed(PERFORMANCES, degraded="no" if performance.degraded else "yes") == set()
