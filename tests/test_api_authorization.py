@@ -171,6 +171,7 @@ ENDPOINTS = [
 CO = frozenset({"compliance_officer"})
 AUDITORS = frozenset({"compliance_officer", "risk_analyst"})
 ENDPOINTS += [
+    Endpoint("whoami", "get", lambda c: "/api/v1/whoami/", frozenset(ALL_ROLES), other_project="global"),
     Endpoint("audit events list", "get", lambda c: "/api/v1/audit-events/", R, other_project="hidden_in_list"),
     Endpoint("audit event detail", "get", lambda c: f"/api/v1/audit-events/{c.event.seq}/", R),
     Endpoint("audit chain verify", "get", lambda c: "/api/v1/audit-events/verify/", AUDITORS, other_project="global"),

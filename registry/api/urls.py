@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from registry.api import audit_views, views
@@ -12,4 +13,7 @@ router.register("model-versions", views.ModelVersionViewSet, basename="model-ver
 router.register("deployments", views.DeploymentViewSet, basename="deployment")
 router.register("audit-events", audit_views.AuditEventViewSet, basename="audit-event")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("whoami/", views.WhoAmIView.as_view({"get": "whoami"}), name="whoami"),
+    *router.urls,
+]

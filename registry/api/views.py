@@ -280,3 +280,39 @@ class DeploymentViewSet(ReadCreateViewSet):
         payload.is_valid(raise_exception=True)
         services.deployment_end(actor=self.actor, deployment=deployment, **payload.validated_data)
         return Response(self.get_serializer(self.refetch(deployment)).data)
+
+
+class WhoAmISerializer(serializers.Serializer):
+    class _Membership(serializers.Serializer):
+        project = serializers.CharField(help_text="project slug")
+        project_name = serializers.CharField()
+        role = serializers.CharField()
+
+    kind = serializers.ChoiceField(choices=["api_key", "user"])
+    name = serializers.CharField(help_text="key prefix or user name; never the secret")
+    is_superuser = serializers.BooleanField()
+    memberships = _Membership(many=True)
+
+
+class WhoAmIView(ScopedViewSet):
+    """Who the caller is: what a client (the JupyterLab extension) shows as its connection."""
+
+    read_roles = frozenset({*(r.value for r in Role)})
+
+    @extend_schema(summary="The caller: key or user, and its role in each project", responses={200: WhoAmISerializer})
+    def whoami(self, request):
+        actor = self.actor
+        projects = {p.pk: p for p in Project.objects.filter(pk__in=actor.roles)}
+        memberships = [
+            {"project": projects[pid].slug, "project_name": projects[pid].name, "role": role}
+            for pid, role in sorted(actor.roles.items())
+            if pid in projects
+        ]
+        return Response(
+            {
+                "kind": "api_key" if actor.api_key is not None else "user",
+                "name": actor.api_key.prefix if actor.api_key is not None else actor.user.get_username(),
+                "is_superuser": actor.is_superuser,
+                "memberships": memberships,
+            }
+        )

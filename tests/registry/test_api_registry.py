@@ -288,3 +288,18 @@ def test_list_endpoints_do_not_grow_queries_with_rows(ds, chain, django_assert_m
     for path in ("model-versions/", "deployments/", "data-versions/", "runs/", "datasets/", "models/"):
         with django_assert_max_num_queries(6):
             assert ds.get(f"/api/v1/{path}").status_code == 200
+
+
+def test_whoami_names_the_key_role_and_project_but_not_the_secret(project, make_client):
+    client = make_client("data_scientist", project)
+    body = client.get("/api/v1/whoami/").json()
+    assert body["kind"] == "api_key"
+    assert body["is_superuser"] is False
+    assert body["memberships"] == [{"project": project.slug, "project_name": project.name, "role": "data_scientist"}]
+    secret = client.raw_key.split("_", 2)[2]
+    assert secret not in str(body) and body["name"] in client.raw_key
+
+
+def test_whoami_for_a_superuser_session(superuser_client):
+    body = superuser_client.get("/api/v1/whoami/").json()
+    assert body["kind"] == "user" and body["is_superuser"] is True and body["memberships"] == []
