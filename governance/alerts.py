@@ -27,7 +27,7 @@ from registry.actors import Actor
 from registry.audit import AuditEventType as Event
 from registry.audit import audit_append
 
-ALERT_TYPES = ("fairness.audit_failed", "drift.detected", "performance.degraded")
+ALERT_TYPES = ("fairness.audit_failed", "drift.detected", "performance.degraded", "llm.budget_crossed")
 MAX_ATTEMPTS = 5
 BACKOFF_BASE = timedelta(minutes=1)
 TIMEOUT_SECONDS = 5

@@ -5,3 +5,9 @@ class LlmopsConfig(AppConfig):
     name = "llmops"
     verbose_name = "LLMOps"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from governance.subject_data import register_subject_data
+        from llmops.services.subjects import LLMSubjectData
+
+        register_subject_data(LLMSubjectData())

@@ -21,10 +21,30 @@ REGISTRY_MODELS = [
     "deployment",
 ]
 GOVERNANCE_MODELS = ["decision", "fairnessaudit", "policy", "driftreport", "performancereport", "modelversionapproval"]
+LLMOPS_MODELS = [
+    "prompttemplate",
+    "promptversion",
+    "promptlabel",
+    "promptlabelmove",
+    "price",
+    "llmcall",
+    "retrieveddocument",
+    "budget",
+    "budgetalert",
+    "evaluationdataset",
+    "evaluationitem",
+    "evaluationrun",
+    "evaluationresult",
+    "callscore",
+]
 
 
 def _view_all() -> set[str]:
-    return {f"registry.view_{m}" for m in REGISTRY_MODELS} | {f"governance.view_{m}" for m in GOVERNANCE_MODELS}
+    return (
+        {f"registry.view_{m}" for m in REGISTRY_MODELS}
+        | {f"governance.view_{m}" for m in GOVERNANCE_MODELS}
+        | {f"llmops.view_{m}" for m in LLMOPS_MODELS}
+    )
 
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
@@ -35,7 +55,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         f"registry.{action}_{m}"
         for action in ("add", "change")
         for m in ("dataset", "dataversion", "run", "model", "modelversion", "deployment")
-    },
+    }
+    | {"llmops.add_prompttemplate", "llmops.add_promptversion", "llmops.add_evaluationdataset"},
     # Reads everything, moves versions between stages (approvals), handles erasure requests and the
     # project's policy and webhooks; never edits decisions.
     "compliance_officer": _view_all()
@@ -49,14 +70,18 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "governance.change_policy",
         "governance.view_webhook",
         "governance.view_webhookdelivery",
+        "llmops.add_budget",
+        "llmops.change_budget",
     },
     "risk_analyst": _view_all(),
-    "ingest": {"governance.view_decision"},
+    "ingest": {"governance.view_decision", "llmops.view_llmcall"},
 }
 
 
 def sync_role_groups(apps, schema_editor=None) -> None:
-    """Create or update one group per role with exactly its permissions (idempotent)."""
+    """Create or update one group per role with exactly its permissions (idempotent).
+
+    Permissions of models that are not migrated yet are skipped: the migration adding them runs this again."""
     from django.contrib.auth.management import create_permissions
 
     for app_config in apps.get_app_configs():
@@ -71,5 +96,7 @@ def sync_role_groups(apps, schema_editor=None) -> None:
         wanted = []
         for code in sorted(codes):
             app_label, codename = code.split(".")
-            wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+            permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            if permission is not None:
+                wanted.append(permission)
         group.permissions.set(wanted)

@@ -272,6 +272,145 @@ ENDPOINTS += [
         other_project="bad_reference",
     ),
 ]
+RI = frozenset(ALL_ROLES)  # what a running application (an ingest key) may also fetch
+DSCO = frozenset({"data_scientist", "compliance_officer"})
+L = "/api/v1/llm"
+ENDPOINTS += [
+    Endpoint("llm prompts list", "get", lambda c: f"{L}/prompts/", R, other_project="hidden_in_list"),
+    Endpoint("llm prompt detail", "get", lambda c: f"{L}/prompts/{c.prompt.pk}/", R),
+    Endpoint(
+        "llm prompt create",
+        "post",
+        lambda c: f"{L}/prompts/",
+        DS,
+        body=lambda c: {"project": "acme", "name": "new-prompt"},
+        other_project="bad_reference",
+    ),
+    Endpoint("llm prompt versions", "get", lambda c: f"{L}/prompts/{c.prompt.pk}/versions/", R),
+    Endpoint(
+        "llm prompt version create",
+        "post",
+        lambda c: f"{L}/prompts/{c.prompt.pk}/versions/",
+        DS,
+        body=lambda c: {"kind": "text", "text": "Summarise {{doc}} in one line.", "variables": ["doc"]},
+    ),
+    Endpoint(
+        "llm prompt label move",
+        "post",
+        lambda c: f"{L}/prompts/{c.prompt.pk}/labels/",
+        DS,
+        body=lambda c: {"label": "staging", "version": 1},
+    ),
+    Endpoint("llm prompt label history", "get", lambda c: f"{L}/prompts/{c.prompt.pk}/label-history/", R),
+    Endpoint("llm prompt resolve", "get", lambda c: f"{L}/prompts/{c.prompt.pk}/resolve/?label=production", RI),
+    Endpoint("llm prompt versions list", "get", lambda c: f"{L}/prompt-versions/", RI, other_project="hidden_in_list"),
+    Endpoint("llm prompt version detail", "get", lambda c: f"{L}/prompt-versions/{c.prompt_version.pk}/", RI),
+    Endpoint(
+        "llm prompt version render",
+        "post",
+        lambda c: f"{L}/prompt-versions/{c.prompt_version.pk}/render/",
+        RI,
+        body=lambda c: {"variables": {"question": "Why?"}},
+    ),
+    Endpoint(
+        "llm prompt version diff",
+        "get",
+        lambda c: f"{L}/prompt-versions/{c.prompt_version.pk}/diff/{c.prompt_version.pk}/",
+        RI,
+    ),
+    Endpoint("llm calls list", "get", lambda c: f"{L}/calls/", R, other_project="hidden_in_list"),
+    Endpoint("llm call detail", "get", lambda c: f"{L}/calls/{c.call.pk}/", R),
+    Endpoint(
+        "llm calls bulk",
+        "post",
+        lambda c: f"{L}/calls/bulk/",
+        frozenset({"ingest"}),
+        body=lambda c: {
+            "project": "acme",
+            "calls": [
+                {
+                    "client_call_id": "auth-1",
+                    "provider": "openai",
+                    "model": "gpt-4o",
+                    "input": "hi",
+                    "output": "hello",
+                    "occurred_at": "2026-03-01T00:00:00Z",
+                }
+            ],
+        },
+        other_project="bad_reference",
+    ),
+    Endpoint(
+        "llm calls score",
+        "post",
+        lambda c: f"{L}/calls/score/",
+        DSCO,
+        body=lambda c: {"calls": [c.call.pk], "evaluators": [{"name": "json", "kind": "json_valid"}]},
+        other_project="bad_reference",
+    ),
+    Endpoint("llm prices list", "get", lambda c: f"{L}/prices/", RI, other_project="global"),
+    Endpoint("llm price detail", "get", lambda c: f"{L}/prices/{c.price.pk}/", RI, other_project="global"),
+    Endpoint(
+        "llm price create",
+        "post",
+        lambda c: f"{L}/prices/",
+        frozenset(),
+        body=lambda c: {
+            "provider": "openai",
+            "model": "gpt-4o",
+            "effective_from": "2026-06-01T00:00:00Z",
+            "input_uncached": "2.00",
+            "output": "8.00",
+            "source": "https://openai.com/api/pricing/",
+        },
+        other_project="forbidden",
+    ),
+    Endpoint("llm costs", "get", lambda c: f"{L}/costs/?group_by=model", R, other_project="global"),
+    Endpoint("llm budgets list", "get", lambda c: f"{L}/budgets/", R, other_project="hidden_in_list"),
+    Endpoint("llm budget detail", "get", lambda c: f"{L}/budgets/{c.budget.pk}/", R),
+    Endpoint(
+        "llm budget create",
+        "post",
+        lambda c: f"{L}/budgets/",
+        CO,
+        body=lambda c: {"project": "acme", "name": "monthly-2", "limit": "100.00", "thresholds": [0.8, 1]},
+        other_project="bad_reference",
+    ),
+    Endpoint(
+        "llm evaluation datasets list", "get", lambda c: f"{L}/evaluation-datasets/", R, other_project="hidden_in_list"
+    ),
+    Endpoint("llm evaluation dataset detail", "get", lambda c: f"{L}/evaluation-datasets/{c.eval_dataset.pk}/", R),
+    Endpoint(
+        "llm evaluation dataset create",
+        "post",
+        lambda c: f"{L}/evaluation-datasets/",
+        DS,
+        body=lambda c: {"project": "acme", "name": "golden-2", "items": [{"variables": {"question": "a"}}]},
+        other_project="bad_reference",
+    ),
+    Endpoint("llm evaluation runs list", "get", lambda c: f"{L}/evaluation-runs/", R, other_project="hidden_in_list"),
+    Endpoint("llm evaluation run detail", "get", lambda c: f"{L}/evaluation-runs/{c.eval_run.pk}/", R),
+    Endpoint(
+        "llm evaluation run create",
+        "post",
+        lambda c: f"{L}/evaluation-runs/",
+        DS,
+        body=lambda c: {
+            "prompt_version": c.prompt_version.pk,
+            "dataset": c.eval_dataset.pk,
+            "evaluators": [{"name": "exact", "kind": "exact_match"}],
+        },
+        other_project="bad_reference",
+    ),
+    Endpoint(
+        "llm evaluation runs compare",
+        "get",
+        lambda c: f"{L}/evaluation-runs/compare/?a={c.eval_run.pk}&b={c.eval_run.pk}",
+        R,
+        other_project="bad_reference",
+    ),
+    Endpoint("llm evaluators", "get", lambda c: f"{L}/evaluators/", R, other_project="global"),
+]
 IDS = [e.name for e in ENDPOINTS]
 
 
@@ -321,7 +460,64 @@ def ctx(chain):
     chain.webhook, _ = webhook_create(
         actor=Actor.system(), project=chain.project, url="https://hooks.example.invalid/x", events=["*"]
     )
+    _llm_context(chain)
     return chain
+
+
+def _llm_context(chain):
+    from llmops.models import LLMCall, Price
+    from llmops.services import budgets, evaluation, prompts
+    from llmops.services.calls import calls_ingest
+    from registry.actors import Actor
+
+    system = Actor.system()
+    chain.prompt = prompts.prompt_create(actor=system, project=chain.project, name="answer")
+    chain.prompt_version = prompts.prompt_version_create(
+        actor=system,
+        template=chain.prompt,
+        kind="chat",
+        messages=[{"role": "user", "content": "{{question}}"}],
+        variables=["question"],
+        model="gpt-4o",
+        labels=["production"],
+    )
+    chain.price = Price.objects.create(
+        provider="openai",
+        model="gpt-4o",
+        effective_from=datetime(2026, 1, 1, tzinfo=UTC),
+        input_uncached="2.50",
+        output="10.00",
+        source="test",
+    )
+    ingest_actor = Actor(roles={chain.project.pk: "ingest"})
+    calls_ingest(
+        actor=ingest_actor,
+        project_slug="acme",
+        items=[
+            {
+                "client_call_id": "ctx-1",
+                "provider": "openai",
+                "model": "gpt-4o",
+                "input": "hi",
+                "output": "{}",
+                "occurred_at": "2026-02-01T00:00:00Z",
+            }
+        ],
+    )
+    chain.call = LLMCall.objects.get(client_call_id="ctx-1")
+    chain.budget = budgets.budget_create(actor=system, project=chain.project, name="monthly", limit="50")
+    chain.eval_dataset = evaluation.evaluation_dataset_create(
+        actor=system,
+        project=chain.project,
+        name="golden",
+        items=[{"variables": {"question": "Why?"}, "expected": "Why?"}],
+    )
+    chain.eval_run = evaluation.evaluation_run(
+        actor=system,
+        version=chain.prompt_version,
+        dataset=chain.eval_dataset,
+        evaluators=[{"name": "exact", "kind": "exact_match"}],
+    )
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=IDS)

@@ -388,13 +388,13 @@ def test_later_modules_join_trace_and_redaction_through_the_hook(world):
     notes = register_subject_data(_Notes())
     try:
         request = _traced(world, "alice")
-        assert request.trace["other"] == {"notes": {"count": 2}}
+        assert request.trace["other"]["notes"] == {"count": 2}
         from governance.erasure import erasure_request_execute
 
         executed = erasure_request_execute(actor=SYSTEM, request=request)
-        assert executed.execution["other"] == {"notes": {"notes_redacted": 2}}
+        assert executed.execution["other"]["notes"] == {"notes_redacted": 2}
         assert notes.redacted == [subject_key("alice")]
         event = AuditEvent.objects.get(event_type="erasure.executed")
-        assert event.after["other"] == {"notes": {"notes_redacted": 2}}
+        assert event.after["other"]["notes"] == {"notes_redacted": 2}
     finally:
         unregister_subject_data("notes")

@@ -1,0 +1,1 @@
+"""LLMOps business operations: the only code that writes llmops tables (see STYLE.md)."""

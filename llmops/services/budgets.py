@@ -1,0 +1,175 @@
+"""Budgets: spend per period (UTC days or months) for a project, a tag or a model, and the alerts
+raised once per period when a threshold share of the limit is crossed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+
+from governance.alerts import alert_raise
+from llmops.models import Budget, BudgetAlert, LLMCall
+from llmops.services.events import LLMEvent
+from registry import bulk
+from registry.actors import Actor
+from registry.audit import audit_append
+from registry.errors import field_error
+from registry.models import Project
+from registry.services import _created, _unique
+
+ALERT_TYPE = "llm.budget_crossed"
+
+
+def period_bounds(period: str, at: datetime) -> tuple[date, datetime, datetime]:
+    """(period start date, start, end) of the UTC day or month holding `at`."""
+    day = at.astimezone(UTC).date()
+    if period == Budget.Period.DAILY:
+        start = day
+        end = day + timedelta(days=1)
+    else:
+        start = day.replace(day=1)
+        end = (start + timedelta(days=32)).replace(day=1)
+    return start, datetime.combine(start, time(), UTC), datetime.combine(end, time(), UTC)
+
+
+def budget_calls(budget: Budget):
+    calls = LLMCall.objects.filter(project_id=budget.project_id)
+    if budget.scope == Budget.Scope.MODEL:
+        calls = calls.filter(model=budget.scope_value)
+    elif budget.scope == Budget.Scope.TAG:
+        if bulk.is_postgresql():
+            calls = calls.filter(tags__contains=[budget.scope_value])
+        else:  # SQLite has no JSON containment: match the quoted tag in the stored list
+            calls = calls.filter(tags__icontains=f'"{budget.scope_value}"')
+    return calls
+
+
+def budget_spent(budget: Budget, start: datetime, end: datetime) -> Decimal:
+    spent = budget_calls(budget).filter(occurred_at__gte=start, occurred_at__lt=end).aggregate(s=Sum("cost"))["s"]
+    return spent or Decimal(0)
+
+
+@dataclass(frozen=True)
+class BudgetState:
+    budget: Budget
+    period_start: date
+    spent: Decimal
+    share: Decimal
+    state: str  # ok, warning (a threshold below 1 crossed), exceeded
+    unpriced_calls: int
+
+
+def budget_state(budget: Budget, at: datetime) -> BudgetState:
+    period_start, start, end = period_bounds(budget.period, at)
+    spent = budget_spent(budget, start, end)
+    share = (spent / budget.limit) if budget.limit else Decimal(0)
+    crossed = [Decimal(str(t)) for t in budget.thresholds if share >= Decimal(str(t))]
+    state = "exceeded" if share >= 1 else ("warning" if crossed else "ok")
+    unpriced = (
+        budget_calls(budget)
+        .filter(occurred_at__gte=start, occurred_at__lt=end, cost_status=LLMCall.CostStatus.UNPRICED)
+        .count()
+    )
+    return BudgetState(budget, period_start, spent, share.quantize(Decimal("0.0001")), state, unpriced)
+
+
+def _thresholds(value: object) -> list[float]:
+    if not isinstance(value, list) or not value:
+        raise field_error("thresholds", "must be a non-empty list of shares of the limit, e.g. [0.5, 0.8, 1]")
+    for t in value:
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 < t <= 10:
+            raise field_error("thresholds", "each threshold is a share of the limit between 0 (excluded) and 10")
+    return sorted(set(float(t) for t in value))
+
+
+def budget_create(
+    *,
+    actor: Actor,
+    project: Project,
+    name: str,
+    limit: object,
+    period: str = Budget.Period.MONTHLY,
+    scope: str = Budget.Scope.PROJECT,
+    scope_value: str = "",
+    thresholds: object = (0.5, 0.8, 1.0),
+) -> Budget:
+    if scope not in Budget.Scope.values:
+        raise field_error("scope", f"must be one of {', '.join(Budget.Scope.values)}")
+    if period not in Budget.Period.values:
+        raise field_error("period", f"must be one of {', '.join(Budget.Period.values)}")
+    if scope == Budget.Scope.PROJECT and scope_value:
+        raise field_error("scope_value", "a project budget has no scope value")
+    if scope != Budget.Scope.PROJECT and not scope_value:
+        raise field_error("scope_value", f"name the {scope} this budget covers")
+    try:
+        amount = Decimal(str(limit))
+    except InvalidOperation:
+        raise field_error("limit", "must be a decimal amount in USD") from None
+    if not amount.is_finite() or amount <= 0:
+        raise field_error("limit", "must be a positive amount in USD")
+    thresholds = _thresholds(list(thresholds))
+    with _unique(f"budget {name!r} already exists in {project.slug}", "name"):
+        budget = Budget.objects.create(
+            project=project,
+            name=name,
+            scope=scope,
+            scope_value=scope_value,
+            period=period,
+            limit=amount,
+            thresholds=thresholds,
+            **_created(actor),
+        )
+        audit_append(
+            actor=actor,
+            event_type=LLMEvent.BUDGET_SET,
+            target=budget,
+            after={"name": name, "scope": scope, "scope_value": scope_value, "period": period, "limit": amount},
+        )
+    return budget
+
+
+def budgets_check(*, actor: Actor, project: Project, at: Iterable[datetime]) -> list[BudgetAlert]:
+    """After calls were recorded: raise each newly crossed threshold of the periods they fall in,
+    once per budget, period and threshold (audit event and webhooks), in the caller's transaction."""
+    budgets = list(Budget.objects.filter(project=project))
+    if not budgets:
+        return []
+    raised: list[BudgetAlert] = []
+    times = list(at)
+    for budget in budgets:
+        periods = {period_bounds(budget.period, moment) for moment in times}
+        for period_start, start, end in sorted(periods):
+            spent = budget_spent(budget, start, end)
+            for threshold in budget.thresholds:
+                share = Decimal(str(threshold))
+                if spent < budget.limit * share:
+                    continue
+                try:
+                    with transaction.atomic():
+                        alert = BudgetAlert.objects.create(
+                            budget=budget, period_start=period_start, threshold=share, spent=spent
+                        )
+                except IntegrityError:
+                    continue  # already raised for this period
+                alert_raise(
+                    actor=actor,
+                    project_id=project.pk,
+                    alert_type=ALERT_TYPE,
+                    target=budget,
+                    payload={
+                        "budget": budget.name,
+                        "scope": budget.scope,
+                        "scope_value": budget.scope_value,
+                        "period": budget.period,
+                        "period_start": period_start.isoformat(),
+                        "threshold": float(share),
+                        "limit": str(budget.limit),
+                        "spent": str(spent),
+                    },
+                )
+                raised.append(alert)
+    return raised
