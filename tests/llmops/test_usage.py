@@ -89,7 +89,7 @@ def test_canonical_usage_passes_through():
 
 
 @pytest.mark.parametrize(
-    "usage,message",
+    ("usage", "message"),
     [
         ({"prompt_tokens": 10, "prompt_tokens_details": {"cached_tokens": 11}}, "exceeds prompt_tokens"),
         ({"prompt_tokens": -1}, "non-negative"),
