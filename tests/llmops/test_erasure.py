@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+
 from governance.erasure import erasure_request_create, erasure_request_execute, erasure_request_trace
 from llmops.models import LLMCall, RetrievedDocument
 from llmops.selectors import costs_rollup
 from registry.models import AuditEvent
 from tests.llmops.conftest import SYSTEM
 from tests.llmops.test_calls import call, post
+
+pytestmark = pytest.mark.sqlite  # the ingest, JSON tag and erasure paths differ on SQLite
 
 ALICE = "alice.martin@example.com"
 

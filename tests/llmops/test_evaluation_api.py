@@ -3,9 +3,13 @@ and scores of recorded calls, through the API."""
 
 from __future__ import annotations
 
+import pytest
+
 from llmops.models import CallScore, EvaluationRun
 from registry.models import AuditEvent
 from tests.llmops.test_calls import call, post
+
+pytestmark = pytest.mark.sqlite  # the ingest, JSON tag and erasure paths differ on SQLite
 
 L = "/api/v1/llm"
 FEES = "A late payment costs 25 euros. Cards can be blocked in the app. Transfers abroad take two days."

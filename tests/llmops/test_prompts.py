@@ -10,6 +10,8 @@ from django.db.utils import DatabaseError
 from llmops.models import PromptVersion
 from registry.models import AuditEvent
 
+pytestmark = pytest.mark.sqlite  # the ingest, JSON tag and erasure paths differ on SQLite
+
 BASE = "/api/v1/llm"
 
 

@@ -1,0 +1,341 @@
+"""Server-side SVG charts of LLM costs and evaluation comparisons, built as plain strings (no JavaScript,
+nothing fetched) with governance.charts' helpers, so they look like the fairness and drift charts.
+
+- `cost_by_day_svg`: cost per UTC day as stacked columns, one colour per model, with a strip beneath the
+  dates counting the calls that have no price that day (their cost is unknown: never drawn as zero);
+- `cost_by_model_svg`: cost per model as horizontal bars, a model without a price said so in red instead of
+  a bar;
+- `comparison_svg`: two evaluation runs item by item, one bar per evaluator split into the items where B
+  scored higher, the same, or lower than A, with the means beside it.
+
+Model and evaluator names come from clients: everything placed in an SVG goes through `_text` or `_attr`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+
+from governance.charts import (
+    CHAR_WIDTH,
+    FONT,
+    FONT_SIZE,
+    GRID,
+    INK,
+    QUIET,
+    WIDTH,
+    _attr,
+    _nice_ceiling,
+    _num,
+    _prefix,
+    _short,
+    _Svg,
+    _text,
+)
+
+# Colour-blind-safe series colours (Okabe-Ito order, the governance blue first); grey for "other models".
+PALETTE = ("#4f7cac", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#8c6d31")
+OTHER = "#9ca3af"
+UNPRICED = "#b91c1c"
+BETTER = "#15803d"
+SAME = "#d1d5db"
+WORSE = "#b91c1c"
+MAX_SERIES = len(PALETTE)
+
+
+def usd(value: Decimal | float | None, *, exact: bool = False) -> str:
+    """A cost as a person reads it: $1,234.56, $0.0412, <$0.0001; the exact Decimal when asked."""
+    if value is None:
+        return "unpriced"
+    if exact:
+        text = format(Decimal(value).normalize(), "f")
+        return f"${text}"
+    amount = float(value)
+    if amount == 0:
+        return "$0.00"
+    if abs(amount) >= 1:
+        return f"${amount:,.2f}"
+    if abs(amount) >= 0.0001:
+        return f"${amount:.4f}".rstrip("0").rstrip(".") if abs(amount) < 0.01 else f"${amount:.4f}"
+    return "<$0.0001"
+
+
+def _axis_money(value: float) -> str:
+    """A tick label: $0, $2.5, $10, $1.2k; cents below a dollar."""
+    if value == 0:
+        return "$0"
+    if value >= 1000:
+        return f"${value / 1000:.3g}k"
+    if value >= 1:
+        return f"${value:.3g}"
+    return f"${value:.2g}"
+
+
+def _document(svg: _Svg, *, width: float, height: float, css_class: str, prefix: str, title: str, desc: str) -> str:
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="{css_class}" role="img" '
+        f'viewBox="0 0 {_num(width)} {_num(height)}" width="{_num(width)}" height="{_num(height)}" '
+        f'font-family={_attr(FONT)} font-size="{FONT_SIZE}" aria-labelledby="{prefix}-title {prefix}-desc">'
+        f'<title id="{prefix}-title">{_text(title)}</title>'
+        f'<desc id="{prefix}-desc">{_text(desc)}</desc>'
+        f'<defs><pattern id="{prefix}-unpriced" width="6" height="6" patternUnits="userSpaceOnUse" '
+        f'patternTransform="rotate(45)"><rect width="6" height="6" fill="#fee2e2"/>'
+        f'<line x1="0" y1="0" x2="0" y2="6" stroke="{UNPRICED}" stroke-width="1.5"/></pattern></defs>'
+        f'<rect width="100%" height="100%" fill="#ffffff"/>' + "".join(svg.parts) + "</svg>"
+    )
+
+
+def series_colours(labels: Sequence[str]) -> dict[str, str]:
+    """The colour of each model, in the order given (largest cost first), grey past the palette."""
+    return {label: PALETTE[i] if i < len(PALETTE) else OTHER for i, label in enumerate(labels)}
+
+
+def _legend(svg: _Svg, items: Sequence[tuple[str, str]], *, x0: float, y: float, right: float) -> float:
+    """Swatches with their labels, wrapped onto as many rows as needed; answers the y under the last row."""
+    x = x0
+    for label, colour in items:
+        shown = _short(label)
+        width = 14 + 6 + CHAR_WIDTH * len(shown) + 18
+        if x + width > right and x > x0:
+            x, y = x0, y + 18
+        svg.add(f'<rect x="{_num(x)}" y="{_num(y - 10)}" width="14" height="11" fill={_attr(colour)}/>')
+        svg.add(f"<g><title>{_text(label)}</title>")
+        svg.text(x + 20, y, shown, fill=INK)
+        svg.add("</g>")
+        x += width
+    return y + 8
+
+
+def cost_by_day_svg(
+    days: Sequence[date],
+    series: Sequence[dict],
+    unpriced: Sequence[int],
+    *,
+    id_prefix: str = "cost-by-day",
+) -> str:
+    """Cost per day as stacked columns.
+
+    `series` are {"label", "colour", "values": [cost per day], "calls": [priced calls per day]} in stacking
+    order (bottom first); `unpriced` the count of unpriced calls per day, drawn as red numbers in a strip
+    beneath the dates.
+    """
+    prefix = _prefix(id_prefix, "cost-by-day")
+    svg = _Svg()
+    totals = [sum(float(s["values"][i]) for s in series) for i in range(len(days))]
+    svg.text(0, 22, "Cost per day (USD), by model", font_weight="600")
+    svg.text(
+        0,
+        39,
+        "Stacked columns: the cost of priced calls. Red numbers beneath the dates: calls without a price "
+        "that day, whose cost is unknown (not zero).",
+        fill=QUIET,
+    )
+    left, right = 66.0, WIDTH - 14.0
+    y = _legend(svg, [(s["label"], s["colour"]) for s in series], x0=left, y=64, right=right)
+    top = y + 14
+    bottom = top + 230
+    highest = _nice_ceiling(max([*totals, 0.0]) or 1.0)
+    steps = 5 if highest / 5 * 5 == highest else 4
+    for i in range(steps + 1):
+        tick = highest * i / steps
+        ty = bottom - tick / highest * (bottom - top)
+        svg.line(left, ty, right, ty, GRID)
+        svg.text(left - 6, ty + 4, _axis_money(tick), anchor="end", fill=QUIET)
+    slot = (right - left) / max(len(days), 1)
+    bar = max(min(slot * 0.72, 34.0), 2.0)
+    every = max(1, math.ceil(len(days) / 12))
+    for index, day in enumerate(days):
+        x = left + slot * index + (slot - bar) / 2
+        centre = left + slot * index + slot / 2
+        total_tip = f"{day.isoformat()}: {usd(totals[index])} priced"
+        if unpriced[index]:
+            total_tip += f", {unpriced[index]:,} unpriced call{'s' if unpriced[index] != 1 else ''} (cost unknown)"
+        svg.add(
+            f'<rect class="day" data-day="{day.isoformat()}" x="{_num(left + slot * index)}" y="{_num(top)}" '
+            f'width="{_num(slot)}" height="{_num(bottom - top)}" fill="transparent"><title>{_text(total_tip)}</title>'
+            "</rect>"
+        )
+        base = bottom
+        for s in series:
+            value = float(s["values"][index])
+            if value <= 0:
+                continue
+            h = value / highest * (bottom - top)
+            calls = s["calls"][index]
+            tip = f"{day.isoformat()} · {s['label']}: {usd(value)} ({calls:,} call{'s' if calls != 1 else ''})"
+            svg.add(
+                f'<rect class="segment" data-series={_attr(s["label"])} x="{_num(x)}" y="{_num(base - h)}" '
+                f'width="{_num(bar)}" height="{_num(max(h, 0.5))}" fill={_attr(s["colour"])}>'
+                f"<title>{_text(tip)}</title></rect>"
+            )
+            base -= h
+        if index % every == 0 or index == len(days) - 1 and len(days) > 1 and index % every > every / 2:
+            svg.line(centre, bottom, centre, bottom + 4, QUIET)
+            svg.text(centre, bottom + 17, day.strftime("%d %b"), anchor="middle", fill=QUIET)
+        if unpriced[index]:
+            svg.add(f"<g class=\"unpriced\" data-day=\"{day.isoformat()}\"><title>{_text(total_tip)}</title>")
+            svg.text(centre, bottom + 38, f"{unpriced[index]:,}", anchor="middle", fill=UNPRICED, font_weight="600")
+            svg.add("</g>")
+    svg.line(left, bottom, right, bottom, QUIET)
+    svg.text(left - 6, bottom + 38, "unpriced", anchor="end", fill=UNPRICED, font_weight="600")
+    if not any(unpriced):
+        svg.text(left + 4, bottom + 38, "none: every call in the range has a price", fill=QUIET, font_style="italic")
+    height = bottom + 52
+    span = f"{days[0].isoformat()} to {days[-1].isoformat()}" if days else "no days"
+    desc = (
+        f"Cost per day from {span}, {usd(sum(totals))} in all over {len(series)} model"
+        f"{'s' if len(series) != 1 else ''}; {sum(unpriced):,} unpriced calls."
+    )
+    return _document(
+        svg, width=WIDTH, height=height, css_class="cost-day-chart", prefix=prefix, title="Cost per day", desc=desc
+    )
+
+
+def cost_by_model_svg(rows: Sequence[dict], *, id_prefix: str = "cost-by-model") -> str:
+    """Cost per model, largest first, as horizontal bars. `rows` are {"label", "colour", "cost", "calls",
+    "unpriced"}; a model whose calls are all unpriced gets a hatched red band saying so, never a zero bar."""
+    prefix = _prefix(id_prefix, "cost-by-model")
+    svg = _Svg()
+    svg.text(0, 22, "Cost by model (USD)", font_weight="600")
+    svg.text(
+        0, 39, "Bars: the cost of priced calls. Calls without a price are counted in red: their cost is unknown.",
+        fill=QUIET,
+    )
+    shown = [_short(str(r["label"])) for r in rows]
+    label_width = min(max(120.0, CHAR_WIDTH * max([5, *map(len, shown)]) + 16), 290.0)
+    value_width = 230.0
+    left = label_width
+    plot = WIDTH - left - value_width - 12
+    row_height = 28.0
+    top = 62.0
+    bottom = top + row_height * max(len(rows), 1)
+    highest = _nice_ceiling(max([float(r["cost"]) for r in rows] + [0.0]) or 1.0)
+    for i in range(5):
+        tick = highest * i / 4
+        x = left + tick / highest * plot
+        svg.line(x, top, x, bottom, GRID)
+        svg.text(x, bottom + 16, _axis_money(tick), anchor="middle", fill=QUIET)
+    svg.line(left, bottom, left + plot, bottom, QUIET)
+    for index, (row, label) in enumerate(zip(rows, shown, strict=True)):
+        centre = top + row_height * index + row_height / 2
+        cost, calls, unpriced = float(row["cost"]), int(row["calls"]), int(row["unpriced"])
+        priced = calls - unpriced
+        svg.add(f'<g class="model" data-model={_attr(row["label"])}><title>{_text(row["label"])}</title>')
+        svg.text(left - 10, centre + 4, label, anchor="end", fill=INK)
+        svg.add("</g>")
+        if priced == 0:
+            tip = f"{row['label']}: {unpriced:,} calls without a price; cost unknown"
+            svg.add(
+                f'<rect class="unpriced-band" x="{_num(left)}" y="{_num(centre - 8)}" width="{_num(plot)}" height="16" '
+                f'fill="url(#{prefix}-unpriced)" stroke="{UNPRICED}" stroke-width="1"><title>{_text(tip)}</title></rect>'
+            )
+            svg.text(left + 8, centre + 4, "no price: cost unknown", fill=UNPRICED, font_weight="600")
+            svg.text(WIDTH - value_width + 4, centre + 4, f"unpriced · {unpriced:,} calls", fill=UNPRICED, font_weight="600")
+            continue
+        width = cost / highest * plot
+        tip = f"{row['label']}: {usd(cost)} over {priced:,} priced calls"
+        svg.add(
+            f'<rect class="bar" data-model={_attr(row["label"])} x="{_num(left)}" y="{_num(centre - 8)}" '
+            f'width="{_num(max(width, 1.0))}" height="16" fill={_attr(row["colour"])}><title>{_text(tip)}</title></rect>'
+        )
+        svg.text(WIDTH - value_width + 4, centre + 4, f"{usd(cost)} · {calls:,} calls", fill=INK, font_weight="600")
+        if unpriced:
+            svg.text(
+                WIDTH - 12, centre + 4, f"{unpriced:,} unpriced", anchor="end", fill=UNPRICED, font_weight="600"
+            )
+    height = bottom + 28
+    unknown = [str(r["label"]) for r in rows if int(r["unpriced"])]
+    desc = f"Cost of {len(rows)} models." + (f" Models with unpriced calls: {', '.join(unknown)}." if unknown else "")
+    return _document(
+        svg, width=WIDTH, height=height, css_class="cost-model-chart", prefix=prefix, title="Cost by model", desc=desc
+    )
+
+
+def _score(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def comparison_svg(
+    evaluators: dict[str, dict], *, label_a: str, label_b: str, id_prefix: str = "comparison-chart"
+) -> str:
+    """Per evaluator, the items where B scored higher than A (green), the same (grey) or lower (red), as
+    one bar of the items compared, with the mean of A, of B and the mean difference beside it."""
+    prefix = _prefix(id_prefix, "comparison-chart")
+    svg = _Svg()
+    svg.text(0, 22, f"B ({label_b}) against A ({label_a}), item by item", font_weight="600")
+    svg.text(
+        0,
+        39,
+        "Each bar splits the items: green where B scored higher, grey the same, red lower. Right: the mean scores.",
+        fill=QUIET,
+    )
+    names = list(evaluators)
+    shown = [_short(str(n)) for n in names]
+    label_width = min(max(110.0, CHAR_WIDTH * max([9, *map(len, shown)]) + 16), 240.0)
+    value_width = 250.0
+    left = label_width
+    plot = WIDTH - left - value_width - 16
+    row_height = 30.0
+    head = 66.0
+    svg.text(left - 10, head, "evaluator", anchor="end", fill=QUIET, font_weight="600")
+    svg.text(left, head, "items: B better / same / worse", fill=QUIET, font_weight="600")
+    svg.text(WIDTH - value_width + 8, head, "mean A → B (difference)", fill=QUIET, font_weight="600")
+    top = head + 10
+    for index, (name, label) in enumerate(zip(names, shown, strict=True)):
+        stats = evaluators[name]
+        centre = top + row_height * index + row_height / 2
+        svg.add(f'<g class="evaluator" data-evaluator={_attr(name)}><title>{_text(name)}</title>')
+        svg.text(left - 10, centre + 4, label, anchor="end", fill=INK, font_weight="600")
+        svg.add("</g>")
+        wins, ties, losses = int(stats["wins"]), int(stats["ties"]), int(stats["losses"])
+        total = wins + ties + losses
+        x = left
+        for css, count, colour, word, ink in (
+            ("wins", wins, BETTER, "B better", "#ffffff"),
+            ("ties", ties, SAME, "same", INK),
+            ("losses", losses, WORSE, "B worse", "#ffffff"),
+        ):
+            if not total or not count:
+                continue
+            width = count / total * plot
+            tip = f"{name}: {word} on {count:,} of {total:,} items"
+            svg.add(
+                f'<rect class="{css}" x="{_num(x)}" y="{_num(centre - 10)}" width="{_num(width)}" height="20" '
+                f'fill="{colour}"><title>{_text(tip)}</title></rect>'
+            )
+            if width >= CHAR_WIDTH * len(str(count)) + 6:
+                svg.text(x + width / 2, centre + 4, f"{count:,}", anchor="middle", fill=ink, font_weight="600")
+            x += width
+        if not total:
+            svg.text(left + 4, centre + 4, "no item scored by both runs", fill=QUIET, font_style="italic")
+        delta = stats.get("mean_delta")
+        colour = INK if delta is None or abs(delta) < 1e-12 else (BETTER if delta > 0 else WORSE)
+        sign = "" if delta is None else ("+" if delta > 0 else "−" if delta < 0 else "±")
+        delta_text = "n/a" if delta is None else f"{sign}{abs(delta):.2f}"
+        svg.text(
+            WIDTH - value_width + 8,
+            centre + 4,
+            f"{_score(stats.get('mean_a'))} → {_score(stats.get('mean_b'))}",
+            fill=INK,
+        )
+        svg.text(WIDTH - 16, centre + 4, f"({delta_text})", anchor="end", fill=colour, font_weight="600")
+    bottom = top + row_height * max(len(names), 1)
+    y = bottom + 22
+    for offset, colour, word in ((0, BETTER, "B better"), (100, SAME, "same"), (180, WORSE, "B worse")):
+        svg.add(f'<rect x="{_num(left + offset)}" y="{_num(y - 10)}" width="14" height="11" fill="{colour}"/>')
+        svg.text(left + offset + 20, y, word, fill=QUIET)
+    height = y + 14
+    parts = [
+        f"{n}: B better on {s['wins']}, same on {s['ties']}, worse on {s['losses']}" for n, s in evaluators.items()
+    ]
+    return _document(
+        svg,
+        width=WIDTH,
+        height=height,
+        css_class="comparison-chart",
+        prefix=prefix,
+        title="Evaluation runs compared",
+        desc="; ".join(parts) + ".",
+    )
