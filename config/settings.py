@@ -110,6 +110,11 @@ ARTIFACT_ROOT = Path(env_str("ARTIFACT_ROOT", str(VAR_DIR / "artifacts")))
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 64 * 1024 * 1024)
 
+# LLM evaluations call an OpenAI-compatible provider when both are set, the local deterministic one otherwise.
+LLM_PROVIDER_BASE_URL = env_str("LLM_PROVIDER_BASE_URL", "")
+LLM_PROVIDER_API_KEY = env_str("LLM_PROVIDER_API_KEY", "")
+LLM_PROVIDER_TIMEOUT = env_int("LLM_PROVIDER_TIMEOUT", 30)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "registry.auth.ApiKeyAuthentication",
