@@ -46,7 +46,7 @@ MAX_SERIES = len(PALETTE)
 
 
 def usd(value: Decimal | float | None, *, exact: bool = False) -> str:
-    """A cost as a person reads it: $1,234.56, $0.0412, <$0.0001; the exact Decimal when asked."""
+    """A cost as a person reads it: $1,234.56, $0.0412, $0.000042; the exact Decimal when asked."""
     if value is None:
         return "unpriced"
     if exact:
@@ -57,9 +57,10 @@ def usd(value: Decimal | float | None, *, exact: bool = False) -> str:
         return "$0.00"
     if abs(amount) >= 1:
         return f"${amount:,.2f}"
-    if abs(amount) >= 0.0001:
-        return f"${amount:.4f}".rstrip("0").rstrip(".") if abs(amount) < 0.01 else f"${amount:.4f}"
-    return "<$0.0001"
+    if abs(amount) >= 0.01:
+        return f"${amount:.4f}"
+    digits = min(1 - math.floor(math.log10(abs(amount))), 12)  # two significant digits: $0.0041, $0.000042
+    return f"${amount:.{digits}f}"
 
 
 def _axis_money(value: float) -> str:
@@ -175,7 +176,7 @@ def cost_by_day_svg(
             svg.line(centre, bottom, centre, bottom + 4, QUIET)
             svg.text(centre, bottom + 17, day.strftime("%d %b"), anchor="middle", fill=QUIET)
         if unpriced[index]:
-            svg.add(f"<g class=\"unpriced\" data-day=\"{day.isoformat()}\"><title>{_text(total_tip)}</title>")
+            svg.add(f'<g class="unpriced" data-day="{day.isoformat()}"><title>{_text(total_tip)}</title>')
             svg.text(centre, bottom + 38, f"{unpriced[index]:,}", anchor="middle", fill=UNPRICED, font_weight="600")
             svg.add("</g>")
     svg.line(left, bottom, right, bottom, QUIET)
@@ -200,7 +201,9 @@ def cost_by_model_svg(rows: Sequence[dict], *, id_prefix: str = "cost-by-model")
     svg = _Svg()
     svg.text(0, 22, "Cost by model (USD)", font_weight="600")
     svg.text(
-        0, 39, "Bars: the cost of priced calls. Calls without a price are counted in red: their cost is unknown.",
+        0,
+        39,
+        "Bars: the cost of priced calls. Calls without a price are counted in red: their cost is unknown.",
         fill=QUIET,
     )
     shown = [_short(str(r["label"])) for r in rows]
@@ -228,23 +231,25 @@ def cost_by_model_svg(rows: Sequence[dict], *, id_prefix: str = "cost-by-model")
         if priced == 0:
             tip = f"{row['label']}: {unpriced:,} calls without a price; cost unknown"
             svg.add(
-                f'<rect class="unpriced-band" x="{_num(left)}" y="{_num(centre - 8)}" width="{_num(plot)}" height="16" '
-                f'fill="url(#{prefix}-unpriced)" stroke="{UNPRICED}" stroke-width="1"><title>{_text(tip)}</title></rect>'
+                f'<rect class="unpriced-band" x="{_num(left)}" y="{_num(centre - 9)}" width="{_num(plot)}" '
+                f'height="18" fill="#fef2f2" stroke="{UNPRICED}" stroke-width="1" stroke-dasharray="4 3">'
+                f"<title>{_text(tip)}</title></rect>"
             )
-            svg.text(left + 8, centre + 4, "no price: cost unknown", fill=UNPRICED, font_weight="600")
-            svg.text(WIDTH - value_width + 4, centre + 4, f"unpriced · {unpriced:,} calls", fill=UNPRICED, font_weight="600")
+            svg.text(left + 8, centre + 4, "no price: cost unknown, not zero", fill=UNPRICED, font_weight="600")
+            svg.text(
+                WIDTH - value_width + 4, centre + 4, f"unpriced · {unpriced:,} calls", fill=UNPRICED, font_weight="600"
+            )
             continue
         width = cost / highest * plot
         tip = f"{row['label']}: {usd(cost)} over {priced:,} priced calls"
         svg.add(
             f'<rect class="bar" data-model={_attr(row["label"])} x="{_num(left)}" y="{_num(centre - 8)}" '
-            f'width="{_num(max(width, 1.0))}" height="16" fill={_attr(row["colour"])}><title>{_text(tip)}</title></rect>'
+            f'width="{_num(max(width, 1.0))}" height="16" fill={_attr(row["colour"])}>'
+            f"<title>{_text(tip)}</title></rect>"
         )
         svg.text(WIDTH - value_width + 4, centre + 4, f"{usd(cost)} · {calls:,} calls", fill=INK, font_weight="600")
         if unpriced:
-            svg.text(
-                WIDTH - 12, centre + 4, f"{unpriced:,} unpriced", anchor="end", fill=UNPRICED, font_weight="600"
-            )
+            svg.text(WIDTH - 12, centre + 4, f"{unpriced:,} unpriced", anchor="end", fill=UNPRICED, font_weight="600")
     height = bottom + 28
     unknown = [str(r["label"]) for r in rows if int(r["unpriced"])]
     desc = f"Cost of {len(rows)} models." + (f" Models with unpriced calls: {', '.join(unknown)}." if unknown else "")
