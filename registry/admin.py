@@ -1097,6 +1097,11 @@ AUDIT_TARGET_CHANGE_URLS = {
     "registry.modelversion": "admin:registry_modelversion_change",
     "registry.deployment": "admin:registry_deployment_change",
     "governance.erasurerequest": "admin:governance_erasurerequest_change",
+    "llmops.prompttemplate": "admin:llmops_prompttemplate_change",
+    "llmops.promptversion": "admin:llmops_promptversion_change",
+    "llmops.budget": "admin:llmops_budget_change",
+    "llmops.evaluationdataset": "admin:llmops_evaluationdataset_change",
+    "llmops.evaluationrun": "admin:llmops_evaluationrun_change",
 }
 # The changelist with a "Verify chain" button; kept here beside the view it calls.
 AUDIT_CHANGE_LIST = """{% extends "admin/change_list.html" %}
