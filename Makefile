@@ -22,6 +22,7 @@ LOCAL := $(BIN)/python scripts/local_env.py $(BIN)/python manage.py
 run: setup
 	$(LOCAL) migrate --noinput
 	$(LOCAL) load_demo
+	$(LOCAL) load_llm_demo
 	$(LOCAL) ensure_admin --base-url http://$(HOST):$(PORT)
 	$(LOCAL) runserver --noreload $(HOST):$(PORT)
 
@@ -34,7 +35,7 @@ lint: setup
 # Every benchmark runs even if one before it fails (its figures still print); the target fails if any did.
 bench: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/with_db.sh bash -c \
-	  'failed=0; for bench in bench/ingest.py bench/erasure.py bench/fairness.py bench/drift.py; do $(BIN)/python "$$bench" || failed=1; done; exit $$failed'
+	  'failed=0; for bench in bench/ingest.py bench/erasure.py bench/fairness.py bench/drift.py bench/llm.py; do $(BIN)/python "$$bench" || failed=1; done; exit $$failed'
 
 clean:
 	rm -rf $(VENV) var/pg var/governance.sqlite3
