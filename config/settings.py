@@ -146,7 +146,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"StageEnum": "registry.models.Stage"},
+    "ENUM_NAME_OVERRIDES": {
+        "StageEnum": "registry.models.Stage",
+        "LLMCallStatusEnum": "llmops.models.LLMCall.Status",
+        "EvaluationRunStatusEnum": "llmops.models.EvaluationRun.Status",
+        "PromptKindEnum": "llmops.models.PromptVersion.Kind",
+        "CallerKindEnum": [("api_key", "api_key"), ("user", "user")],
+    },
 }
 
 LOGGING = {
