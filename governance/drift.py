@@ -13,7 +13,10 @@ On PostgreSQL the database summarises the window (`window_summary`) in one pass,
 SETS: per numeric feature how many of its values fall in each of the profile's bins (and how many
 are not numbers), per categorical feature how many decisions have each value. Bins, counts, PSI and
 JS are therefore those of every decision in the window, as on SQLite, where Python reads every
-decision's features. The KS test and the window's mean need the values themselves: for a window of
+decision's features. The database compares JSON numbers with the edges as numeric, against
+thresholds (`numeric_threshold`) that make the comparison what Python's on floats is, and counts the
+numerics' bins up to three features to a grouping set (joint counts, which `_read_counts` sums per
+feature). The KS test and the window's mean need the values themselves: for a window of
 at most 5,000 decisions all of them (the figures are then the Python path's), for a larger one those
 of the 5,000 decisions with the smallest `hashint8(id)`, a pseudo-random sample that the same window
 always gives. KS then compares two samples of at most 5,000 values (the profile's and the window's),
@@ -25,9 +28,12 @@ bytes, makes the whole window take the Python path.)
 from __future__ import annotations
 
 import json
+import math
 import re
+import struct
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal, localcontext
 
 import numpy as np
 from django.db import connection, transaction
@@ -48,6 +54,9 @@ from registry.profiles import OTHER, PROFILE_FORMAT, SAMPLE_SIZE, bin_counts
 PSI_FLOOR = 1e-4
 KS_SAMPLE_SIZE = SAMPLE_SIZE  # decisions of a larger window whose values the KS test compares
 MAX_IDENTIFIER_BYTES = 63  # PostgreSQL truncates longer names, so such features are read in Python
+NUMERIC_SCALE_MAX = 16383  # PostgreSQL's numeric holds no value with more digits after the decimal point
+NUMERIC_STEP = f"1e-{NUMERIC_SCALE_MAX}"  # so no two numerics are closer than this
+MAX_JOINT_KEYS = 2048  # numeric features binned in one grouping set: at most this many combinations of keys
 
 
 def psi(reference_counts, window_counts) -> float:
@@ -142,6 +151,55 @@ def _window(alias: sql.Identifier) -> sql.Composed:
     ).format(d=alias)
 
 
+def numeric_threshold(edge: float) -> tuple[str, bool]:
+    """Where JSON numbers start to round to the edge or above as floats: the midpoint between the edge and
+    the float below it, as exact decimal text, and whether only numbers above the midpoint do (else the
+    midpoint too).
+
+    Python reads a JSON number as the float nearest to it (a tie to the one with an even significand) and
+    bins it by comparing that float with the edges (`registry.profiles.bin_counts`). A number rounds to the
+    edge or above from that midpoint up: including the midpoint when the edge's significand is even,
+    excluding it when it is odd. Comparing the numbers as numeric with these thresholds therefore bins them
+    exactly as Python does, without converting each to float8 (numeric to text to float8 in PostgreSQL 15:
+    the costliest step of the window query). Numbers beyond float8's range, which Python reads as infinities,
+    fall in the first or last bin here too (the KS sample still reads its values as float8)."""
+    below = math.nextafter(edge, -math.inf)
+    with localcontext() as context:
+        context.prec = 2_000  # exact: a float8, or a midpoint of two, has at most 768 significant digits
+        low = Decimal(below) if math.isfinite(below) else -(Decimal(2) ** 1024)  # below the lowest float8
+        midpoint = (low + Decimal(edge)) / 2
+    return format(midpoint, "f"), bool(struct.unpack("<Q", struct.pack("<d", edge))[0] & 1)
+
+
+def _thresholds(edges: list, name: str, params: dict) -> sql.Composed:
+    """The numeric[] of the inner edges' thresholds, its elements as parameters `name`_j."""
+    items = []
+    for j, edge in enumerate(edges):
+        params[f"{name}_{j}"], above = numeric_threshold(float(edge))
+        item = sql.SQL("%({})s::numeric").format(sql.SQL(f"{name}_{j}"))
+        # numerics are multiples of 10**-NUMERIC_SCALE_MAX, so "above the midpoint" is "at least the midpoint
+        # plus that" (PostgreSQL adds it when it plans the query)
+        items.append(sql.SQL("({} + {})").format(item, sql.SQL(NUMERIC_STEP)) if above else item)
+    return sql.SQL("ARRAY[{}]::numeric[]").format(sql.SQL(", ").join(items))
+
+
+def _joint_sets(numeric: list[str], columns: dict) -> list[list[int]]:
+    """The numeric features' grouping sets (indexes into `numeric`): consecutive features, up to three to a
+    set and as long as their keys (bins, not a number, missing) combine in at most MAX_JOINT_KEYS ways.
+    Fewer sets are fewer hash lookups per decision, and a set's joint counts stay small."""
+    sets: list[list[int]] = []
+    combinations = 0
+    for i, name in enumerate(numeric):
+        keys = max(len(columns[name]["bin_edges"]) - 1, 1) + 2
+        if sets and len(sets[-1]) < 3 and combinations * keys <= MAX_JOINT_KEYS:
+            sets[-1].append(i)
+            combinations *= keys
+        else:
+            sets.append([i])
+            combinations = keys
+    return sets
+
+
 def _number(column: sql.Composable) -> sql.Composed:
     """The value as float8 when it is a JSON number, else NULL (the column is jsonb)."""
     return sql.SQL("CASE WHEN jsonb_typeof({c}) = 'number' THEN ({c})::float8 END").format(c=column)
@@ -167,17 +225,18 @@ def _summary_postgresql(
     keys = []
     for i, name in enumerate(numeric):
         value = sql.SQL("{}.{}").format(f, sql.Identifier(name))
-        params[f"edges{i}"] = [float(e) for e in columns[name]["bin_edges"][1:-1]]
+        thresholds = _thresholds(columns[name]["bin_edges"][1:-1], f"edges{i}", params)
         # the bin (as registry.profiles.bin_counts: values equal to an inner edge go to the bin above it),
         # -1 for a value that is not a number, NULL for none
         keys.append(
             sql.SQL(
-                "CASE WHEN jsonb_typeof({v}) = 'number' THEN width_bucket(({v})::float8, %({p})s::float8[]) "
+                "CASE WHEN jsonb_typeof({v}) = 'number' THEN width_bucket(({v})::numeric, {t}) "
                 "WHEN {v} IS NOT NULL THEN -1 END"
-            ).format(v=value, p=sql.SQL(f"edges{i}"))
+            ).format(v=value, t=thresholds)
         )
     keys += [sql.SQL("{}.{}").format(f, sql.Identifier(name)) for name in categorical]
     aliases = [sql.Identifier(f"k{i}") for i in range(len(keys))]
+    sets = _joint_sets(numeric, columns) + [[len(numeric) + i] for i in range(len(categorical))]
     counts_query = sql.SQL(
         "SELECT {groupings}, count(*) FROM (SELECT {keys} FROM {table} {d} CROSS JOIN LATERAL {record} "
         "WHERE {window}) {w} GROUP BY GROUPING SETS ((), {sets})"
@@ -189,7 +248,9 @@ def _summary_postgresql(
         record=record,
         window=_window(d),
         w=sql.Identifier("w"),
-        sets=sql.SQL(", ").join(sql.SQL("({})").format(a) for a in aliases),
+        sets=sql.SQL(", ").join(
+            sql.SQL("({})").format(sql.SQL(", ").join(aliases[i] for i in members)) for members in sets
+        ),
     )
     with transaction.atomic(), connection.cursor() as django_cursor:
         cursor = django_cursor.cursor  # the psycopg cursor, for sql.Composed
@@ -239,7 +300,9 @@ def _read_counts(
     grouped: list[tuple], columns: dict, numeric: list[str], categorical: list[str]
 ) -> tuple[int, dict[str, WindowFeature]]:
     """The decisions and per feature its WindowFeature (without the KS sample) from the grouping-sets rows:
-    each row is the keys, their GROUPING() flags (0 for the key its set groups by) and the count."""
+    each row is the keys, their GROUPING() flags (0 for the keys its set groups by) and the count. A set
+    groups by one feature or by several (joint counts): each feature appears in one set, so summing its
+    set's rows by its key gives its own counts."""
     width = len(numeric) + len(categorical)
     rows = 0
     summaries = {name: WindowFeature() for name in columns}
@@ -250,21 +313,20 @@ def _read_counts(
         count = row[2 * width]
         if not grouped_by:  # the () set: every decision
             rows = count
-            continue
-        i = grouped_by[0]
-        key = row[i]
-        if key is None:  # the feature is missing or null
-            continue
-        if i < len(numeric):
-            summary = summaries[numeric[i]]
-            summary.present += count
-            if key >= 0:
-                summary.numbers += count
-                summary.bins[key] += count
-        else:
-            summary = summaries[categorical[i - len(numeric)]]
-            summary.present += count
-            summary.counts[key] = summary.counts.get(key, 0) + count
+        for i in grouped_by:
+            key = row[i]
+            if key is None:  # the feature is missing or null
+                continue
+            if i < len(numeric):
+                summary = summaries[numeric[i]]
+                summary.present += count
+                if key >= 0:
+                    summary.numbers += count
+                    summary.bins[key] += count
+            else:
+                summary = summaries[categorical[i - len(numeric)]]
+                summary.present += count
+                summary.counts[key] = summary.counts.get(key, 0) + count
     return rows, summaries
 
 

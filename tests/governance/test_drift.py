@@ -3,14 +3,19 @@ KS equals scipy.stats.ks_2samp, on the real arrests data of the demo."""
 
 from __future__ import annotations
 
+import json
 import math
+from datetime import UTC, datetime
+from decimal import Decimal, localcontext
 
 import numpy as np
 import pandas as pd
 import pytest
+from django.db import connection
 from scipy.stats import ks_2samp
 
 from governance.demo import FEATURES, demo_load
+from governance.drift import NUMERIC_SCALE_MAX, numeric_threshold, summarise, window_features, window_summary
 from governance.models import Decision, DriftReport
 from registry.models import DataVersion, ModelVersion
 from registry.profiles import OTHER, SAMPLE_SIZE, dataframe_profile
@@ -164,3 +169,69 @@ def test_run_monitoring_reports_on_every_production_version(demo):
     assert PerformanceReport.objects.filter(model_version=demo).count() == 1
     assert FairnessAudit.objects.filter(model_version=demo).count() == 2  # the demo's, and this one
     assert "1 production versions checked" in text
+
+
+def rounding_neighbours(edge: float) -> list[Decimal]:
+    """Decimals around where numbers start to round to the edge, and to the float above it: each midpoint,
+    the numerics either side of it, and the three floats themselves."""
+    below, above = math.nextafter(edge, -math.inf), math.nextafter(edge, math.inf)
+    step = Decimal(1).scaleb(-NUMERIC_SCALE_MAX)
+    values = [Decimal(below), Decimal(edge), Decimal(above)]
+    with localcontext() as context:
+        context.prec = 2 * NUMERIC_SCALE_MAX
+        for low, high in ((below, edge), (edge, above)):
+            midpoint = (Decimal(low) + Decimal(high)) / 2
+            values += [midpoint - step, midpoint, midpoint + step]
+    return values
+
+
+@pytest.mark.sqlite
+def test_numeric_thresholds_split_numbers_as_their_floats_do():
+    edges = [0.1, 0.0931, 25.0, 16855.481000000003, -2.5, 0.0, -0.0, 5e-324, 2.0**53, 2.0**53 + 2, 1e300]
+    edges += [-1.7976931348623157e308, 1.7976931348623157e308]  # below the lowest float8: minus infinity
+    step = Decimal(1).scaleb(-NUMERIC_SCALE_MAX)
+    for edge in edges:
+        midpoint, above = numeric_threshold(edge)
+        with localcontext() as context:
+            context.prec = 2 * NUMERIC_SCALE_MAX
+            threshold = Decimal(midpoint) + (step if above else 0)
+            for value in rounding_neighbours(edge):
+                assert (value >= threshold) == (float(value) >= edge), (edge, value)
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+def test_the_window_bins_json_numbers_as_python_reads_them():
+    """Numbers that round to a bin's edge or to the float next to it, written as exact JSON numbers: the
+    window's bins (PostgreSQL: compared as numeric with the thresholds) equal Python's (floats)."""
+    x_edges = [0.0931, 0.1, 25.0, 16855.481000000003, 2.0**53, 2.0**53 + 2]
+    y_edges = [-2.5, 0.5, 7.0]
+    x_values = [v for edge in x_edges for v in rounding_neighbours(edge)]
+    x_values += [Decimal(9007199254740993), Decimal(9007199254740995)]  # ties between floats above 2**53
+    others = ["12", True, None, {"a": 1}, [1, 2]]  # not numbers: present, not binned
+    decision = f.DecisionFactory()
+    texts = []
+    for i, x in enumerate([*x_values, *others, "missing"]):
+        features = {"y": [-2.5, 0.5, 7.0, 3, "7"][i % 5], "c": ["a", "b", True][i % 3]}
+        if x != "missing":
+            features["x"] = "@x@" if isinstance(x, Decimal) else x
+        texts.append(json.dumps(features).replace('"@x@"', format(x, "f") if isinstance(x, Decimal) else ""))
+    rows = [f.DecisionFactory(model_version=decision.model_version) for _ in texts[1:]] + [decision]
+    with connection.cursor() as cursor:
+        for row, text in zip(rows, texts, strict=True):
+            cursor.execute("UPDATE governance_decision SET features = %s WHERE id = %s", [text, row.pk])
+    columns = {
+        "x": {"kind": "numeric", "bin_edges": [-1.0, *x_edges, 1e17]},
+        "y": {"kind": "numeric", "bin_edges": [-10.0, *y_edges, 10.0]},
+        "c": {"kind": "categorical"},
+    }
+    start, end = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC)
+    count, window = window_summary(decision.model_version_id, start, end, columns)
+    python_count, values = window_features(decision.model_version_id, start, end, list(columns))
+    assert count == python_count == len(texts)
+    for name, reference in columns.items():
+        expected = summarise(reference, values[name])
+        assert (window[name].present, window[name].numbers) == (expected.present, expected.numbers), name
+        assert (window[name].bins, window[name].counts) == (expected.bins, expected.counts), name
+        assert sorted(window[name].sample.tolist()) == sorted(expected.sample.tolist()), name
+    assert window["x"].numbers == len(x_values) and sum(window["x"].bins) == len(x_values)
