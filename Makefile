@@ -13,7 +13,21 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	touch $@
 
-setup: $(BIN)/.installed
+# The JupyterLab extension, installed as a user would (`pip install ./jupyter_ext`: the npm build runs inside
+# pip). hatch-jupyter-builder skips that build while governance_jupyter/labextension exists, so a change to the
+# TypeScript side (sources, styles, package.json, yarn.lock) deletes the built labextension first.
+JEXT := jupyter_ext
+JEXT_TS := $(JEXT)/package.json $(wildcard $(JEXT)/yarn.lock $(JEXT)/tsconfig.json $(JEXT)/src/*.ts $(JEXT)/src/*.tsx \
+	$(JEXT)/src/*/*.ts $(JEXT)/src/*/*.tsx $(JEXT)/style/*)
+JEXT_PY := $(JEXT)/pyproject.toml $(JEXT)/install.json $(wildcard $(JEXT)/governance_jupyter/*.py \
+	$(JEXT)/jupyter-config/server-config/*.json)
+
+$(BIN)/.jupyter_ext: $(BIN)/.installed $(JEXT_PY) $(JEXT_TS)
+	@if [ -n "$(filter $(JEXT_TS),$?)" ]; then rm -rf $(JEXT)/governance_jupyter/labextension; fi
+	$(BIN)/python -m pip install -q --force-reinstall --no-deps ./$(JEXT)
+	touch $@
+
+setup: $(BIN)/.installed $(BIN)/.jupyter_ext
 
 # Each step runs under scripts/local_env.py, which writes var/local.env the first time and loads it
 # (the environment wins) afresh, so the key load_demo appends there is printed by ensure_admin.

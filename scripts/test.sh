@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# The whole suite on PostgreSQL, then the tests marked `sqlite` again on SQLite.
+# The whole suite on PostgreSQL, then the tests marked `sqlite` again on SQLite, then the JupyterLab
+# sidebar's jest tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The sidebar's node_modules (openapi-typescript for tests/jupyter/test_api_types.py, and jest): a
+# `pip install ./jupyter_ext` leaves them in the tree; otherwise they come from the committed yarn.lock.
+[ -d jupyter_ext/node_modules ] || (cd jupyter_ext && jlpm install)
 bash scripts/with_db.sh bash -c '
   set -euo pipefail
   echo "== pytest on PostgreSQL (${DATABASE_URL%%@*}@...)"
@@ -9,3 +13,5 @@ bash scripts/with_db.sh bash -c '
   echo "== pytest -m sqlite on SQLite"
   DATABASE_URL="sqlite:///$PWD/var/test.sqlite3" python -m pytest -m sqlite "$@"
 ' test.sh "$@"
+echo "== jest (JupyterLab sidebar components)"
+(cd jupyter_ext && jlpm test)
