@@ -76,6 +76,7 @@ CELLS = [
 def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
 
+
 MAGIC = (
     "%load_ext governance_jupyter\n"
     "%governance register-run --model classifier --data train --target target --subject-column patient_id"
@@ -287,7 +288,9 @@ def test_register_a_run_from_the_sidebar(jupyter_lab, live_server, raw_key, proj
             expect(panel.get_by_test_id("model-versions-item")).to_have_count(2)  # the registry followed
 
             # The same page in the dark theme: the panel uses JupyterLab's theme variables only.
-            page.evaluate("() => { window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'}); }")
+            page.evaluate(
+                "() => { window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'}); }"
+            )
             page.wait_for_selector('body[data-jp-theme-light="false"]', state="attached")
             page.wait_for_timeout(500)  # the theme's stylesheet applies
             page.screenshot(path=str(shots / "jupyter-sidebar-dark.png"))
