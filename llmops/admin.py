@@ -21,8 +21,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Max, Min, Prefetch, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Max, Min, Prefetch, Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -1160,22 +1159,6 @@ def default_range(scope: set[int] | None) -> tuple[date, date]:
     return max(last - timedelta(days=DASHBOARD_DAYS - 1), first), last
 
 
-def daily_costs_by_model(*, project_ids: set[int] | None, start: datetime, end: datetime) -> list[dict]:
-    """Cost, calls and unpriced calls per UTC day and model: the stacked chart's data (costs_rollup groups by
-    one dimension only; a candidate for llmops.selectors)."""
-    calls = selectors.calls_in(project_ids=project_ids, start=start, end=end)
-    return list(
-        calls.annotate(day=TruncDate("occurred_at", tzinfo=UTC))
-        .values("day", "provider", "model")
-        .annotate(
-            cost=Sum("cost", default=Decimal(0)),
-            calls=Count("id"),
-            unpriced=Count("id", filter=Q(cost_status=LLMCall.CostStatus.UNPRICED)),
-        )
-        .order_by("day", "provider", "model")
-    )
-
-
 def cost_dashboard(scope: set[int] | None, start: date, end: date, group_by: str) -> dict:
     """Everything the dashboard shows, for [start, end] (UTC days, both included)."""
     start_at = datetime.combine(start, time(), UTC)
@@ -1186,7 +1169,7 @@ def cost_dashboard(scope: set[int] | None, start: date, end: date, group_by: str
         if group_by == "model"
         else selectors.costs_rollup(project_ids=scope, group_by=group_by, start=start_at, end=end_at)
     )
-    daily = daily_costs_by_model(project_ids=scope, start=start_at, end=end_at)
+    daily = selectors.daily_costs_by_model(project_ids=scope, start=start_at, end=end_at)
     models = sorted(by_model["rows"], key=lambda r: (-r["cost"], -r["calls"], r["key"]))
     names = [r["label"] for r in models]
     ambiguous = {name for name in names if names.count(name) > 1}  # one model name under two providers

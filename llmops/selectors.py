@@ -93,6 +93,21 @@ def costs_rollup(
     return {"group_by": group_by, "start": start, "end": end, "rows": rows, "totals": totals}
 
 
+def daily_costs_by_model(*, project_ids: set[int] | None, start: datetime, end: datetime) -> list[dict]:
+    """Cost, calls and unpriced calls per UTC day and model (the admin's stacked cost chart)."""
+    calls = calls_in(project_ids=project_ids, start=start, end=end)
+    return list(
+        calls.annotate(day=TruncDate("occurred_at", tzinfo=UTC))
+        .values("day", "provider", "model")
+        .annotate(
+            cost=Sum("cost", default=Decimal(0)),
+            calls=Count("id"),
+            unpriced=Count("id", filter=Q(cost_status=LLMCall.CostStatus.UNPRICED)),
+        )
+        .order_by("day", "provider", "model")
+    )
+
+
 def _tag_rows(calls) -> list[dict]:
     """Per tag: the JSON list of tags is expanded by the database (jsonb / json_each)."""
     inner, params = calls.values("id").query.sql_with_params()
