@@ -1581,7 +1581,7 @@ class BudgetAdmin(ServiceCreateAdmin):
     list_select_related = ["project"]
     list_filter = ["period", "scope", ("project", ProjectFilter)]
     search_fields = ["name", "scope_value"]
-    list_per_page = 25  # each row's state is two aggregate queries of the service
+    list_per_page = 100
     readonly_fields = [
         "scope_display",
         "limit_display",
@@ -1595,6 +1595,14 @@ class BudgetAdmin(ServiceCreateAdmin):
         "created_by",
     ]
     inlines = [BudgetAlertInline]
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        rows = list(changelist.result_list)
+        states = budgets.budget_states(rows, timezone.now())  # the page's states in one query
+        for budget in rows:
+            budget._llm_state = states[budget.pk]
+        return changelist
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:

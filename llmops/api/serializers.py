@@ -297,7 +297,8 @@ class BudgetSerializer(serializers.ModelSerializer):
 
         from llmops.services.budgets import budget_state
 
-        state = budget_state(obj, timezone.now())
+        states = self.context.get("budget_states") or {}
+        state = states.get(obj.pk) or budget_state(obj, timezone.now())
         return {
             "period_start": state.period_start.isoformat(),
             "spent": str(state.spent),

@@ -6,6 +6,7 @@ import django_filters
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
@@ -362,6 +363,14 @@ class BudgetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     serializer_class = s.BudgetSerializer
     read_roles = ALL_HUMAN_ROLES
     write_roles = CO
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        states = budgets.budget_states(page, timezone.now())  # one query for the page, not two per budget
+        serializer = self.get_serializer(
+            page, many=True, context={**self.get_serializer_context(), "budget_states": states}
+        )
+        return self.get_paginated_response(serializer.data)
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Count, Q, Sum
 
 from governance.alerts import alert_raise
 from llmops.models import Budget, BudgetAlert, LLMCall
@@ -36,16 +36,21 @@ def period_bounds(period: str, at: datetime) -> tuple[date, datetime, datetime]:
     return start, datetime.combine(start, time(), UTC), datetime.combine(end, time(), UTC)
 
 
-def budget_calls(budget: Budget):
-    calls = LLMCall.objects.filter(project_id=budget.project_id)
+def _scope(budget: Budget) -> Q:
+    """The calls a budget covers (any period)."""
+    scope = Q(project_id=budget.project_id)
     if budget.scope == Budget.Scope.MODEL:
-        calls = calls.filter(model=budget.scope_value)
+        scope &= Q(model=budget.scope_value)
     elif budget.scope == Budget.Scope.TAG:
         if bulk.is_postgresql():
-            calls = calls.filter(tags__contains=[budget.scope_value])
+            scope &= Q(tags__contains=[budget.scope_value])
         else:  # SQLite has no JSON containment: match the quoted tag in the stored list
-            calls = calls.filter(tags__icontains=f'"{budget.scope_value}"')
-    return calls
+            scope &= Q(tags__icontains=f'"{budget.scope_value}"')
+    return scope
+
+
+def budget_calls(budget: Budget):
+    return LLMCall.objects.filter(_scope(budget))
 
 
 def budget_spent(budget: Budget, start: datetime, end: datetime) -> Decimal:
@@ -63,18 +68,37 @@ class BudgetState:
     unpriced_calls: int
 
 
+def budget_states(budgets: Iterable[Budget], at: datetime) -> dict[int, BudgetState]:
+    """Each budget's state in the period holding `at`, from one query (a filtered sum per budget)."""
+    budgets = list(budgets)
+    if not budgets:
+        return {}
+    periods = {b.pk: period_bounds(b.period, at) for b in budgets}
+    aggregates = {}
+    for b in budgets:
+        _, start, end = periods[b.pk]
+        window = _scope(b) & Q(occurred_at__gte=start, occurred_at__lt=end)
+        aggregates[f"spent_{b.pk}"] = Sum("cost", filter=window)
+        aggregates[f"unpriced_{b.pk}"] = Count("id", filter=window & Q(cost_status=LLMCall.CostStatus.UNPRICED))
+    earliest = min(start for _, start, _ in periods.values())
+    latest = max(end for _, _, end in periods.values())
+    row = LLMCall.objects.filter(
+        project_id__in={b.project_id for b in budgets}, occurred_at__gte=earliest, occurred_at__lt=latest
+    ).aggregate(**aggregates)
+    states = {}
+    for b in budgets:
+        spent = row[f"spent_{b.pk}"] or Decimal(0)
+        share = (spent / b.limit) if b.limit else Decimal(0)
+        crossed = [t for t in b.thresholds if share >= Decimal(str(t))]
+        state = "exceeded" if share >= 1 else ("warning" if crossed else "ok")
+        states[b.pk] = BudgetState(
+            b, periods[b.pk][0], spent, share.quantize(Decimal("0.0001")), state, row[f"unpriced_{b.pk}"]
+        )
+    return states
+
+
 def budget_state(budget: Budget, at: datetime) -> BudgetState:
-    period_start, start, end = period_bounds(budget.period, at)
-    spent = budget_spent(budget, start, end)
-    share = (spent / budget.limit) if budget.limit else Decimal(0)
-    crossed = [Decimal(str(t)) for t in budget.thresholds if share >= Decimal(str(t))]
-    state = "exceeded" if share >= 1 else ("warning" if crossed else "ok")
-    unpriced = (
-        budget_calls(budget)
-        .filter(occurred_at__gte=start, occurred_at__lt=end, cost_status=LLMCall.CostStatus.UNPRICED)
-        .count()
-    )
-    return BudgetState(budget, period_start, spent, share.quantize(Decimal("0.0001")), state, unpriced)
+    return budget_states([budget], at)[budget.pk]
 
 
 def _thresholds(value: object) -> list[float]:

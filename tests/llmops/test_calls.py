@@ -249,3 +249,23 @@ def test_reprice_after_a_catalog_change_is_audited(ingest, project, prices):
     event = AuditEvent.objects.get(event_type="llm.calls_repriced")
     assert Decimal(event.before["cost"]) == 0 and Decimal(event.after["cost"]) == Decimal("0.003")
     assert event.after["changed"] == 1
+
+
+def test_budget_states_come_from_one_query_per_page(scientist, ingest, project, prices, django_assert_max_num_queries):
+    usage = {"prompt_tokens": 2000, "completion_tokens": 0}
+    post(ingest, [call("q1", usage=usage, tags=["chat"]), call("q2", usage=usage, model="gpt-9-turbo")])
+    for n in range(6):
+        scope = [("project", ""), ("tag", "chat"), ("model", "gpt-4o")][n % 3]
+        budgets.budget_create(
+            actor=SYSTEM, project=project, name=f"b{n}", limit="0.01", scope=scope[0], scope_value=scope[1]
+        )
+    now = datetime(2026, 2, 10, 18, tzinfo=UTC)
+    states = budgets.budget_states(list(project.llm_budgets.all()), now)
+    for budget in project.llm_budgets.all():
+        single = budgets.budget_state(budget, now)
+        assert states[budget.pk] == single
+    assert states[project.llm_budgets.get(name="b0").pk].unpriced_calls == 1
+    assert states[project.llm_budgets.get(name="b1").pk].spent == Decimal("0.005")
+    with django_assert_max_num_queries(8):
+        body = scientist.get("/api/v1/llm/budgets/").json()
+    assert len(body["results"]) == 6
