@@ -2,20 +2,24 @@
 
 `lineage_graph` walks upstream, downstream or both from one node, one query per kind and level,
 and answers `{"nodes": [...], "edges": [...]}`. Node ids read `<kind>:<pk>`.
+
+Later apps add their own kinds (llmops: prompt versions and LLM calls, linked to the data versions
+their retrieved documents came from) through `register_lineage`, in their AppConfig.ready(), so that
+governance never imports them.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from typing import TypedDict
+from typing import Protocol, TypedDict
 
 from django.db.models import Count
 
 from governance.models import Decision
 from registry.models import DataVersion, DataVersionParent, Deployment, ModelVersion, Run, RunInput
 
-KINDS = ("data_version", "run", "model_version", "deployment", "decision")
+KINDS = ["data_version", "run", "model_version", "deployment", "decision"]  # extended by register_lineage
 DIRECTIONS = ("upstream", "downstream", "both")
 MAX_DEPTH = 20
 DECISIONS_PER_NODE = 100
@@ -40,7 +44,40 @@ class LineageEdge(TypedDict):
 Edge = tuple[str, int, str, int, str, dict]
 
 
+class LineageExtension(Protocol):
+    """What an app adds to the graph: its kinds, their models (each with a project_id), the edges into and
+    out of any kind's nodes, and its own nodes."""
+
+    kinds: tuple[str, ...]
+    models: dict
+
+    def upstream(self, kind: str, pks: set[int]) -> list[Edge]: ...
+
+    def downstream(self, kind: str, pks: set[int]) -> list[Edge]: ...
+
+    def load_nodes(self, by_kind: dict[str, set[int]]) -> list[LineageNode]: ...
+
+
+_extensions: list[LineageExtension] = []
+
+
+def register_lineage(extension: LineageExtension) -> LineageExtension:
+    if extension not in _extensions:
+        _extensions.append(extension)
+        KINDS.extend(kind for kind in extension.kinds if kind not in KINDS)
+        NODE_MODELS.update(extension.models)
+    return extension
+
+
 def _upstream(kind: str, pks: set[int]) -> list[Edge]:
+    return _core_upstream(kind, pks) + [e for ext in _extensions for e in ext.upstream(kind, pks)]
+
+
+def _downstream(kind: str, pks: set[int]) -> list[Edge]:
+    return _core_downstream(kind, pks) + [e for ext in _extensions for e in ext.downstream(kind, pks)]
+
+
+def _core_upstream(kind: str, pks: set[int]) -> list[Edge]:
     if kind == "data_version":
         return [
             ("data_version", p, "data_version", c, "derived_from", {"transformation": t})
@@ -75,7 +112,7 @@ def _upstream(kind: str, pks: set[int]) -> list[Edge]:
     return []
 
 
-def _downstream(kind: str, pks: set[int]) -> list[Edge]:
+def _core_downstream(kind: str, pks: set[int]) -> list[Edge]:
     if kind == "data_version":
         derived = [
             ("data_version", p, "data_version", c, "derived_from", {"transformation": t})
@@ -237,6 +274,8 @@ def _load_nodes(keys: Iterable[tuple[str, int]]) -> list[LineageNode]:
                     },
                 )
             )
+    for extension in _extensions:
+        nodes += extension.load_nodes(by_kind)
     order = {kind: i for i, kind in enumerate(KINDS)}
     nodes.sort(key=lambda n: (order[n["kind"]], n["pk"]))
     return nodes

@@ -7,7 +7,10 @@ class LlmopsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from governance.lineage import register_lineage
         from governance.subject_data import register_subject_data
+        from llmops.lineage import LLMLineage
         from llmops.services.subjects import LLMSubjectData
 
         register_subject_data(LLMSubjectData())
+        register_lineage(LLMLineage())
