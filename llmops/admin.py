@@ -1400,20 +1400,13 @@ class PriceAdmin(ServiceCreateAdmin):
             for name in ("input_uncached", "input_cache_read", "input_cache_write", "output", "output_reasoning")
         }
         entry.update(provider=data["provider"], model=data["model"], model_pattern=data["model_pattern"])
-        row = pricing._price_row(
-            entry, source=data["source"], source_date=data.get("source_date"), effective_from=data["effective_from"]
-        )
-        name = row["model"] or row["model_pattern"]
-        pricing.prices_import(
+        return pricing.price_add(
             actor=admin_actor(request),
-            rows=[row],
-            what=f"admin: {row['provider']}/{name} from {row['effective_from']:%Y-%m-%d}",
-        )
-        return Price.objects.get(
-            provider=row["provider"],
-            model=row["model"],
-            model_pattern=row["model_pattern"],
-            effective_from=row["effective_from"],
+            where="admin",
+            entry=entry,
+            effective_from=data["effective_from"],
+            source=data["source"],
+            source_date=data.get("source_date"),
         )
 
     @admin.display(description="model", ordering="provider")

@@ -132,3 +132,11 @@ def _tag_rows(calls) -> list[dict]:
         values = dict(zip(TOKEN_COLUMNS, token_sums, strict=True))
         rows.append(_row(tag_value, tag_value, {"calls": count, "unpriced": unpriced, **values, "cost": cost}))
     return rows
+
+
+def unpriced_models(*, project_ids: set[int] | None) -> list[dict]:
+    """The models with calls that have no price (at any time), most calls first."""
+    queryset = LLMCall.objects.filter(cost_status=LLMCall.CostStatus.UNPRICED)
+    if project_ids is not None:
+        queryset = queryset.filter(project_id__in=project_ids)
+    return list(queryset.values("provider", "model").annotate(calls=Count("id")).order_by("-calls"))

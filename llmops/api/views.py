@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Prefetch
+from django.db.models import Max, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -22,6 +22,7 @@ from llmops.models import (
     EvaluationRun,
     LLMCall,
     Price,
+    PromptLabel,
     PromptLabelMove,
     PromptTemplate,
     PromptVersion,
@@ -53,9 +54,10 @@ def _version_in_scope(view, pk, roles) -> PromptVersion:
     create=extend_schema(summary="Create a prompt template", responses={201: s.PromptSerializer, **WRITE_ERRORS}),
 )
 class PromptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, ScopedViewSet):
-    queryset = PromptTemplate.objects.select_related("project").prefetch_related(
-        Prefetch("labels", queryset=PromptTemplate.labels.rel.related_model.objects.select_related("version")),
-        "versions",
+    queryset = (
+        PromptTemplate.objects.select_related("project")
+        .prefetch_related(Prefetch("labels", queryset=PromptLabel.objects.select_related("version")))
+        .annotate(latest_version=Max("versions__version"))
     )
     serializer_class = s.PromptSerializer
     filterset_fields = {"name": ["exact"], "project__slug": ["exact"]}
@@ -293,21 +295,14 @@ class PriceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = {k: (str(v) if v is not None else None) for k, v in serializer.validated_data.items()}
-        row = pricing._price_row(
-            data,
-            source=serializer.validated_data["source"],
-            source_date=serializer.validated_data.get("source_date"),
-            effective_from=serializer.validated_data["effective_from"],
-        )
-        pricing.prices_import(
-            actor=self.actor, rows=[row], what=f"API: {row['provider']}/{row['model'] or row['model_pattern']}"
-        )
-        price = Price.objects.get(
-            provider=row["provider"],
-            model=row["model"],
-            model_pattern=row["model_pattern"],
-            effective_from=row["effective_from"],
+        data = serializer.validated_data
+        price = pricing.price_add(
+            actor=self.actor,
+            where="API",
+            entry={k: (str(v) if v is not None else None) for k, v in data.items()},
+            effective_from=data["effective_from"],
+            source=data["source"],
+            source_date=data.get("source_date"),
         )
         return Response(self.get_serializer(price).data, status=status.HTTP_201_CREATED)
 
@@ -349,7 +344,7 @@ class CostViewSet(ScopedViewSet):
             start=query.validated_data.get("start"),
             end=query.validated_data.get("end"),
         )
-        report["unpriced_models"] = pricing.unpriced_models(project_ids=scope)
+        report["unpriced_models"] = selectors.unpriced_models(project_ids=scope)
         return Response(s.CostReportSerializer(report).data)
 
 

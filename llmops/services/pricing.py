@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from django.db import transaction
-from django.db.models import Count, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from llmops.models import PER_TOKENS, USAGE_CATEGORIES, LLMCall, Price
@@ -158,6 +158,17 @@ def prices_import(*, actor: Actor, rows: list[dict], what: str) -> ImportResult:
     return ImportResult(created=created, unchanged=unchanged, skipped=[])
 
 
+def price_add(
+    *, actor: Actor, where: str, entry: dict, effective_from: datetime, source: str, source_date: date | None = None
+) -> Price:
+    """One price row (provider, model or model_pattern, prices per million) added to the catalog; audited.
+    `where` names the surface it came through (API, admin) in the audit event."""
+    row = _price_row(entry, source=source, source_date=source_date, effective_from=effective_from)
+    name = row["model"] or row["model_pattern"]
+    prices_import(actor=actor, rows=[row], what=f"{where}: {row['provider']}/{name} from {effective_from:%Y-%m-%d}")
+    return Price.objects.get(**{k: row[k] for k in ("provider", "model", "model_pattern", "effective_from")})
+
+
 def prices_seed(*, actor: Actor) -> ImportResult:
     """The shipped catalog (llmops/data/prices.json): public list prices with their source and date."""
     seed = json.loads(SEED_FILE.read_text())
@@ -276,10 +287,3 @@ def calls_reprice(
 
 def call_tokens(call: LLMCall) -> dict[str, int]:
     return {category: getattr(call, field) for category, field in CALL_FIELDS.items()}
-
-
-def unpriced_models(*, project_ids: set[int] | None) -> list[dict]:
-    queryset = LLMCall.objects.filter(cost_status=LLMCall.CostStatus.UNPRICED)
-    if project_ids is not None:
-        queryset = queryset.filter(project_id__in=project_ids)
-    return list(queryset.values("provider", "model").annotate(calls=Count("id")).order_by("-calls"))
