@@ -34,19 +34,13 @@ class PromptLabelSerializer(serializers.ModelSerializer):
 class PromptSerializer(serializers.ModelSerializer):
     project = ProjectField()
     labels = PromptLabelSerializer(many=True, read_only=True)
-    latest_version = serializers.SerializerMethodField()
+    latest_version = serializers.IntegerField(read_only=True, allow_null=True, help_text="the newest version number")
 
     class Meta:
         model = PromptTemplate
         fields = ["id", "project", "name", "description", "labels", "latest_version", "created_at", "created_by"]
         read_only_fields = ["created_at", "created_by"]
         validators = []  # uniqueness is the service's 409
-
-    def get_latest_version(self, obj) -> int | None:
-        versions = [v.version for v in obj.versions.all()] if hasattr(obj, "_prefetched_objects_cache") else []
-        return (
-            max(versions) if versions else obj.versions.order_by("-version").values_list("version", flat=True).first()
-        )
 
 
 class PromptVersionSerializer(serializers.ModelSerializer):

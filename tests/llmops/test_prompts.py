@@ -39,6 +39,7 @@ def test_create_prompt_and_versions_numbered_with_content_hash(scientist, projec
     assert again.status_code == 409 and "identical to version 2" in again.json()["error"]["message"]
     listed = scientist.get(f"{BASE}/prompts/{pid}/versions/").json()
     assert [v["version"] for v in listed] == [2, 1]
+    assert scientist.get(f"{BASE}/prompts/{pid}/").json()["latest_version"] == 2
     duplicate = scientist.post(f"{BASE}/prompts/", {"name": "triage"}, format="json")
     assert duplicate.status_code == 409
 
@@ -55,8 +56,9 @@ def test_undeclared_and_unused_variables_are_refused(scientist, prompt):
         {"kind": "chat", "messages": [{"role": "wizard", "content": "x"}]},
         format="json",
     )
+    assert response.status_code == 400
     assert response.json()["error"]["fields"] == {
-        "messages[0].role": [response.json()["error"]["fields"]["messages[0].role"][0]]
+        "messages[0].role": ["must be one of system, user, assistant, tool, developer"]
     }
 
 
