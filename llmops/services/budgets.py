@@ -49,15 +49,6 @@ def _scope(budget: Budget) -> Q:
     return scope
 
 
-def budget_calls(budget: Budget):
-    return LLMCall.objects.filter(_scope(budget))
-
-
-def budget_spent(budget: Budget, start: datetime, end: datetime) -> Decimal:
-    spent = budget_calls(budget).filter(occurred_at__gte=start, occurred_at__lt=end).aggregate(s=Sum("cost"))["s"]
-    return spent or Decimal(0)
-
-
 @dataclass(frozen=True)
 class BudgetState:
     budget: Budget
@@ -158,27 +149,39 @@ def budget_create(
 
 def budgets_check(*, actor: Actor, project: Project, at: Iterable[datetime]) -> list[BudgetAlert]:
     """After calls were recorded: raise each newly crossed threshold of the periods they fall in,
-    once per budget, period and threshold (audit event and webhooks), in the caller's transaction."""
+    once per budget, period and threshold (audit event and webhooks), in the caller's transaction.
+
+    On the ingest path: per UTC day of the batch's calls one query for every budget's spend and one for the
+    alerts already raised, whatever the number of budgets."""
     budgets = list(Budget.objects.filter(project=project))
     if not budgets:
         return []
     raised: list[BudgetAlert] = []
-    times = list(at)
-    for budget in budgets:
-        periods = {period_bounds(budget.period, moment) for moment in times}
-        for period_start, start, end in sorted(periods):
-            spent = budget_spent(budget, start, end)
+    seen: set[tuple[int, date]] = set()
+    for day in sorted({moment.astimezone(UTC).date() for moment in at}):
+        states = budget_states(budgets, datetime.combine(day, time(12), UTC))
+        fresh = {pk: state for pk, state in states.items() if (pk, state.period_start) not in seen}
+        seen.update((pk, state.period_start) for pk, state in fresh.items())
+        existing = set(
+            BudgetAlert.objects.filter(
+                budget_id__in=fresh, period_start__in={state.period_start for state in fresh.values()}
+            ).values_list("budget_id", "period_start", "threshold")
+        )
+        for budget in budgets:
+            state = fresh.get(budget.pk)
+            if state is None:
+                continue
             for threshold in budget.thresholds:
                 share = Decimal(str(threshold))
-                if spent < budget.limit * share:
+                if state.spent < budget.limit * share or (budget.pk, state.period_start, share) in existing:
                     continue
                 try:
                     with transaction.atomic():
                         alert = BudgetAlert.objects.create(
-                            budget=budget, period_start=period_start, threshold=share, spent=spent
+                            budget=budget, period_start=state.period_start, threshold=share, spent=state.spent
                         )
                 except IntegrityError:
-                    continue  # already raised for this period
+                    continue  # raised meanwhile by a concurrent ingest
                 alert_raise(
                     actor=actor,
                     project_id=project.pk,
@@ -189,10 +192,10 @@ def budgets_check(*, actor: Actor, project: Project, at: Iterable[datetime]) -> 
                         "scope": budget.scope,
                         "scope_value": budget.scope_value,
                         "period": budget.period,
-                        "period_start": period_start.isoformat(),
+                        "period_start": state.period_start.isoformat(),
                         "threshold": float(share),
                         "limit": str(budget.limit),
-                        "spent": str(spent),
+                        "spent": str(state.spent),
                     },
                 )
                 raised.append(alert)

@@ -269,3 +269,6 @@ def test_budget_states_come_from_one_query_per_page(scientist, ingest, project, 
     with django_assert_max_num_queries(8):
         body = scientist.get("/api/v1/llm/budgets/").json()
     assert len(body["results"]) == 6
+    budgets.budgets_check(actor=SYSTEM, project=project, at=[now])  # raises what the ingest did not
+    with django_assert_max_num_queries(3):  # budgets, their spend, the alerts raised: not per budget
+        assert budgets.budgets_check(actor=SYSTEM, project=project, at=[now, now]) == []
