@@ -1306,8 +1306,23 @@ class FairnessAuditRunForm(forms.Form):
         return parse_positive_label(self.cleaned_data["positive_label"])
 
 
+class ModelVersionRecordAdmin(ReadOnlyAdmin):
+    """A read-only record about one model version (an audit, a report): its version as a column and a link."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("model_version__model", "project")
+
+    @admin.display(description="model version", ordering="model_version__model__name")
+    def model_version_name(self, obj):
+        return format_html('<span style="white-space:nowrap">{}</span>', obj.model_version)
+
+    @admin.display(description="model version")
+    def model_version_link(self, obj):
+        return link(obj.model_version)
+
+
 @admin.register(FairnessAudit)
-class FairnessAuditAdmin(ReadOnlyAdmin):
+class FairnessAuditAdmin(ModelVersionRecordAdmin):
     """Fairness audits, read-only for everyone (superusers included): made through the API or the
     "Run an audit" page here, which calls governance.fairness.fairness_audit_run."""
 
@@ -1358,18 +1373,7 @@ class FairnessAuditAdmin(ReadOnlyAdmin):
     def get_changelist(self, request, **kwargs):
         return FairnessAuditChangeList
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("model_version__model", "project")
-
     # Columns and fields
-
-    @admin.display(description="model version", ordering="model_version__model__name")
-    def model_version_name(self, obj):
-        return format_html('<span style="white-space:nowrap">{}</span>', obj.model_version)
-
-    @admin.display(description="model version")
-    def model_version_link(self, obj):
-        return link(obj.model_version)
 
     @admin.display(description="attributes")
     def features(self, obj):
@@ -1797,24 +1801,13 @@ class DegradedFilter(BooleanFieldFilter):
     yes, no = ("yes", "Degraded"), ("no", "OK")
 
 
-class ReportAdmin(ReadOnlyAdmin):
+class ReportAdmin(ModelVersionRecordAdmin):
     """Shared columns of the drift and performance reports (made by the API and run_monitoring only)."""
 
     list_display_links = ["model_version_name"]
     list_select_related = ["model_version__model"]
     date_hierarchy = "created_at"
     ordering = ["-created_at", "-id"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("model_version__model", "project")
-
-    @admin.display(description="model version", ordering="model_version__model__name")
-    def model_version_name(self, obj):
-        return format_html('<span style="white-space:nowrap">{}</span>', obj.model_version)
-
-    @admin.display(description="model version")
-    def model_version_link(self, obj):
-        return link(obj.model_version)
 
     @admin.display(description="window (UTC)", ordering="window_start")
     def window_column(self, obj):
