@@ -134,6 +134,67 @@ def wait_until_answering(base: str, path: str, process: subprocess.Popen, log: P
     raise SystemExit(f"gunicorn did not answer within {timeout:.0f}s:\n{log.read_text(errors='replace')}")
 
 
+def decision_row(
+    *,
+    project: int,
+    model_version: int,
+    deployment: int | None,
+    request_id: str,
+    subject_key: str,
+    key_id: str,
+    features: dict,
+    sensitive: dict,
+    prediction,
+    score: float | None,
+    occurred_at,
+    created_at,
+    key_pk: int,
+    batch,
+) -> tuple[tuple, str]:
+    """One decision as decisions_ingest writes it (governance.services.COPY_COLUMNS, with a fresh salt and its
+    commitment), and the commitment (for the batch's audit event). `features` already jsonb-normalised."""
+    import json
+    import secrets
+
+    from governance.integrity import canonical_decision, commitment
+
+    salt = secrets.token_hex(16)
+    digest = commitment(
+        salt,
+        canonical_decision(
+            model_version=model_version,
+            deployment=deployment,
+            request_id=request_id,
+            subject_key=subject_key,
+            features=features,
+            sensitive=sensitive,
+            prediction=prediction,
+            score=score,
+            occurred_at=occurred_at,
+        ),
+    )
+    row = (
+        project,
+        model_version,
+        deployment,
+        request_id,
+        subject_key,
+        key_id,
+        json.dumps(features),
+        json.dumps(sensitive),
+        json.dumps(prediction),
+        score,
+        occurred_at,
+        created_at,
+        key_pk,
+        None,
+        salt,
+        digest,
+        batch,
+    )
+    return row, digest
+
+
 # The job of the forked loaders (set by copy_load, read in the children it forks).
 _JOB: dict = {}
 

@@ -34,7 +34,6 @@ service/in-memory, and the differences. A figure that differs fails the bench; a
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import secrets
@@ -52,6 +51,7 @@ import psycopg
 import requests
 from common import (  # noqa: E402 (bench/ is the script's folder)
     copy_load,
+    decision_row,
     free_port,
     migrate,
     recreate_database,
@@ -184,7 +184,7 @@ def setup_registry(train: pd.DataFrame) -> dict:
 def _rows(start: int, stop: int, batch: uuid.UUID) -> tuple[list[tuple], list[tuple]]:
     """The rows decisions_ingest would write for decisions start..stop, and (model version, commitment, project)
     of each, as its audit event needs them."""
-    from governance.integrity import canonical_decision, commitment, jsonb_normalise
+    from governance.integrity import jsonb_normalise
     from registry.subjects import current_key_id, subject_key
 
     columns, setup = _LOAD["columns"], _LOAD["setup"]
@@ -209,40 +209,23 @@ def _rows(start: int, stop: int, batch: uuid.UUID) -> tuple[list[tuple], list[tu
         score = scores[offset]
         prediction = "approve" if score >= 0.5 else "decline"
         occurred_at = first + spacing * i
-        salt = secrets.token_hex(16)
-        canonical = canonical_decision(
+        row, digest = decision_row(
+            project=project,
             model_version=mv,
             deployment=deployment,
             request_id=request_id,
             subject_key=key,
+            key_id=key_id,
             features=features,
             sensitive=sensitive,
             prediction=prediction,
             score=score,
             occurred_at=occurred_at,
+            created_at=now,
+            key_pk=key_pk,
+            batch=batch,
         )
-        digest = commitment(salt, canonical)
-        rows.append(
-            (
-                project,
-                mv,
-                deployment,
-                request_id,
-                key,
-                key_id,
-                json.dumps(features),
-                json.dumps(sensitive),
-                json.dumps(prediction),
-                score,
-                occurred_at,
-                now,
-                key_pk,
-                None,
-                salt,
-                digest,
-                batch,
-            )
-        )
+        rows.append(row)
         inserted.append((mv, digest, project))
     return rows, inserted
 

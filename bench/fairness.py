@@ -43,6 +43,7 @@ import psycopg
 import requests
 from common import (  # noqa: E402 (bench/ is the script's folder)
     copy_load,
+    decision_row,
     free_port,
     migrate,
     recreate_database,
@@ -161,7 +162,7 @@ def _rows(start: int, stop: int, batch: uuid.UUID) -> tuple[list[tuple], list[tu
     commitment, project) of each, as its audit event needs them."""
     import json
 
-    from governance.integrity import canonical_decision, commitment, jsonb_normalise
+    from governance.integrity import jsonb_normalise
     from registry.subjects import current_key_id, subject_key
 
     columns, setup = _LOAD["columns"], _LOAD["setup"]
@@ -193,42 +194,23 @@ def _rows(start: int, stop: int, batch: uuid.UUID) -> tuple[list[tuple], list[tu
         outcome = POSITIVE if part["y_true"][offset] else NEGATIVE
         score = float(part["score"][offset])
         occurred_at = first + spacing * i
-        salt = secrets.token_hex(16)
-        canonical = canonical_decision(
+        row, digest = decision_row(
+            project=project,
             model_version=mv,
             deployment=deployment,
             request_id=request_id,
             subject_key=key,
+            key_id=key_id,
             features=features,
             sensitive=sensitive,
             prediction=prediction,
             score=score,
             occurred_at=occurred_at,
+            created_at=now,
+            key_pk=key_pk,
+            batch=batch,
         )
-        digest = commitment(salt, canonical)
-        rows.append(
-            (
-                project,
-                mv,
-                deployment,
-                request_id,
-                key,
-                key_id,
-                json.dumps(features),
-                json.dumps(sensitive),
-                json.dumps(prediction),
-                score,
-                occurred_at,
-                now,
-                key_pk,
-                None,
-                salt,
-                digest,
-                batch,
-                json.dumps(outcome),
-                occurred_at + timedelta(days=60),
-            )
-        )
+        rows.append(row + (json.dumps(outcome), occurred_at + timedelta(days=60)))
         inserted.append((mv, digest, project))
     return rows, inserted
 
