@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from llmops.models import (
@@ -19,6 +20,7 @@ from llmops.models import (
     PromptVersion,
     RetrievedDocument,
 )
+from llmops.services.budgets import budget_state
 from registry.api.common import ProjectField
 
 
@@ -287,10 +289,6 @@ class BudgetSerializer(serializers.ModelSerializer):
         validators = []
 
     def get_state(self, obj) -> dict:
-        from django.utils import timezone
-
-        from llmops.services.budgets import budget_state
-
         states = self.context.get("budget_states") or {}
         state = states.get(obj.pk) or budget_state(obj, timezone.now())
         return {

@@ -31,7 +31,7 @@ from llmops.services import budgets, calls, evaluation, pricing, prompts
 from registry.api.common import ScopedViewSet
 from registry.api.pagination import NewestFirstCursorPagination
 from registry.api.views import ERRORS, WRITE_ERRORS
-from registry.models import Role
+from registry.models import Project, Role
 from registry.permissions import ALL_HUMAN_ROLES, actor_of
 
 DS = frozenset({Role.DATA_SCIENTIST})
@@ -58,6 +58,7 @@ class PromptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         PromptTemplate.objects.select_related("project")
         .prefetch_related(Prefetch("labels", queryset=PromptLabel.objects.select_related("version")))
         .annotate(latest_version=Max("versions__version"))
+        .order_by("project_id", "name")  # Meta.ordering does not apply to a grouped query
     )
     serializer_class = s.PromptSerializer
     filterset_fields = {"name": ["exact"], "project__slug": ["exact"]}
@@ -332,8 +333,6 @@ class CostViewSet(ScopedViewSet):
         query.is_valid(raise_exception=True)
         scope = self.scope()
         if query.validated_data.get("project"):
-            from registry.models import Project
-
             project = Project.objects.filter(slug=query.validated_data["project"]).first()
             if project is None or (scope is not None and project.pk not in scope):
                 raise serializers.ValidationError({"project": ["does not exist"]})
