@@ -2656,6 +2656,7 @@ export interface components {
             name: string;
             description?: string;
             readonly labels: components["schemas"]["PromptLabel"][];
+            /** @description the newest version number */
             readonly latest_version: number | null;
             /** Format: date-time */
             readonly created_at: string;
