@@ -5,6 +5,7 @@ Imported as `common` (each benchmark runs as a script from this folder).
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -206,9 +207,12 @@ def _copy_worker(part: int, parts: int, results) -> None:
     try:
         from django.db import connection, transaction
 
+        from governance.drift_counts import decisions_counted
         from governance.services import COPY_COLUMNS, _audit_batch
         from registry.actors import Actor
-        from registry.models import ApiKey
+        from registry.models import ApiKey, ModelVersion
+
+        version, occurred, features = (COPY_COLUMNS.index(c) for c in ("model_version_id", "occurred_at", "features"))
 
         actor = Actor.for_key(ApiKey.objects.get(pk=_JOB["ingest_key"]))
         statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
@@ -223,7 +227,11 @@ def _copy_worker(part: int, parts: int, results) -> None:
                 with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
                     for row in rows:
                         copy.write_row(row)
-                # the service's own audit event of an ingest batch (batch hash of the commitments)
+                # the service's drift counts and audit event of an ingest batch (batch hash of the commitments)
+                decisions_counted(
+                    ModelVersion.objects.in_bulk({row[version] for row in rows}),
+                    [(row[version], row[occurred], json.loads(row[features])) for row in rows],
+                )
                 _audit_batch(actor, batch, inserted, duplicates=0, stripped=0)
             written += len(rows)
         results.put(("ok", written))

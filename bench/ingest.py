@@ -75,15 +75,44 @@ COPY_COLUMNS = (
     "batch_id",
 )
 
+PURPOSES = ("car", "home", "education", "business", "holiday", "debt")
+EMPLOYMENT = ("employed", "self_employed", "unemployed", "retired", "student")
+AGE_BANDS = ("18-25", "26-35", "36-50", "51-65", "65+")
+
 SETUP = """
 import json
+
+import numpy as np
+import pandas as pd
+
 from registry import services
 from registry.actors import Actor
 from registry.models import Role
+from registry.profiles import dataframe_profile
 
 actor = Actor.system()
 project = services.project_create(actor=actor, slug="bench", name="Ingest benchmark")
-run = services.run_register(actor=actor, project=project, name="bench run", metrics={"auc": 0.8})
+# a profiled training data version, so that the ingest keeps the drift counts of its features, as it does for
+# every model version trained on one (governance/drift_counts.py)
+rng = np.random.default_rng(0)
+train = pd.DataFrame({
+    "age": rng.integers(18, 90, 20_000),
+    "income": np.round(rng.lognormal(10.5, 0.6, 20_000), 2),
+    "loan_amount": np.round(rng.uniform(500, 50_000, 20_000), 2),
+    "term_months": rng.choice((12, 24, 36, 48, 60), 20_000),
+    "purpose": rng.choice(@PURPOSES@, 20_000),
+    "employment": rng.choice(@EMPLOYMENT@, 20_000),
+})
+dataset = services.dataset_create(actor=actor, project=project, name="applications", contains_personal_data=False)
+data_version = services.data_version_register(
+    actor=actor, dataset=dataset, version="train", content_sha256="1" * 64, row_count=len(train),
+    schema={name: str(dtype) for name, dtype in train.dtypes.items()}, profile=dataframe_profile(train),
+    storage_uri="s3://bench/train.parquet",
+)
+run = services.run_register(
+    actor=actor, project=project, name="bench run", metrics={"auc": 0.8},
+    inputs=[{"data_version": data_version, "role": "train"}],
+)
 model = services.model_create(actor=actor, project=project, name="credit")
 version = services.model_version_register(
     actor=actor, model=model, run=run, artifact_uri="file:///bench/model.pkl", artifact_sha256="0" * 64
@@ -92,11 +121,7 @@ deployment = services.deployment_create(actor=actor, model_version=version, envi
 key, raw = services.api_key_create(actor=Actor.system(), project=project, role=Role.INGEST, name="bench ingest")
 print(json.dumps({"project": project.pk, "model_version": version.pk, "deployment": deployment.pk,
                   "key_pk": key.pk, "key": raw}))
-"""
-
-PURPOSES = ("car", "home", "education", "business", "holiday", "debt")
-EMPLOYMENT = ("employed", "self_employed", "unemployed", "retired", "student")
-AGE_BANDS = ("18-25", "26-35", "36-50", "51-65", "65+")
+""".replace("@PURPOSES@", repr(PURPOSES)).replace("@EMPLOYMENT@", repr(EMPLOYMENT))
 
 
 def parse_args() -> argparse.Namespace:

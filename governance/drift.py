@@ -9,12 +9,14 @@ drifted when its PSI exceeds the project policy's `max_psi`.
 PSI = sum((a - e) * ln(a / e)) over the bins, with e and a the reference and window shares, each
 floored at 1e-4 so that an empty bin counts as rare rather than infinitely surprising.
 
-On PostgreSQL the database summarises the window (`window_summary`) in one pass, with GROUPING
-SETS: per numeric feature how many of its values fall in each of the profile's bins (and how many
-are not numbers), per categorical feature how many decisions have each value. Bins, counts, PSI and
-JS are therefore those of every decision in the window, as on SQLite, where Python reads every
-decision's features. The database compares JSON numbers with the edges as numeric, against
-thresholds (`numeric_threshold`) that make the comparison what Python's on floats is, and counts the
+On PostgreSQL the counts come from `DriftHour` (governance/drift_counts.py), kept by the hour as decisions
+are logged and erased: a report sums the hours its window covers, and summarises the rest of the window (the
+partial hours at its edges, and hours whose counts do not cover exactly the decisions in the log) from the
+decisions, in one pass with GROUPING SETS (`_grouped_counts`): per numeric feature how many of its values
+fall in each of the profile's bins (and how many are not numbers), per categorical feature how many decisions
+have each value. Bins, counts, PSI and JS are therefore those of every decision in the window, as on SQLite,
+where Python reads every decision's features. The database compares JSON numbers with the edges as numeric,
+against thresholds (`numeric_threshold`) that make the comparison what Python's on floats is, and counts the
 numerics' bins up to three features to a grouping set (joint counts, which `_read_counts` sums per
 feature). The KS test and the window's mean need the values themselves: for a window of
 at most 5,000 decisions all of them (the figures are then the Python path's), for a larger one those
@@ -41,6 +43,7 @@ from psycopg import sql
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import ks_2samp
 
+from governance import drift_counts
 from governance.alerts import alert_raise
 from governance.fairness import policy_for
 from governance.models import Decision, DriftReport
@@ -48,7 +51,7 @@ from registry.actors import Actor
 from registry.audit import AuditEventType as Event
 from registry.audit import audit_append
 from registry.errors import field_error
-from registry.models import DataVersion, ModelVersion, RunInput
+from registry.models import DataVersion, ModelVersion
 from registry.profiles import OTHER, PROFILE_FORMAT, SAMPLE_SIZE, bin_counts
 
 PSI_FLOOR = 1e-4
@@ -75,16 +78,13 @@ def js_distance(reference_counts, window_counts) -> float:
 
 def reference_data_version(model_version: ModelVersion) -> DataVersion:
     """The version's training data version that carries a profile."""
-    candidates = DataVersion.objects.filter(
-        run_links__run_id=model_version.run_id, run_links__role=RunInput.Role.TRAIN, profile__isnull=False
-    ).order_by("pk")
-    for candidate in candidates:
-        if isinstance(candidate.profile, dict) and candidate.profile.get("format") == PROFILE_FORMAT:
-            return candidate
-    raise field_error(
-        "model_version",
-        f"the training data of model version {model_version.pk} has no profile ({PROFILE_FORMAT}) to compare with",
-    )
+    reference = drift_counts.reference_data_version(model_version)
+    if reference is None:
+        raise field_error(
+            "model_version",
+            f"the training data of model version {model_version.pk} has no profile ({PROFILE_FORMAT}) to compare with",
+        )
+    return reference
 
 
 @dataclass
@@ -144,11 +144,20 @@ def window_summary(
     return rows, {name: summarise(columns[name], values[name]) for name in names}
 
 
-def _window(alias: sql.Identifier) -> sql.Composed:
-    return sql.SQL(
-        "{d}.model_version_id = %(version)s AND {d}.occurred_at >= %(start)s AND {d}.occurred_at < %(end)s "
-        "AND {d}.erased_at IS NULL"
-    ).format(d=alias)
+def _window(alias: sql.Identifier, ranges: list[tuple[datetime, datetime]], params: dict) -> sql.Composed:
+    """The version's decisions (erased ones left out) that occurred in any of the [start, end) ranges; the
+    ranges' bounds go into `params`."""
+    parts = []
+    for i, (start, end) in enumerate(ranges):
+        params[f"start{i}"], params[f"end{i}"] = start, end
+        parts.append(
+            sql.SQL("({d}.occurred_at >= {start} AND {d}.occurred_at < {end})").format(
+                d=alias, start=sql.Placeholder(f"start{i}"), end=sql.Placeholder(f"end{i}")
+            )
+        )
+    return sql.SQL("{d}.model_version_id = %(version)s AND {d}.erased_at IS NULL AND ({ranges})").format(
+        d=alias, ranges=sql.SQL(" OR ").join(parts)
+    )
 
 
 def numeric_threshold(edge: float) -> tuple[str, bool]:
@@ -208,20 +217,62 @@ def _number(column: sql.Composable) -> sql.Composed:
 def _summary_postgresql(
     model_version_id: int, start: datetime, end: datetime, columns: dict
 ) -> tuple[int, dict[str, WindowFeature]]:
+    """The hours that `DriftHour` covers summed, the rest of the window summarised by the database, then the
+    KS sample of the whole window."""
     numeric = [name for name, ref in columns.items() if ref["kind"] == "numeric"]
     categorical = [name for name in columns if name not in numeric]
-    d, f, table = sql.Identifier("d"), sql.Identifier("f"), sql.Identifier(Decision._meta.db_table)
-    params: dict[str, object] = {"version": model_version_id, "start": start, "end": end}
-    # jsonb_to_record reads each feature once per decision: numerics as jsonb (their type decides),
-    # categoricals as text (a string as itself, anything else as its JSON text)
-    record = sql.SQL("jsonb_to_record({d}.features) AS {f}({columns})").format(
-        d=d,
-        f=f,
+    hours, ranges = drift_counts.hours_covering(model_version_id, start, end)
+    record = _record(numeric, categorical)
+    with transaction.atomic(), connection.cursor() as django_cursor:
+        cursor = django_cursor.cursor  # the psycopg cursor, for sql.Composed
+        # An expression-heavy scan: JIT compilation would cost more than it saves, and the planner, not
+        # knowing that reading the features from jsonb costs microseconds a decision, would keep the scan
+        # in one process rather than hand it to parallel workers.
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL parallel_tuple_cost = 0.01")
+        grouped = (
+            _grouped_counts(cursor, model_version_id, ranges, columns, numeric, categorical, record) if ranges else []
+        )
+        rows, summaries = _read_counts(grouped, columns, numeric, categorical)
+        for name in categorical:
+            if any(_keyed_differently(key) for key in summaries[name].counts):
+                summaries[name].counts = _categorical_counts(cursor, model_version_id, ranges, name)
+        rows += _add_hours(summaries, hours, columns)
+        sample = _ks_sample(cursor, model_version_id, start, end, numeric, record, rows) if numeric and rows else []
+
+    sampled = rows > KS_SAMPLE_SIZE
+    for i, name in enumerate(numeric):
+        values = np.array([row[i] for row in sample if row[i] is not None], dtype=float)
+        summaries[name].sample, summaries[name].sampled = values, sampled
+        summaries[name].mean = float(values.mean()) if values.size else None
+    return rows, summaries
+
+
+def _record(numeric: list[str], categorical: list[str]) -> sql.Composed:
+    """jsonb_to_record reads each feature once per decision: numerics as jsonb (their type decides),
+    categoricals as text (a string as itself, anything else as its JSON text)."""
+    return sql.SQL("jsonb_to_record({d}.features) AS {f}({columns})").format(
+        d=sql.Identifier("d"),
+        f=sql.Identifier("f"),
         columns=sql.SQL(", ").join(
             [sql.SQL("{} jsonb").format(sql.Identifier(n)) for n in numeric]
             + [sql.SQL("{} text").format(sql.Identifier(n)) for n in categorical]
         ),
     )
+
+
+def _grouped_counts(
+    cursor,
+    model_version_id: int,
+    ranges: list[tuple[datetime, datetime]],
+    columns: dict,
+    numeric: list[str],
+    categorical: list[str],
+    record: sql.Composed,
+) -> list[tuple]:
+    """One pass over the decisions in `ranges`: the grouping-sets rows that `_read_counts` reads."""
+    d, f, table = sql.Identifier("d"), sql.Identifier("f"), sql.Identifier(Decision._meta.db_table)
+    params: dict[str, object] = {"version": model_version_id}
     keys = []
     for i, name in enumerate(numeric):
         value = sql.SQL("{}.{}").format(f, sql.Identifier(name))
@@ -237,7 +288,7 @@ def _summary_postgresql(
     keys += [sql.SQL("{}.{}").format(f, sql.Identifier(name)) for name in categorical]
     aliases = [sql.Identifier(f"k{i}") for i in range(len(keys))]
     sets = _joint_sets(numeric, columns) + [[len(numeric) + i] for i in range(len(categorical))]
-    counts_query = sql.SQL(
+    query = sql.SQL(
         "SELECT {groupings}, count(*) FROM (SELECT {keys} FROM {table} {d} CROSS JOIN LATERAL {record} "
         "WHERE {window}) {w} GROUP BY GROUPING SETS ((), {sets})"
     ).format(
@@ -246,54 +297,61 @@ def _summary_postgresql(
         table=table,
         d=d,
         record=record,
-        window=_window(d),
+        window=_window(d, ranges, params),
         w=sql.Identifier("w"),
         sets=sql.SQL(", ").join(
             sql.SQL("({})").format(sql.SQL(", ").join(aliases[i] for i in members)) for members in sets
         ),
     )
-    with transaction.atomic(), connection.cursor() as django_cursor:
-        cursor = django_cursor.cursor  # the psycopg cursor, for sql.Composed
-        # An expression-heavy scan: JIT compilation would cost more than it saves, and the planner, not
-        # knowing that reading the features from jsonb costs microseconds a decision, would keep the scan
-        # in one process rather than hand it to parallel workers.
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute("SET LOCAL parallel_tuple_cost = 0.01")
-        cursor.execute(counts_query, params)
-        rows, summaries = _read_counts(cursor.fetchall(), columns, numeric, categorical)
-        sample: list[tuple] = []
-        if numeric and rows:
-            # the decisions with the smallest hashint8(id); a cutoff on the hash spares sorting the whole window
-            query = sql.SQL(
-                "SELECT {values} FROM (SELECT {d}.features FROM {table} {d} WHERE {window}{cutoff} "
-                "ORDER BY hashint8({d}.id) LIMIT {limit}) {d} CROSS JOIN LATERAL {record}"
-            )
-            parts = {
-                "values": sql.SQL(", ").join(_number(sql.SQL("{}.{}").format(f, sql.Identifier(n))) for n in numeric),
-                "table": table,
-                "d": d,
-                "window": _window(d),
-                "limit": sql.Literal(KS_SAMPLE_SIZE),
-                "record": record,
-            }
-            if rows > KS_SAMPLE_SIZE:
-                params["cutoff"] = -(2**31) + int(min(1.0, 2 * KS_SAMPLE_SIZE / rows) * 2**32)
-                cutoff = sql.SQL(" AND hashint8({d}.id) < %(cutoff)s").format(d=d)
-                cursor.execute(query.format(cutoff=cutoff, **parts), params)
-                sample = cursor.fetchall()
-            if len(sample) < min(rows, KS_SAMPLE_SIZE):
-                cursor.execute(query.format(cutoff=sql.SQL(""), **parts), params)
-                sample = cursor.fetchall()
+    cursor.execute(query, params)
+    return cursor.fetchall()
 
-    sampled = rows > KS_SAMPLE_SIZE
-    for i, name in enumerate(numeric):
-        values = np.array([row[i] for row in sample if row[i] is not None], dtype=float)
-        summaries[name].sample, summaries[name].sampled = values, sampled
-        summaries[name].mean = float(values.mean()) if values.size else None
-    for name in categorical:
-        if any(_keyed_differently(key) for key in summaries[name].counts):
-            summaries[name].counts = _categorical_counts(model_version_id, start, end, name)
-    return rows, summaries
+
+def _ks_sample(
+    cursor, model_version_id: int, start: datetime, end: datetime, numeric: list[str], record: sql.Composed, rows: int
+) -> list[tuple]:
+    """The numeric values of the window's decisions with the smallest hashint8(id), at most KS_SAMPLE_SIZE of
+    them (all of a smaller window); a cutoff on the hash spares sorting the whole window."""
+    d, f, table = sql.Identifier("d"), sql.Identifier("f"), sql.Identifier(Decision._meta.db_table)
+    params: dict[str, object] = {"version": model_version_id}
+    query = sql.SQL(
+        "SELECT {values} FROM (SELECT {d}.features FROM {table} {d} WHERE {window}{cutoff} "
+        "ORDER BY hashint8({d}.id) LIMIT {limit}) {d} CROSS JOIN LATERAL {record}"
+    )
+    parts = {
+        "values": sql.SQL(", ").join(_number(sql.SQL("{}.{}").format(f, sql.Identifier(n))) for n in numeric),
+        "table": table,
+        "d": d,
+        "window": _window(d, [(start, end)], params),
+        "limit": sql.Literal(KS_SAMPLE_SIZE),
+        "record": record,
+    }
+    sample: list[tuple] = []
+    if rows > KS_SAMPLE_SIZE:
+        params["cutoff"] = -(2**31) + int(min(1.0, 2 * KS_SAMPLE_SIZE / rows) * 2**32)
+        cutoff = sql.SQL(" AND hashint8({d}.id) < %(cutoff)s").format(d=d)
+        cursor.execute(query.format(cutoff=cutoff, **parts), params)
+        sample = cursor.fetchall()
+    if len(sample) < min(rows, KS_SAMPLE_SIZE):
+        cursor.execute(query.format(cutoff=sql.SQL(""), **parts), params)
+        sample = cursor.fetchall()
+    return sample
+
+
+def _add_hours(summaries: dict[str, WindowFeature], hours: list, columns: dict) -> int:
+    """Add the counts of `DriftHour` rows to the summaries; returns how many decisions they cover."""
+    for hour in hours:
+        for name, keyed in hour.counts.items():
+            summary = summaries[name]
+            numeric = columns[name]["kind"] == "numeric"
+            for key, count in keyed.items():
+                summary.present += count
+                if not numeric:
+                    summary.counts[key] = summary.counts.get(key, 0) + count
+                elif key != drift_counts.NOT_A_NUMBER:
+                    summary.numbers += count
+                    summary.bins[int(key)] += count
+    return sum(hour.decisions for hour in hours)
 
 
 def _read_counts(
@@ -341,18 +399,18 @@ def _keyed_differently(text: str) -> bool:
     return bool(_JSON_NUMBER.fullmatch(text)) and str(json.loads(text)) != text
 
 
-def _categorical_counts(model_version_id: int, start: datetime, end: datetime, name: str) -> dict[str, int]:
+def _categorical_counts(
+    cursor, model_version_id: int, ranges: list[tuple[datetime, datetime]], name: str
+) -> dict[str, int]:
     """One categorical feature's counts keyed exactly as the Python path keys them (by each JSON value)."""
     d = sql.Identifier("d")
+    params: dict[str, object] = {"version": model_version_id, "name": name}
     query = sql.SQL(
         "SELECT ({d}.features -> %(name)s)::text, count(*) FROM {table} {d} WHERE {window} GROUP BY 1"
-    ).format(table=sql.Identifier(Decision._meta.db_table), d=d, window=_window(d))
-    with connection.cursor() as django_cursor:
-        cursor = django_cursor.cursor
-        cursor.execute(query, {"version": model_version_id, "start": start, "end": end, "name": name})
-        grouped = cursor.fetchall()
+    ).format(table=sql.Identifier(Decision._meta.db_table), d=d, window=_window(d, ranges, params))
+    cursor.execute(query, params)
     counts: dict[str, int] = {}
-    for text, count in grouped:
+    for text, count in cursor.fetchall():
         value = None if text is None else json.loads(text)
         if value is not None:
             counts[str(value)] = counts.get(str(value), 0) + count

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from governance.drift_counts import decisions_counted
 from governance.models import Decision, ErasureRequest, RetrainingObligation
 from governance.subject_data import subject_data_contributors
 from registry.actors import Actor
@@ -222,7 +223,11 @@ def erasure_request_execute(*, actor: Actor, request: ErasureRequest) -> Erasure
         trace = subject_trace(project_id=project_id, subject_key=key, at=now)
         affected = [dv["id"] for dv in trace["data_versions"]]
 
-        redacted = Decision.objects.filter(project_id=project_id, subject_key=key).update(
+        subject_decisions = Decision.objects.filter(project_id=project_id, subject_key=key)
+        # their features leave the drift counts with them
+        erased = list(subject_decisions.values_list("model_version_id", "occurred_at", "features"))
+        decisions_counted(ModelVersion.objects.in_bulk({mv for mv, _, _ in erased}), erased, sign=-1)
+        redacted = subject_decisions.update(
             features={}, sensitive={}, subject_key=None, subject_key_id="", salt=None, erased_at=now
         )
         removed, _ = SubjectIndex.objects.filter(subject_key=key, data_version__project_id=project_id).delete()

@@ -56,6 +56,31 @@ class Decision(models.Model):
         return f"decision {self.pk} ({self.request_id})"
 
 
+class DriftHour(models.Model):
+    """A model version's decisions of one UTC hour, counted by the bins and values of its reference profile's
+    features: what a drift report sums instead of reading every decision (governance/drift_counts.py).
+
+    `decisions` and `counts` are kept by the service as decisions arrive (the ingest adds a batch's counts in
+    its own transaction, an erasure takes its decisions out in its own). `logged` is kept by the database: on
+    PostgreSQL triggers on the decision log count the hour's decisions that are not erased, whatever writes
+    them (migration 0007). A report trusts an hour's counts only when the two agree."""
+
+    id = models.BigAutoField(primary_key=True)
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="+", db_index=False)
+    hour = models.DateTimeField()
+    logged = models.BigIntegerField(default=0)  # PostgreSQL only: kept by the decision log's triggers
+    decisions = models.BigIntegerField(default=0)
+    # {feature: {key: count}}: a numeric feature's keys are its bin indexes ("0", "1", ...) and "x" for values
+    # that are not numbers; a categorical feature's are str(value); missing and null values are not counted
+    counts = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["model_version", "hour"], name="drift_hour_version_hour")]
+
+    def __str__(self) -> str:
+        return f"drift counts of model version {self.model_version_id} at {self.hour:%Y-%m-%d %H:00}"
+
+
 class ErasureRequest(Created):
     """A data subject's request to be erased (GDPR Art. 17): received -> traced -> executed -> completed.
 

@@ -13,6 +13,7 @@ from secrets import token_hex
 from django.db import transaction
 from django.utils import timezone
 
+from governance.drift_counts import decisions_counted
 from governance.integrity import BATCH_TARGET, batch_hash, canonical_decision, commitment
 from governance.integrity import jsonb_normalise as normalise
 from governance.models import Decision
@@ -63,6 +64,7 @@ COPY_COLUMNS = (
     "commitment",
     "batch_id",
 )
+COMMITMENT = COPY_COLUMNS.index("commitment")
 
 
 @dataclass
@@ -271,6 +273,7 @@ def decisions_ingest(*, actor: Actor, items: Sequence[object]) -> IngestResult:
 
     batch = uuid.uuid4()
     rows: list[tuple] = []
+    counted: list[tuple] = []  # (model version, occurred_at, features) of each row, for the drift counts
     for (
         _,
         project_id,
@@ -288,6 +291,7 @@ def decisions_ingest(*, actor: Actor, items: Sequence[object]) -> IngestResult:
         score = None if score is None else float(score)
         occurred_at = occurred_at.astimezone(UTC)
         salt = token_hex(16)
+        counted.append((mv_id, occurred_at, features))
         canonical = canonical_decision(
             model_version=mv_id,
             deployment=deployment_id,
@@ -333,6 +337,10 @@ def decisions_ingest(*, actor: Actor, items: Sequence[object]) -> IngestResult:
         else:
             inserted = _insert_without_copy(rows)
         if inserted:
+            if len(inserted) < len(rows):  # duplicates were not inserted: count only the rows that were
+                new = {row_commitment for _, row_commitment, _ in inserted}
+                counted = [decision for decision, row in zip(counted, rows, strict=True) if row[COMMITMENT] in new]
+            decisions_counted(versions, counted)
             _audit_batch(actor, batch, inserted, duplicates=len(rows) - len(inserted), stripped=stripped)
     return IngestResult(
         accepted=len(inserted),
