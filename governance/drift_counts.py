@@ -23,17 +23,20 @@ the bins counted at ingest are the bins of every later report.
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
+
 from governance.models import DriftHour
 from registry.models import DataVersion, ModelVersion, RunInput
-from registry.profiles import PROFILE_FORMAT
+from registry.profiles import PROFILE_FORMAT, bin_counts
 
 NOT_A_NUMBER = "x"  # a numeric feature's key for a value that is not a number
 HOUR = timedelta(hours=1)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -53,48 +56,53 @@ def reference_data_version(model_version: ModelVersion) -> DataVersion | None:
     return None
 
 
-def number(value: object) -> float | None:
-    """A JSON number as the float Python reads it (an integer beyond float's range as an infinity, as numpy
-    would take it were it a float), or None for anything else (booleans included)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        return float(value)
-    except OverflowError:
-        return math.inf if value > 0 else -math.inf
-
-
 def hour_counts(columns: dict, decisions: Iterable[tuple[datetime, dict]]) -> dict[datetime, HourCounts]:
-    """The counts of (occurred_at in UTC, features) by hour: numeric values by the profile's bins as
-    `registry.profiles.bin_counts` bins them (values equal to an inner edge in the bin above it, values beyond
-    the edges in the first or last bin), other values of a numeric feature under NOT_A_NUMBER, categorical
-    values by str(value). Keys with no decisions are left out."""
-    plan = [
-        (name, [float(e) for e in ref["bin_edges"][1:-1]] if ref["kind"] == "numeric" else None)
-        for name, ref in columns.items()
-    ]
-    hours: dict[datetime, HourCounts] = {}
+    """The counts of (occurred_at in UTC, features) by hour, as `governance.drift.summarise` counts a window:
+    a numeric feature's numbers by the profile's bins (`registry.profiles.bin_counts`: values equal to an inner
+    edge in the bin above it, values beyond the edges in the first or last bin), its other values under
+    NOT_A_NUMBER; a categorical feature's values by str(value). Missing and null values are not counted, nor
+    keys that no decision has."""
+    by_hour: dict[int, list[dict]] = {}  # by the hour's number since the epoch
     for occurred_at, features in decisions:
-        hour = occurred_at.replace(minute=0, second=0, microsecond=0)
-        entry = hours.get(hour)
-        if entry is None:
-            entry = hours[hour] = HourCounts(counts={name: {} for name in columns})
-        entry.decisions += 1
-        counts = entry.counts
-        for name, inner in plan:
-            value = features.get(name)
-            if value is None:
-                continue
-            if inner is None:
-                key = str(value)
+        hour = (occurred_at - EPOCH) // HOUR
+        group = by_hour.get(hour)
+        if group is None:
+            group = by_hour[hour] = []
+        group.append(features)
+    hours = {}
+    for hour, group in by_hour.items():
+        counts: dict[str, dict] = {}
+        for name, reference in columns.items():
+            values = [features.get(name) for features in group]
+            present = [value for value in values if value is not None]
+            if reference["kind"] == "numeric":
+                numbers = [v for v in present if isinstance(v, (int, float)) and not isinstance(v, bool)]
+                bins = bin_counts(_floats(numbers), reference["bin_edges"]) if numbers else []
+                keyed = {str(i): int(c) for i, c in enumerate(bins) if c}
+                if len(numbers) < len(present):
+                    keyed[NOT_A_NUMBER] = len(present) - len(numbers)
             else:
-                as_float = number(value)
-                key = NOT_A_NUMBER if as_float is None else bisect_right(inner, as_float)
-            feature = counts[name]
-            feature[key] = feature.get(key, 0) + 1
-    for entry in hours.values():  # bin indexes as JSON object keys
-        entry.counts = {name: {str(k): c for k, c in keyed.items()} for name, keyed in entry.counts.items() if keyed}
+                keyed = dict(Counter(map(str, present)))
+            if keyed:
+                counts[name] = keyed
+        hours[EPOCH + hour * HOUR] = HourCounts(decisions=len(group), counts=counts)
     return hours
+
+
+def _floats(numbers: list) -> np.ndarray:
+    """JSON numbers as the floats Python reads them; an integer beyond float's range as an infinity (numpy
+    refuses it), as PostgreSQL's path bins it."""
+    try:
+        return np.array(numbers, dtype=float)
+    except OverflowError:
+        return np.array([_float(v) for v in numbers], dtype=float)
+
+
+def _float(number: int | float) -> float:
+    try:
+        return float(number)
+    except OverflowError:
+        return math.inf if number > 0 else -math.inf
 
 
 def decisions_counted(
