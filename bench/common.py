@@ -210,7 +210,7 @@ def _copy_worker(part: int, parts: int, results) -> None:
         from governance.drift_counts import decisions_counted
         from governance.services import COPY_COLUMNS, _audit_batch
         from registry.actors import Actor
-        from registry.models import ApiKey, ModelVersion
+        from registry.models import ApiKey
 
         version, occurred, features = (COPY_COLUMNS.index(c) for c in ("model_version_id", "occurred_at", "features"))
 
@@ -228,10 +228,7 @@ def _copy_worker(part: int, parts: int, results) -> None:
                     for row in rows:
                         copy.write_row(row)
                 # the service's drift counts and audit event of an ingest batch (batch hash of the commitments)
-                decisions_counted(
-                    ModelVersion.objects.in_bulk({row[version] for row in rows}),
-                    [(row[version], row[occurred], json.loads(row[features])) for row in rows],
-                )
+                decisions_counted([(row[version], row[occurred], json.loads(row[features])) for row in rows])
                 _audit_batch(actor, batch, inserted, duplicates=0, stripped=0)
             written += len(rows)
         results.put(("ok", written))

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+from django.db.models import F
+from django.db.models.fields.json import KT
 
 from governance.models import DriftHour
 from registry.models import DataVersion, ModelVersion, RunInput
@@ -45,15 +47,30 @@ class HourCounts:
     counts: dict[str, dict] = field(default_factory=dict)  # {feature: {key: count}}
 
 
+def reference_data_versions(model_version_ids: Iterable[int]) -> dict[int, DataVersion]:
+    """Per model version its training data version that carries a profile (the first by id), for those that
+    have one: one query for them all, and one for the profiles chosen."""
+    candidates = (
+        DataVersion.objects.filter(
+            run_links__run__model_versions__pk__in=set(model_version_ids),
+            run_links__role=RunInput.Role.TRAIN,
+            profile__isnull=False,
+        )
+        .annotate(model_version=F("run_links__run__model_versions__pk"), profile_format=KT("profile__format"))
+        .order_by("pk")
+        .values_list("model_version", "pk", "profile_format")
+    )
+    chosen: dict[int, int] = {}
+    for model_version, pk, profile_format in candidates:
+        if profile_format == PROFILE_FORMAT:
+            chosen.setdefault(model_version, pk)
+    found = DataVersion.objects.in_bulk(set(chosen.values()))
+    return {model_version: found[pk] for model_version, pk in chosen.items()}
+
+
 def reference_data_version(model_version: ModelVersion) -> DataVersion | None:
     """The version's training data version that carries a profile, if any (the first by id)."""
-    candidates = DataVersion.objects.filter(
-        run_links__run_id=model_version.run_id, run_links__role=RunInput.Role.TRAIN, profile__isnull=False
-    ).order_by("pk")
-    for candidate in candidates:
-        if isinstance(candidate.profile, dict) and candidate.profile.get("format") == PROFILE_FORMAT:
-            return candidate
-    return None
+    return reference_data_versions([model_version.pk]).get(model_version.pk)
 
 
 def hour_counts(columns: dict, decisions: Iterable[tuple[datetime, dict]]) -> dict[datetime, HourCounts]:
@@ -105,9 +122,7 @@ def _float(number: int | float) -> float:
         return math.inf if number > 0 else -math.inf
 
 
-def decisions_counted(
-    versions: dict[int, ModelVersion], decisions: Iterable[tuple[int, datetime, dict]], *, sign: int = 1
-) -> None:
+def decisions_counted(decisions: Iterable[tuple[int, datetime, dict]], *, sign: int = 1) -> None:
     """Add (sign 1) or take out (sign -1) the counts of decisions (model version id, occurred_at in UTC,
     features as stored), in the caller's transaction. Versions without a profiled training data version
     have nothing to count. Rows are locked in (model version, hour) order, so concurrent batches cannot
@@ -115,10 +130,9 @@ def decisions_counted(
     by_version: dict[int, list[tuple[datetime, dict]]] = {}
     for mv_id, occurred_at, features in decisions:
         by_version.setdefault(mv_id, []).append((occurred_at, features))
-    for mv_id in sorted(by_version):
-        reference = reference_data_version(versions[mv_id])
-        if reference is not None:
-            hours_apply(mv_id, hour_counts(reference.profile["columns"], by_version[mv_id]), sign=sign)
+    references = reference_data_versions(by_version) if by_version else {}
+    for mv_id in sorted(references):
+        hours_apply(mv_id, hour_counts(references[mv_id].profile["columns"], by_version[mv_id]), sign=sign)
 
 
 def hours_apply(model_version_id: int, hours: dict[datetime, HourCounts], *, sign: int) -> None:

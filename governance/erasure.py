@@ -226,7 +226,7 @@ def erasure_request_execute(*, actor: Actor, request: ErasureRequest) -> Erasure
         subject_decisions = Decision.objects.filter(project_id=project_id, subject_key=key)
         # their features leave the drift counts with them
         erased = list(subject_decisions.values_list("model_version_id", "occurred_at", "features"))
-        decisions_counted(ModelVersion.objects.in_bulk({mv for mv, _, _ in erased}), erased, sign=-1)
+        decisions_counted(erased, sign=-1)
         redacted = subject_decisions.update(
             features={}, sensitive={}, subject_key=None, subject_key_id="", salt=None, erased_at=now
         )

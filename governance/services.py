@@ -340,7 +340,7 @@ def decisions_ingest(*, actor: Actor, items: Sequence[object]) -> IngestResult:
             if len(inserted) < len(rows):  # duplicates were not inserted: count only the rows that were
                 new = {row_commitment for _, row_commitment, _ in inserted}
                 counted = [decision for decision, row in zip(counted, rows, strict=True) if row[COMMITMENT] in new]
-            decisions_counted(versions, counted)
+            decisions_counted(counted)
             _audit_batch(actor, batch, inserted, duplicates=len(rows) - len(inserted), stripped=stripped)
     return IngestResult(
         accepted=len(inserted),

@@ -47,13 +47,24 @@ def create_triggers(apps, schema_editor):
             f"REFERENCING {REFERENCING[op]} FOR EACH STATEMENT EXECUTE FUNCTION governance_decision_logged_{op}()",
             params=None,
         )
+    # a truncated log has no decisions: its hours go with it (they are derived)
+    schema_editor.execute(
+        "CREATE FUNCTION governance_decision_logged_truncate() RETURNS trigger AS $$ "
+        "BEGIN DELETE FROM governance_drifthour; RETURN NULL; END $$ LANGUAGE plpgsql",
+        params=None,
+    )
+    schema_editor.execute(
+        "CREATE TRIGGER governance_decision_logged_truncate AFTER TRUNCATE ON governance_decision "
+        "FOR EACH STATEMENT EXECUTE FUNCTION governance_decision_logged_truncate()",
+        params=None,
+    )
     schema_editor.execute(UPSERT.format(rows=ROWS.format(sign=1, table="governance_decision")), params=None)
 
 
 def drop_triggers(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    for op in FUNCTIONS:
+    for op in [*FUNCTIONS, "truncate"]:
         schema_editor.execute(
             f"DROP TRIGGER IF EXISTS governance_decision_logged_{op} ON governance_decision", params=None
         )
