@@ -44,7 +44,12 @@ def test_live_accuracy_and_auc_equal_sklearn_on_the_same_rows(demo, analyst):
     )
     # the demo logs the test split: live accuracy is the validation accuracy it recorded
     assert body["baseline_value"] == pytest.approx(body["overall"]["accuracy"], abs=1e-9)
-    assert body["degraded"] is False
+    # overall, the live accuracy is the validation accuracy; a single week may still fall below the floor by
+    # chance (the demo spreads its decisions over the weeks at random), and then the report says so
+    floor = body["baseline_value"] - body["policy"]["max_performance_drop"]
+    assert body["overall"]["accuracy"] >= floor
+    assert body["degraded"] is any(w["accuracy"] < floor for w in body["windows"])
+    assert [w["degraded"] for w in body["windows"]] == [w["accuracy"] < floor for w in body["windows"]]
     assert sum(w["count"] for w in body["windows"]) == len(rows)
     assert len(body["windows"]) >= 4
 
