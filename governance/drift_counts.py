@@ -34,7 +34,7 @@ from django.db.models.fields.json import KT
 
 from governance.models import DriftHour
 from registry.models import DataVersion, ModelVersion, RunInput
-from registry.profiles import PROFILE_FORMAT, bin_counts
+from registry.profiles import OTHER, PROFILE_FORMAT, bin_counts
 
 NOT_A_NUMBER = "x"  # a numeric feature's key for a value that is not a number
 HOUR = timedelta(hours=1)
@@ -77,8 +77,10 @@ def hour_counts(columns: dict, decisions: Iterable[tuple[datetime, dict]]) -> di
     """The counts of (occurred_at in UTC, features) by hour, as `governance.drift.summarise` counts a window:
     a numeric feature's numbers by the profile's bins (`registry.profiles.bin_counts`: values equal to an inner
     edge in the bin above it, values beyond the edges in the first or last bin), its other values under
-    NOT_A_NUMBER; a categorical feature's values by str(value). Missing and null values are not counted, nor
-    keys that no decision has."""
+    NOT_A_NUMBER; a categorical feature's values by str(value), those the profile does not list folded into its
+    OTHER category when it has one (as `compare_feature` folds them, so an hour holds at most the profile's
+    categories for a feature of many values). Missing and null values are not counted, nor keys that no
+    decision has."""
     by_hour: dict[int, list[dict]] = {}  # by the hour's number since the epoch
     for occurred_at, features in decisions:
         hour = (occurred_at - EPOCH) // HOUR
@@ -100,6 +102,10 @@ def hour_counts(columns: dict, decisions: Iterable[tuple[datetime, dict]]) -> di
                     keyed[NOT_A_NUMBER] = len(present) - len(numbers)
             else:
                 keyed = dict(Counter(map(str, present)))
+                known = reference.get("frequencies", {})
+                if OTHER in known:  # as compare_feature folds them: an hour's keys stay within the profile's
+                    for key in [k for k in keyed if k not in known]:
+                        keyed[OTHER] = keyed.get(OTHER, 0) + keyed.pop(key)
             if keyed:
                 counts[name] = keyed
         hours[EPOCH + hour * HOUR] = HourCounts(decisions=len(group), counts=counts)

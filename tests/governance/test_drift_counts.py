@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from django.db import connection
 
-from governance.drift import summarise, window_features, window_summary
+from governance.drift import compare_feature, summarise, window_features, window_summary
 from governance.drift_counts import HOUR, NOT_A_NUMBER, hour_counts, hours_covering
 from governance.erasure import erasure_request_create, erasure_request_execute, erasure_request_trace
 from governance.models import Decision, DriftHour
@@ -21,7 +21,7 @@ from governance.services import decisions_ingest
 from registry import services
 from registry.actors import Actor
 from registry.models import Role
-from registry.profiles import bin_counts, dataframe_profile
+from registry.profiles import OTHER, bin_counts, dataframe_profile
 from tests import factories as f
 from tests.governance.test_drift import rounding_neighbours
 
@@ -40,6 +40,11 @@ def world(db):
             "colour": rng.choice(["red", "green", "blue"], 2000),
         }
     )
+    return make_world(train)
+
+
+def make_world(train: pd.DataFrame) -> SimpleNamespace:
+    """A model version trained on a data version profiled from `train`, and an ingest key."""
     project = services.project_create(actor=SYSTEM, slug="drift-counts", name="Drift counts")
     dataset = services.dataset_create(actor=SYSTEM, project=project, name="applications", contains_personal_data=False)
     data_version = services.data_version_register(
@@ -254,3 +259,33 @@ def test_the_log_counts_its_decisions_whatever_writes_them(world):
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no deferred checks pending in the test's transaction
         cursor.execute("TRUNCATE governance_decision")
     assert not DriftHour.objects.exists()
+
+
+def test_a_feature_of_many_values_keeps_its_hours_within_the_profile(db):
+    """A categorical feature whose profile folds its rarer values into OTHER: the hours fold unknown values
+    the same way (at most the profile's categories an hour), and the report's figures are the Python path's."""
+    train = pd.DataFrame({"code": [f"c{i % 300}" for i in range(3000)], "amount": np.arange(3000) % 97})
+    world = make_world(train)
+    known = world.columns["code"]["frequencies"]
+    assert OTHER in known and len(known) == 101
+    items = [
+        {
+            "model_version": world.version.pk,
+            "request_id": f"r{i}",
+            "features": {"code": f"c{i * 7 % 500}", "amount": i % 89},  # c300-c499 never seen in training
+            "prediction": "approve",
+            "occurred_at": (START + timedelta(minutes=i)).isoformat(),
+        }
+        for i in range(1500)
+    ]
+    decisions_ingest(actor=world.ingest, items=items)
+    hours = list(DriftHour.objects.filter(model_version=world.version))
+    assert len(hours) == 25 and all(set(row.counts["code"]) <= set(known) for row in hours)
+    start, end = START + timedelta(minutes=30), START + timedelta(minutes=1490)
+    _, window = window_summary(world.version.pk, start, end, world.columns)
+    _, expected = python_path(world.version, world.columns, start, end)
+    for name, reference in world.columns.items():
+        got = compare_feature(reference, window[name], max_psi=0.2)
+        assert got == compare_feature(reference, expected[name], max_psi=0.2), name
+    code = compare_feature(world.columns["code"], window["code"], max_psi=0.2)
+    assert code["window_frequencies"][code["categories"].index(OTHER)] > 0 and code["new_categories"] == []
