@@ -18,6 +18,8 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
+
 ROOT = Path(__file__).resolve().parents[2]
 DATABASE = Path("/tmp/admin_shot.sqlite3")
 PASSWORD = "screenshot-password-not-secret"
@@ -27,14 +29,6 @@ ENV = {
     "SUBJECT_HMAC_KEY": "screenshot-subject-hmac-key-0123456789abcdef0123",
     "DJANGO_DEBUG": "true",
 }
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 EXTRA_PAGES = [
@@ -264,7 +258,7 @@ def main() -> None:
     try:
         wait_for(f"{base}/admin/login/")
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1440, "height": 900})
             page.goto(f"{base}/admin/login/")
             page.fill("#id_username", "admin")

@@ -14,8 +14,8 @@ import subprocess
 import sys
 from datetime import timedelta
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.browser.admin_screenshots import (
-    CHROMIUM_ARGS,
     DATABASE,
     ENV,
     PASSWORD,
@@ -113,7 +113,7 @@ def main() -> None:
     try:
         wait_for(f"{base}/admin/login/")
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1440, "height": 900})
             page.goto(f"{base}/admin/login/")
             page.fill("#id_username", "admin")

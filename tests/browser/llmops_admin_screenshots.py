@@ -16,7 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.browser.admin_screenshots import CHROMIUM_ARGS, ENV, PASSWORD, ROOT, free_port, wait_for
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.admin_screenshots import ENV, PASSWORD, ROOT, free_port, wait_for
 
 DATABASE = Path("/tmp/llm_admin_shot.sqlite3")
 LLM_ENV = {**ENV, "DATABASE_URL": f"sqlite:///{DATABASE}"}
@@ -121,7 +122,7 @@ def main() -> None:
     try:
         wait_for(f"{base}/admin/login/")
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1440, "height": 900})
             page.goto(f"{base}/admin/login/")
             page.fill("#id_username", "admin")

@@ -26,16 +26,9 @@ import nbformat
 import pytest
 import requests
 
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
+
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOT = ROOT / "docs" / "jupyter-sidebar.png"
 NOTEBOOK = "breast_cancer.ipynb"
 TAB = '.jp-SideBar li[data-id="governance-sidebar"]'
