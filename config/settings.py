@@ -115,6 +115,12 @@ LLM_PROVIDER_BASE_URL = env_str("LLM_PROVIDER_BASE_URL", "")
 LLM_PROVIDER_API_KEY = env_str("LLM_PROVIDER_API_KEY", "")
 LLM_PROVIDER_TIMEOUT = env_int("LLM_PROVIDER_TIMEOUT", 30)
 
+# The gate: a deployment may start at most this many seconds before now (clocks of the caller and the service
+# differ a little); a deployment that is not shadow needs a version in production that passes the gate again,
+# except in these environments, which serve no real decisions (every other name counts as production).
+DEPLOYMENT_CLOCK_SKEW_SECONDS = env_int("DEPLOYMENT_CLOCK_SKEW_SECONDS", 300)
+PREPRODUCTION_ENVIRONMENTS = env_list("PREPRODUCTION_ENVIRONMENTS", ["staging", "development", "test"])
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "registry.auth.ApiKeyAuthentication",

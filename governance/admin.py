@@ -1333,6 +1333,7 @@ class FairnessAuditAdmin(ModelVersionRecordAdmin):
         "features",
         "rows",
         "result",
+        "exploratory",
         "parity_ratio",
         "odds_difference",
         "created",
@@ -1350,6 +1351,7 @@ class FairnessAuditAdmin(ModelVersionRecordAdmin):
                     "model_version_link",
                     "project",
                     "result",
+                    "exploratory",
                     "features",
                     "positive",
                     "window",
@@ -1363,6 +1365,7 @@ class FairnessAuditAdmin(ModelVersionRecordAdmin):
     readonly_fields = [
         "model_version_link",
         "result",
+        "exploratory",
         "features",
         "positive",
         "window",
@@ -1512,6 +1515,9 @@ class PolicyForm(forms.ModelForm):
             "max_psi",
             "max_performance_drop",
             "high_risk_needs_second_approver",
+            "required_sensitive_features",
+            "min_audit_decisions",
+            "max_audit_age_days",
         ]
         labels = {
             "min_demographic_parity_ratio": "Minimum demographic parity ratio",
@@ -1520,6 +1526,9 @@ class PolicyForm(forms.ModelForm):
             "max_psi": "Maximum PSI",
             "max_performance_drop": "Maximum performance drop",
             "high_risk_needs_second_approver": "High-risk models need a second approver",
+            "required_sensitive_features": "Sensitive attributes a gating audit covers",
+            "min_audit_decisions": "Minimum decisions of a gating audit",
+            "max_audit_age_days": "Maximum age of a gating audit (days)",
         }
         help_texts = {
             "min_demographic_parity_ratio": "The lowest group's selection rate divided by the highest group's; a "
@@ -1530,6 +1539,11 @@ class PolicyForm(forms.ModelForm):
             "max_psi": "Population stability index above which a feature counts as drifted (0.2 is the usual "
             "threshold of a significant shift).",
             "max_performance_drop": "The largest drop of live accuracy below the validation metric.",
+            "required_sensitive_features": 'A JSON list, e.g. ["sex"]. Only an audit by exactly these attributes '
+            "(their intersection when several) gates production and alerts; others are exploratory. While empty, "
+            "no audit gates and nothing reaches production.",
+            "min_audit_decisions": "A gating audit counts at least this many decisions with outcomes.",
+            "max_audit_age_days": "A gating audit's window ends within this many days of the promotion.",
         }
 
     # The API's bounds (governance.api.serializers.PolicySerializer.validate)
@@ -1583,7 +1597,17 @@ class PolicyAdmin(ProjectScopedAdmin):
             {"fields": ["min_demographic_parity_ratio", "max_equalized_odds_difference", "min_group_size"]},
         ),
         ("Drift and performance", {"fields": ["max_psi", "max_performance_drop"]}),
-        ("Promotion", {"fields": ["high_risk_needs_second_approver"]}),
+        (
+            "Promotion",
+            {
+                "fields": [
+                    "high_risk_needs_second_approver",
+                    "required_sensitive_features",
+                    "min_audit_decisions",
+                    "max_audit_age_days",
+                ]
+            },
+        ),
         ("Changes", {"fields": ["updated_when", "history"]}),
     ]
     readonly_fields = ["project", "updated_when", "history"]

@@ -27,10 +27,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from governance.fairness import fairness_audit_run
+from governance.fairness import fairness_audit_run, policy_for, policy_update
 from governance.gate import gate_evaluate, model_version_approve
 from governance.services import (
     MAX_DECISIONS_PER_REQUEST,
@@ -62,6 +63,7 @@ CATEGORICAL = ("employed", "citizen")
 NUMERIC = ("year", "age", "checks")
 FEATURES = CATEGORICAL + NUMERIC
 TEST_SIZE = 0.3
+DEMO_OFFICER = "demo-officer"  # the person holding the demo's compliance-officer key
 SPLIT_SEED = 42
 DEPLOYED_DAYS_AGO = 30
 SHADOW_DAYS_AGO = 60  # v1 ran in shadow from then
@@ -122,8 +124,24 @@ def demo_load(*, stdout: _Writer | None = None) -> DemoResult:
     system = Actor.system()
     with transaction.atomic():
         project = services.project_create(actor=system, slug=DEMO_PROJECT, name=DEMO_PROJECT_NAME)
+        # Four eyes compares people: the officer's key is held by a person (who cannot log in), the others are
+        # service keys. The policy names the attribute a gating fairness audit covers.
+        officer_person, _ = get_user_model().objects.get_or_create(
+            username=DEMO_OFFICER, defaults={"email": "", "is_active": True}
+        )
+        if officer_person.has_usable_password():
+            officer_person.set_unusable_password()
+            officer_person.save(update_fields=["password"])
+        services.membership_set(actor=system, user=officer_person, project=project, role=Role.COMPLIANCE_OFFICER)
+        policy_update(actor=system, policy=policy_for(project.pk), changes={"required_sensitive_features": ["colour"]})
         keys = {
-            role: services.api_key_create(actor=Actor.system(), project=project, role=role, name=name)
+            role: services.api_key_create(
+                actor=Actor.system(),
+                project=project,
+                role=role,
+                name=name,
+                owner=officer_person if role == Role.COMPLIANCE_OFFICER else None,
+            )
             for role, name in (
                 (Role.INGEST, "demo: arrests-release serving"),
                 (Role.RISK_ANALYST, "demo: risk analyst"),
@@ -233,6 +251,7 @@ def demo_load(*, stdout: _Writer | None = None) -> DemoResult:
             environment="production",
             strategy=Deployment.Strategy.SHADOW,
             started_at=now - timedelta(days=SHADOW_DAYS_AGO),
+            backfill=True,  # the demo loads months of history at once
         )
         _log_decisions(
             ingest,
@@ -294,7 +313,7 @@ def demo_load(*, stdout: _Writer | None = None) -> DemoResult:
             reason=f"mitigated: test-split accuracy {mitigated_metrics['accuracy']:.3f}",
         )
         services.deployment_end(
-            actor=system, deployment=shadow, ended_at=now - timedelta(days=MITIGATED_SHADOW_DAYS_AGO)
+            actor=system, deployment=shadow, ended_at=now - timedelta(days=MITIGATED_SHADOW_DAYS_AGO), backfill=True
         )
         shadow_2 = services.deployment_create(
             actor=system,
@@ -302,6 +321,7 @@ def demo_load(*, stdout: _Writer | None = None) -> DemoResult:
             environment="production",
             strategy=Deployment.Strategy.SHADOW,
             started_at=now - timedelta(days=MITIGATED_SHADOW_DAYS_AGO),
+            backfill=True,
         )
         _log_decisions(
             ingest,
@@ -336,6 +356,7 @@ def demo_load(*, stdout: _Writer | None = None) -> DemoResult:
             environment="production",
             strategy=Deployment.Strategy.DIRECT,
             started_at=now - timedelta(days=DEPLOYED_DAYS_AGO),
+            backfill=True,
         )
 
         decisions, outcomes = _log_decisions(

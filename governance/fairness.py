@@ -9,6 +9,7 @@ which gives the same figures as running it on every row. Bootstrap intervals res
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,8 +17,8 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
-from django.db import transaction
-from django.db.models import Case, Count, IntegerField, Value, When
+from django.db import connection, transaction
+from django.db.models import Case, CharField, Count, F, Func, IntegerField, Q, QuerySet, Value, When
 from django.db.models.fields.json import KeyTextTransform
 from fairlearn.metrics import (
     MetricFrame,
@@ -78,11 +79,7 @@ def decision_group_counts(
     window_end: datetime | None = None,
 ) -> GroupCounts:
     """Let the database count decisions by (attributes, outcome positive, prediction positive)."""
-    rows = Decision.objects.filter(model_version_id=model_version_id, outcome__isnull=False, erased_at__isnull=True)
-    if window_start is not None:
-        rows = rows.filter(occurred_at__gte=window_start)
-    if window_end is not None:
-        rows = rows.filter(occurred_at__lt=window_end)
+    rows = _window_rows(model_version_id, window_start, window_end)
     names = {attribute: f"g{i}" for i, attribute in enumerate(attributes)}
     annotated = rows.annotate(
         **{alias: KeyTextTransform(attribute, "sensitive") for attribute, alias in names.items()},
@@ -243,6 +240,75 @@ def _bootstrap(frame: pd.DataFrame, attributes: list[str], *, seed: int) -> dict
     return out
 
 
+def audit_gates(sensitive_features: list[str], policy: Policy) -> bool:
+    """Whether an audit by these attributes is the one the policy asks for: by exactly its required attributes
+    (their intersection when several). Any other audit, and every audit while the policy names none, is
+    exploratory: stored and shown, never alerting or gating."""
+    required = set(policy.required_sensitive_features or [])
+    return bool(required) and set(sensitive_features) == required
+
+
+SEEN_VALUES_SHOWN = 20
+
+
+def _window_rows(
+    model_version_id: int, window_start: datetime | None, window_end: datetime | None
+) -> QuerySet[Decision]:
+    rows = Decision.objects.filter(model_version_id=model_version_id, outcome__isnull=False, erased_at__isnull=True)
+    if window_start is not None:
+        rows = rows.filter(occurred_at__gte=window_start)
+    if window_end is not None:
+        rows = rows.filter(occurred_at__lt=window_end)
+    return rows
+
+
+def _sensitive_keys(rows: QuerySet[Decision]) -> set[str]:
+    if connection.vendor == "postgresql":
+        keys = rows.annotate(
+            key=Func(F("sensitive"), function="jsonb_object_keys", output_field=CharField())
+        ).values_list("key", flat=True)
+        return set(keys.order_by().distinct())
+    found: set[str] = set()  # SQLite: no set-returning function in a select list; the slower way
+    for sensitive in rows.values_list("sensitive", flat=True).iterator():
+        if isinstance(sensitive, dict):
+            found.update(sensitive)
+    return found
+
+
+def _refuse_unseen(
+    *,
+    model_version_id: int,
+    attributes: list[str],
+    positive_label: object,
+    window_start: datetime | None,
+    window_end: datetime | None,
+) -> None:
+    """A typo must not become a failed audit: an attribute no decision of the window carries, or a positive label
+    no outcome nor prediction equals, is refused, listing what the window holds."""
+    rows = _window_rows(model_version_id, window_start, window_end)
+    if not rows.exists():
+        return  # compute_fairness says there is nothing to audit
+    missing = [a for a in attributes if not rows.filter(sensitive__has_key=a).exists()]
+    if missing:
+        seen = sorted(_sensitive_keys(rows))
+        raise field_error(
+            "sensitive_features",
+            f"no decision in the window carries {', '.join(missing)}; the attributes seen are: "
+            + (", ".join(seen) if seen else "none"),
+        )
+    if not rows.filter(Q(outcome=positive_label) | Q(prediction=positive_label)).exists():
+        values: list = []
+        for name in ("outcome", "prediction"):
+            for value in rows.values_list(name, flat=True).order_by().distinct()[:SEEN_VALUES_SHOWN]:
+                if value not in values:
+                    values.append(value)
+        raise field_error(
+            "positive_label",
+            f"no outcome or prediction in the window equals {json.dumps(positive_label)}; the values seen are: "
+            + ", ".join(json.dumps(v) for v in values[:SEEN_VALUES_SHOWN]),
+        )
+
+
 def fairness_audit_run(
     *,
     actor: Actor,
@@ -260,6 +326,14 @@ def fairness_audit_run(
     if window_start and window_end and window_end <= window_start:
         raise field_error("window_end", "must be after window_start")
     policy = policy_for(model_version.project_id)
+    _refuse_unseen(
+        model_version_id=model_version.pk,
+        attributes=list(sensitive_features),
+        positive_label=positive_label,
+        window_start=window_start,
+        window_end=window_end,
+    )
+    exploratory = not audit_gates(sensitive_features, policy)
     counts = decision_group_counts(
         model_version_id=model_version.pk,
         attributes=list(sensitive_features),
@@ -285,6 +359,7 @@ def fairness_audit_run(
             bootstrap={**result["bootstrap"], "excluded_rows": result["excluded_rows"]},
             passed=result["passed"],
             failed_checks=result["failed_checks"],
+            exploratory=exploratory,
             created_by_user=actor.user if actor.user is not None and actor.user.pk else None,
             created_by_key=actor.api_key,
         )
@@ -297,11 +372,12 @@ def fairness_audit_run(
                 "sensitive_features": list(sensitive_features),
                 "rows": result["row_count"],
                 "passed": result["passed"],
+                "exploratory": exploratory,
                 "disparities": result["disparities"],
                 "failed_checks": [c["check"] for c in result["failed_checks"]],
             },
         )
-        if not audit.passed:
+        if not audit.passed and not exploratory:  # an exploration never alerts (nor gates: see governance/gate.py)
             alert_raise(
                 actor=actor,
                 project_id=model_version.project_id,
@@ -323,6 +399,13 @@ def policy_update(*, actor: Actor, policy: Policy, changes: dict) -> Policy:
     for name in ("max_equalized_odds_difference", "max_psi", "max_performance_drop"):
         if changes.get(name) is not None and changes[name] < 0:
             raise field_error(name, "must not be negative")
+    required = changes.get("required_sensitive_features")
+    if required is not None and (
+        not isinstance(required, list)
+        or not all(isinstance(name, str) and name.strip() for name in required)
+        or len(set(required)) != len(required)
+    ):
+        raise field_error("required_sensitive_features", 'must be a list of distinct attribute names, e.g. ["sex"]')
     floors = changes.get("metric_floors")
     if floors is not None and (
         not isinstance(floors, dict)

@@ -1,23 +1,30 @@
 """The promotion gate: what a version must show before it goes to production.
 
-Checks (from the project's policy): its metrics meet the policy's floors; the latest fairness
-audit of that version passed; its model card (intended use, limitations) is filled in; and, for a
-high-risk model when the policy says so, a compliance officer other than the person asking has
-approved it. The registry runs these through its gate hook on every transition to production;
-`gate_evaluate` shows them without transitioning (API and `manage.py gate`).
+Checks (from the project's policy): its metrics meet the policy's floors; the latest fairness audit of that
+version by exactly the policy's required sensitive attributes, over at least its minimum number of decisions
+with outcomes and not older than its maximum age, passed (other audits are exploratory; while the policy names
+no attributes no audit gates, so nothing is promoted); its model card (intended use, limitations) is filled in;
+and, for a high-risk model when the policy says so, a compliance officer has approved it who is another person
+(a user, or a key's owner) than the one asking; an ownerless key's approval is nobody's. The registry runs these
+through its one gate (registry.services.gate_enforce) on every transition to production and on every deployment
+that serves production; `gate_evaluate` shows them without transitioning (API and `manage.py gate`).
 """
 
 from __future__ import annotations
 
-from django.db import transaction
+from datetime import timedelta
 
-from governance.fairness import policy_for
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from governance.fairness import audit_gates, policy_for
 from governance.models import FairnessAudit, ModelVersionApproval
 from registry.actors import Actor
 from registry.audit import AuditEventType as Event
 from registry.audit import audit_append
 from registry.errors import field_error
-from registry.models import Model, ModelVersion, Role, Stage
+from registry.models import ApiKey, Model, ModelVersion, Role, Stage
 
 GATED_STAGES = {Stage.PRODUCTION}
 
@@ -26,10 +33,50 @@ def _check(name: str, passed: bool, message: str, **detail) -> dict:
     return {"check": name, "passed": passed, "message": message, **detail}
 
 
-def _same_person(actor: Actor, approval: ModelVersionApproval) -> bool:
-    if actor.user is not None and actor.user.pk and approval.created_by_user_id == actor.user.pk:
-        return True
-    return actor.api_key is not None and approval.created_by_key_id == actor.api_key.pk
+def _person(user_id: int | None, key: ApiKey | None) -> int | None:
+    """The person behind a user or a key: the user, or the key's owner; None for an ownerless service key."""
+    if user_id:
+        return user_id
+    return key.owner_id if key is not None else None
+
+
+def _second_person(actor: Actor, approval: ModelVersionApproval) -> bool:
+    """Four eyes compares people, not keys: a second key of the promoter's is the promoter again, and an
+    ownerless key is nobody in particular, so its approval never counts as a second person."""
+    approver = _person(approval.created_by_user_id, approval.created_by_key)
+    if approver is None:
+        return False
+    return approver != _person(actor.user.pk if actor.user is not None else None, actor.api_key)
+
+
+def _fairness_check(policy, model_version: ModelVersion) -> dict:
+    required = list(policy.required_sensitive_features or [])
+    if not required:
+        return _check(
+            "fairness_audit",
+            False,
+            "the policy names no sensitive attributes a fairness audit must cover "
+            "(required_sensitive_features): no audit can let a version through",
+        )
+    cutoff = timezone.now() - timedelta(days=policy.max_audit_age_days)
+    wanted = f"by {', '.join(required)} over at least {policy.min_audit_decisions} decisions with outcomes, "
+    wanted += f"its window ending within {policy.max_audit_age_days} days"
+    audits = FairnessAudit.objects.filter(
+        Q(window_end__gte=cutoff) | Q(window_end__isnull=True, created_at__gte=cutoff),
+        model_version=model_version,
+        row_count__gte=policy.min_audit_decisions,
+    ).order_by("-created_at", "-id")
+    audit = next((a for a in audits.iterator() if audit_gates(a.sensitive_features, policy)), None)
+    if audit is None:
+        return _check("fairness_audit", False, f"no fairness audit of this version {wanted}")
+    reasons = "; ".join(c["message"] for c in audit.failed_checks)
+    return _check(
+        "fairness_audit",
+        audit.passed,
+        f"the latest fairness audit {wanted} ({audit.pk}, {audit.row_count} decisions) "
+        + ("passed" if audit.passed else f"failed: {reasons}"),
+        audit=audit.pk,
+    )
 
 
 def promotion_checks(actor: Actor, model_version: ModelVersion, to_stage: str) -> list[dict]:
@@ -53,20 +100,7 @@ def promotion_checks(actor: Actor, model_version: ModelVersion, to_stage: str) -
                 ),
             )
         )
-    audit = FairnessAudit.objects.filter(model_version=model_version).order_by("-created_at", "-id").first()
-    if audit is None:
-        checks.append(_check("fairness_audit", False, "no fairness audit of this version"))
-    else:
-        reasons = "; ".join(c["message"] for c in audit.failed_checks)
-        checks.append(
-            _check(
-                "fairness_audit",
-                audit.passed,
-                f"the latest fairness audit ({audit.pk}, by {', '.join(audit.sensitive_features)}) "
-                + ("passed" if audit.passed else f"failed: {reasons}"),
-                audit=audit.pk,
-            )
-        )
+    checks.append(_fairness_check(policy, model_version))
     missing = [name for name in ("intended_use", "limitations") if not getattr(model_version, name).strip()]
     checks.append(
         _check(
@@ -77,18 +111,18 @@ def promotion_checks(actor: Actor, model_version: ModelVersion, to_stage: str) -
     )
     model = Model.objects.only("risk_tier").get(pk=model_version.model_id)
     if policy.high_risk_needs_second_approver and model.risk_tier == Model.RiskTier.HIGH:
-        approvals = [
-            a
-            for a in ModelVersionApproval.objects.filter(model_version=model_version, to_stage=to_stage)
-            if not _same_person(actor, a)
-        ]
+        given = list(
+            ModelVersionApproval.objects.filter(model_version=model_version, to_stage=to_stage).select_related(
+                "created_by_key", "created_by_user"
+            )
+        )
+        approvals = [a for a in given if _second_person(actor, a)]
+        message = "a high-risk model needs the approval of a compliance officer other than the person promoting it"
+        if not approvals and any(_person(a.created_by_user_id, a.created_by_key) is None for a in given):
+            message += " (an approval by a key without an owner is nobody's: it does not count as a second person)"
         checks.append(
             _check(
-                "second_approver",
-                bool(approvals),
-                f"approved by {approvals[0].created_by}"
-                if approvals
-                else "a high-risk model needs the approval of a compliance officer other than the person promoting it",
+                "second_approver", bool(approvals), f"approved by {approvals[0].created_by}" if approvals else message
             )
         )
     return checks

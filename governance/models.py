@@ -163,6 +163,17 @@ class Policy(models.Model):
     metric_floors = models.JSONField(
         default=dict, blank=True, help_text='promotion floors on a version\'s metrics, e.g. {"accuracy": 0.6}'
     )
+    required_sensitive_features = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='the attributes of a gating fairness audit, e.g. ["sex"]; none: nothing passes the gate',
+    )
+    min_audit_decisions = models.PositiveIntegerField(
+        default=500, help_text="decisions with outcomes a gating fairness audit must count at least"
+    )
+    max_audit_age_days = models.PositiveIntegerField(
+        default=90, help_text="a gating fairness audit's window must end within this many days"
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -180,6 +191,9 @@ class Policy(models.Model):
             "max_performance_drop": self.max_performance_drop,
             "high_risk_needs_second_approver": self.high_risk_needs_second_approver,
             "metric_floors": self.metric_floors,
+            "required_sensitive_features": self.required_sensitive_features,
+            "min_audit_decisions": self.min_audit_decisions,
+            "max_audit_age_days": self.max_audit_age_days,
         }
 
 
@@ -201,6 +215,10 @@ class FairnessAudit(Created):
     bootstrap = models.JSONField(default=dict, help_text="resamples, seed and confidence level of the intervals")
     passed = models.BooleanField()
     failed_checks = models.JSONField(default=list)
+    exploratory = models.BooleanField(
+        default=False,
+        help_text="not by the policy's attributes: stored and shown, never alerting or gating",
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -368,7 +368,7 @@ class ProjectAdmin(ServiceCreateAdmin):
 class ApiKeyForm(forms.ModelForm):
     class Meta:
         model = ApiKey
-        fields = ["project", "role", "name"]
+        fields = ["project", "role", "name", "owner"]
 
 
 @admin.register(ApiKey)
@@ -377,18 +377,25 @@ class ApiKeyAdmin(ServiceCreateAdmin):
 
     write_roles = SUPERUSERS_ONLY
     form = ApiKeyForm
-    list_display = ["name", "prefix", "project", "role", "created", "last_used", "revoked"]
-    list_select_related = ["project"]
+    list_display = ["name", "prefix", "project", "role", "owner", "created", "last_used", "revoked"]
+    list_select_related = ["project", "owner"]
     list_filter = [("project", ProjectFilter), "role", ("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "=prefix"]
-    readonly_fields = ["prefix", "created_at_utc", "created_by_user", "last_used_at_utc", "revoked_at_utc"]
+    readonly_fields = ["prefix", "owner", "created_at_utc", "created_by_user", "last_used_at_utc", "revoked_at_utc"]
     actions = ["revoke_keys"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The owner is chosen when the key is made (default: whoever makes it) and never changes afterwards.
+        return [f for f in self.readonly_fields if f != "owner"] if obj is None else self.readonly_fields
+
+    def get_changeform_initial_data(self, request):
+        return {"owner": request.user.pk, **super().get_changeform_initial_data(request)}
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["project", "role", "name"]
+            return ["project", "role", "name", "owner"]
         return [
-            *("project", "role", "name", "prefix"),
+            *("project", "role", "name", "owner", "prefix"),
             *("created_at_utc", "created_by_user", "last_used_at_utc", "revoked_at_utc"),
         ]
 
@@ -410,7 +417,11 @@ class ApiKeyAdmin(ServiceCreateAdmin):
 
     def service_create(self, request, data):
         key, raw = services.api_key_create(
-            actor=admin_actor(request), project=data["project"], role=data["role"], name=data["name"]
+            actor=admin_actor(request),
+            project=data["project"],
+            role=data["role"],
+            name=data["name"],
+            owner=data.get("owner"),
         )
         messages.success(
             request,

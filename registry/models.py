@@ -73,6 +73,14 @@ class ApiKey(models.Model):
     created_by_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="api_keys",
+        help_text="the person who holds the key (four eyes compares people); empty for a service key",
+    )
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
@@ -278,6 +286,9 @@ class StageTransition(Created):
         return f"{self.model_version}: {self.from_stage} -> {self.to_stage}"
 
 
+REPLACING_STRATEGIES = ["direct", "blue_green"]  # a live one of these is the model's version in its environment
+
+
 class Deployment(Created):
     class Strategy(models.TextChoices):
         DIRECT = "direct"
@@ -286,6 +297,9 @@ class Deployment(Created):
         SHADOW = "shadow"
 
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    # Denormalised from model_version (filled on save) so the database can hold "one live replacing deployment
+    # per model and environment" as a partial unique index, which cannot reach across a join.
+    model = models.ForeignKey(Model, on_delete=models.PROTECT, related_name="deployments", editable=False)
     model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="deployments")
     environment = models.CharField(max_length=100)
     strategy = models.CharField(max_length=16, choices=Strategy.choices, default=Strategy.DIRECT)
@@ -305,10 +319,21 @@ class Deployment(Created):
                 condition=models.Q(traffic_percent__gt=0, traffic_percent__lte=100),
                 name="deployment_traffic_percent_range",
             ),
+            models.UniqueConstraint(
+                fields=["model", "environment"],
+                condition=models.Q(ended_at__isnull=True, strategy__in=REPLACING_STRATEGIES),
+                name="deployment_one_live_replacing",
+                violation_error_message="another direct or blue-green deployment of this model is live there",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.model_version} in {self.environment} ({self.strategy})"
+
+    def save(self, *args, **kwargs):
+        if self.model_id is None and self.model_version_id is not None:
+            self.model_id = ModelVersion.objects.values_list("model_id", flat=True).get(pk=self.model_version_id)
+        super().save(*args, **kwargs)
 
 
 class AuditEvent(models.Model):

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TypedDict
 
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.utils import timezone
 
 from registry import bulk, hooks
@@ -70,10 +72,16 @@ def project_create(*, actor: Actor, slug: str, name: str) -> Project:
     return project
 
 
-def api_key_create(*, actor: Actor, project: Project, role: str, name: str) -> tuple[ApiKey, str]:
-    """A new key; the raw key is returned once and never stored (nor audited: only its prefix)."""
+def api_key_create(
+    *, actor: Actor, project: Project, role: str, name: str, owner: AbstractBaseUser | None = None
+) -> tuple[ApiKey, str]:
+    """A new key; the raw key is returned once and never stored (nor audited: only its prefix).
+
+    `owner` is the person who holds it (four eyes compares people, not keys); None for a service key."""
     if role not in Role.values:
         raise field_error("role", f"must be one of {', '.join(Role.values)}")
+    if owner is not None and not owner.is_active:
+        raise field_error("owner", "is not an active user")
     prefix, raw = generate_key()
     with transaction.atomic():
         key = ApiKey.objects.create(
@@ -83,12 +91,13 @@ def api_key_create(*, actor: Actor, project: Project, role: str, name: str) -> t
             prefix=prefix,
             key_sha256=hash_key(raw),
             created_by_user=_created(actor)["created_by_user"],
+            owner=owner,
         )
         audit_append(
             actor=actor,
             event_type=Event.API_KEY_CREATED,
             target=key,
-            after={"prefix": prefix, "role": role, "name": name},
+            after={"prefix": prefix, "role": role, "name": name, "owner": owner.pk if owner is not None else None},
         )
     return key, raw
 
@@ -431,14 +440,9 @@ def model_version_transition(
         current = ModelVersion.objects.select_for_update().get(pk=model_version.pk)
         if to_stage not in ALLOWED_TRANSITIONS[current.stage]:
             raise field_error("to_stage", f"cannot move from {current.stage} to {to_stage}", code="invalid_transition")
-        checks = hooks.gate_checks(actor, current, to_stage)
-        failed = [check["message"] for check in checks if not check["passed"]]
-        if failed:
-            raise ServiceError(
-                f"the promotion gate refuses {current} for {to_stage}: {len(failed)} checks failed",
-                fields={"to_stage": failed},
-                code="gate_refused",
-            )
+        checks = gate_enforce(
+            actor=actor, model_version=current, to_stage=to_stage, field="to_stage", doing=f"for {to_stage}"
+        )
         if to_stage == Stage.PRODUCTION:
             replaced = ModelVersion.objects.select_for_update().filter(
                 model_id=current.model_id, stage=Stage.PRODUCTION
@@ -475,6 +479,36 @@ def _transition(
 REPLACING_STRATEGIES = {Deployment.Strategy.DIRECT, Deployment.Strategy.BLUE_GREEN}
 
 
+def gate_enforce(*, actor: Actor, model_version: ModelVersion, to_stage: str, field: str, doing: str) -> list[dict]:
+    """The one gate on every way into production: stage transitions, deployments and (later) alias moves.
+
+    Runs the checks upper apps contribute through `hooks.gate_checks` (policy, fairness audit, model card, four
+    eyes) and refuses with the failed ones under `field`; answers the checks when all passed."""
+    checks = hooks.gate_checks(actor, model_version, to_stage)
+    failed = [check["message"] for check in checks if not check["passed"]]
+    if failed:
+        raise ServiceError(
+            f"the promotion gate refuses {model_version} {doing}: {len(failed)} checks failed",
+            fields={field: failed},
+            code="gate_refused",
+        )
+    return checks
+
+
+def serves_production(environment: str, strategy: str) -> bool:
+    """Whether a deployment puts a version's decisions in front of people: every strategy but shadow, in every
+    environment but the named pre-production ones (fail closed: an unknown name counts as production)."""
+    return strategy != Deployment.Strategy.SHADOW and environment not in settings.PREPRODUCTION_ENVIRONMENTS
+
+
+def _not_backdated(field: str, at: datetime, now: datetime) -> None:
+    skew = timedelta(seconds=settings.DEPLOYMENT_CLOCK_SKEW_SECONDS)
+    if at < now - skew:
+        raise field_error(field, f"may not lie more than {skew.total_seconds():.0f} seconds in the past")
+    if at > now + skew:
+        raise field_error(field, f"may not lie more than {skew.total_seconds():.0f} seconds in the future")
+
+
 def deployment_create(
     *,
     actor: Actor,
@@ -484,10 +518,21 @@ def deployment_create(
     traffic_percent: Decimal | None = None,
     started_at: datetime | None = None,
     ended_at: datetime | None = None,
+    backfill: bool = False,
 ) -> Deployment:
-    """Record that a version went live. A direct or blue-green deployment (a rollback too) ends
-    every deployment of the same model still live in that environment when it starts."""
-    started_at = started_at or timezone.now()
+    """Record that a version goes live. A direct or blue-green deployment (a rollback too) ends, at its own start,
+    every deployment of the same model still open in that environment; ends already set never move.
+
+    Unless it is a shadow or in a pre-production environment, the version must be in stage production and pass
+    the gate again now (an audit may have failed since its promotion). The start is now, give or take the clock
+    skew setting. `backfill` (code only, never the API: demo and benchmarks loading history) allows a start and
+    an end in the past; the gate, the stage and the one-live rule hold even then."""
+    now = timezone.now()
+    started_at = started_at or now
+    if not backfill:
+        _not_backdated("started_at", started_at, now)
+        if ended_at is not None:
+            raise field_error("ended_at", "is set when the deployment ends (deployments/{id}/end/), not before")
     if ended_at is not None and ended_at <= started_at:
         raise field_error("ended_at", "must be after started_at")
     if traffic_percent is None:
@@ -497,28 +542,52 @@ def deployment_create(
     if strategy == Deployment.Strategy.CANARY and traffic_percent >= 100:
         raise field_error("traffic_percent", "a canary takes a share of traffic below 100")
     with transaction.atomic():
-        if strategy in REPLACING_STRATEGIES:
-            live = Deployment.objects.select_for_update().filter(
-                Q(ended_at__isnull=True) | Q(ended_at__gt=started_at),
-                model_version__model_id=model_version.model_id,
-                environment=environment,
-                started_at__lt=started_at,
+        # One deployment of a model at a time: the lock orders concurrent ones, the partial unique index backs it.
+        Model.objects.select_for_update().filter(pk=model_version.model_id).first()
+        current = ModelVersion.objects.select_for_update().get(pk=model_version.pk)
+        checks: list[dict] = []
+        if serves_production(environment, strategy):
+            if current.stage != Stage.PRODUCTION:
+                raise ServiceError(
+                    f"{current} is in stage {current.stage}: only a version in production may be deployed "
+                    f"({strategy}) to {environment}",
+                    fields={"model_version": [f"is in stage {current.stage}, not production"]},
+                    code="gate_refused",
+                )
+            checks = gate_enforce(
+                actor=actor, model_version=current, to_stage=Stage.PRODUCTION, field="model_version", doing="to deploy"
             )
+        if strategy in REPLACING_STRATEGIES and ended_at is None:
+            live = list(
+                Deployment.objects.select_for_update().filter(
+                    model_id=model_version.model_id, environment=environment, ended_at__isnull=True
+                )
+            )
+            later = [d for d in live if d.started_at >= started_at]
+            if later:
+                raise field_error(
+                    "started_at", f"must be after the start of live deployment {later[0].pk} ({later[0].started_at})"
+                )
             for replaced in live:
                 _end(actor, replaced, started_at, reason="replaced")
         try:
-            deployment = Deployment.objects.create(
-                project_id=model_version.project_id,
-                model_version=model_version,
-                environment=environment,
-                strategy=strategy,
-                traffic_percent=traffic_percent,
-                started_at=started_at,
-                ended_at=ended_at,
-                **_created(actor),
-            )
-        except IntegrityError as exc:  # the check constraints, should validation above miss a case
-            raise ServiceError(f"deployment rejected by the database: {exc.__class__.__name__}") from exc
+            with transaction.atomic():
+                deployment = Deployment.objects.create(
+                    project_id=model_version.project_id,
+                    model_id=model_version.model_id,
+                    model_version=model_version,
+                    environment=environment,
+                    strategy=strategy,
+                    traffic_percent=traffic_percent,
+                    started_at=started_at,
+                    ended_at=ended_at,
+                    **_created(actor),
+                )
+        except IntegrityError as exc:  # the constraints, should validation above miss a case
+            raise Conflict(
+                f"deployment rejected by the database: {exc.__class__.__name__}",
+                fields={"environment": ["another direct or blue-green deployment of this model may be live there"]},
+            ) from exc
         audit_append(
             actor=actor,
             event_type=Event.DEPLOYMENT_CREATED,
@@ -530,13 +599,21 @@ def deployment_create(
                 "traffic_percent": traffic_percent,
                 "started_at": started_at,
                 "ended_at": ended_at,
+                "backfill": backfill,
+                "gate": [{"check": c["check"], "passed": c["passed"]} for c in checks],
             },
         )
     return deployment
 
 
-def deployment_end(*, actor: Actor, deployment: Deployment, ended_at: datetime | None = None) -> Deployment:
-    ended_at = ended_at or timezone.now()
+def deployment_end(
+    *, actor: Actor, deployment: Deployment, ended_at: datetime | None = None, backfill: bool = False
+) -> Deployment:
+    """End a live deployment, now (give or take the clock skew); `backfill` (code only) allows a past end."""
+    now = timezone.now()
+    ended_at = ended_at or now
+    if not backfill:
+        _not_backdated("ended_at", ended_at, now)
     with transaction.atomic():
         current = Deployment.objects.select_for_update().get(pk=deployment.pk)
         if current.ended_at is not None:

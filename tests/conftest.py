@@ -28,10 +28,13 @@ def anon():
 
 @pytest.fixture
 def make_client(db):
-    """make_client(role, project) -> an APIClient sending a fresh key of that role and project."""
+    """make_client(role, project, owner=None) -> an APIClient sending a fresh key of that role and project
+    (held by `owner`, a user, when given; a service key otherwise)."""
 
-    def make(role: str, project) -> APIClient:
-        _, raw = services.api_key_create(actor=Actor.system(), project=project, role=role, name=f"{role} test key")
+    def make(role: str, project, owner=None) -> APIClient:
+        _, raw = services.api_key_create(
+            actor=Actor.system(), project=project, role=role, name=f"{role} test key", owner=owner
+        )
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
         client.raw_key = raw

@@ -18,9 +18,15 @@ def staff_client(username: str, role: str, project) -> Client:
 
 
 def make_promotable(version) -> None:
-    """Give a version what the promotion gate asks for under the default policy: a passing fairness audit,
-    a complete model card and a compliance officer's approval (rows made directly: test setup only)."""
-    from governance.models import FairnessAudit, ModelVersionApproval
+    """Give a version what the promotion gate asks for: a policy naming the attribute audits must cover, a
+    passing fairness audit by it over enough decisions, a complete model card and the approval of a compliance
+    officer who is a person (rows made directly: test setup only)."""
+    from governance.models import FairnessAudit, ModelVersionApproval, Policy
+
+    policy, _ = Policy.objects.get_or_create(project_id=version.project_id)
+    if policy.required_sensitive_features != ["sex"]:
+        Policy.objects.filter(pk=policy.pk).update(required_sensitive_features=["sex"])
+    approver, _ = get_user_model().objects.get_or_create(username="approving-officer")
 
     type(version).objects.filter(pk=version.pk).update(intended_use="tests", limitations="tests only")
     version.intended_use, version.limitations = "tests", "tests only"
@@ -29,7 +35,7 @@ def make_promotable(version) -> None:
         model_version=version,
         sensitive_features=["sex"],
         positive_label=1,
-        row_count=100,
+        row_count=1000,
         overall={},
         by_group=[],
         disparities={},
@@ -37,5 +43,9 @@ def make_promotable(version) -> None:
         passed=True,
     )
     ModelVersionApproval.objects.create(
-        project_id=version.project_id, model_version=version, to_stage="production", comment="reviewed"
+        project_id=version.project_id,
+        model_version=version,
+        to_stage="production",
+        comment="reviewed",
+        created_by_user=approver,
     )

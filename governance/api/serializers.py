@@ -211,6 +211,7 @@ class FairnessAuditSerializer(serializers.ModelSerializer):
             "bootstrap",
             "passed",
             "failed_checks",
+            "exploratory",
             "created_at",
         ]
 
@@ -231,6 +232,9 @@ class PolicySerializer(serializers.ModelSerializer):
             "max_performance_drop",
             "high_risk_needs_second_approver",
             "metric_floors",
+            "required_sensitive_features",
+            "min_audit_decisions",
+            "max_audit_age_days",
             "updated_at",
         ]
         read_only_fields = ["project", "updated_at"]

@@ -15,6 +15,7 @@ from tests import factories as f
 
 @pytest.fixture
 def version(chain):
+    Policy.objects.update_or_create(project=chain.project, defaults={"required_sensitive_features": ["sex"]})
     Model.objects.filter(pk=chain.model.pk).update(risk_tier="high")
     ModelVersion.objects.filter(pk=chain.version.pk).update(metrics={"accuracy": 0.8})
     chain.version.refresh_from_db()
@@ -22,13 +23,13 @@ def version(chain):
 
 
 @pytest.fixture
-def scientist(make_client, chain):
-    return make_client("data_scientist", chain.project)
+def scientist(make_client, chain, django_user_model):
+    return make_client("data_scientist", chain.project, owner=django_user_model.objects.create_user("dana"))
 
 
 @pytest.fixture
-def officer(make_client, chain):
-    return make_client("compliance_officer", chain.project)
+def officer(make_client, chain, django_user_model):
+    return make_client("compliance_officer", chain.project, owner=django_user_model.objects.create_user("olga"))
 
 
 def promote(client, version):
@@ -49,7 +50,7 @@ def audit(version, passed: bool) -> FairnessAudit:
         model_version=version,
         sensitive_features=["sex"],
         positive_label=1,
-        row_count=100,
+        row_count=1000,
         overall={},
         by_group=[],
         disparities={},
@@ -72,7 +73,8 @@ def test_a_bare_version_is_refused_with_every_reason(version, scientist):
     error = response.json()["error"]
     assert error["code"] == "gate_refused"
     assert error["fields"]["to_stage"] == [
-        "no fairness audit of this version",
+        "no fairness audit of this version by sex over at least 500 decisions with outcomes, "
+        "its window ending within 90 days",
         "the model card lacks intended_use, limitations",
         "a high-risk model needs the approval of a compliance officer other than the person promoting it",
     ]
@@ -137,7 +139,7 @@ def test_the_gate_command_exits_1_then_0(version, officer, chain):
     with pytest.raises(CommandError) as refused:
         call_command(*args, stdout=out)
     assert refused.value.returncode == 1
-    assert "FAIL  fairness_audit: no fairness audit of this version" in out.getvalue()
+    assert "FAIL  fairness_audit: no fairness audit of this version by sex" in out.getvalue()
     assert out.getvalue().strip().endswith("-> production: refused")
     ModelVersion.objects.filter(pk=version.pk).update(intended_use="x", limitations="y")
     audit(version, passed=True)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import UTC, datetime
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils import timezone
 
 from registry import services
 from registry.actors import Actor
@@ -178,22 +178,27 @@ def test_project_and_model_are_created_by_their_services(admin_client):
 
 
 def test_deployment_is_created_by_the_service_and_ends_the_one_it_replaces(admin_client, chain):
+    make_promotable(chain.version)
+    services.model_version_transition(
+        actor=Actor.system(), model_version=chain.version, to_stage="production", reason="passed"
+    )
+    start = timezone.now().replace(microsecond=0)
     form = {
         "model_version": chain.version.pk,
         "environment": "production",
         "strategy": "direct",
         "traffic_percent": "100",
-        "started_at_0": "2026-03-01",
-        "started_at_1": "09:00:00",
+        "started_at_0": start.strftime("%Y-%m-%d"),
+        "started_at_1": start.strftime("%H:%M:%S"),
         "ended_at_0": "",
         "ended_at_1": "",
     }
     response = admin_client.post(url(Deployment, "add"), form)
     assert response.status_code == 302
     chain.deployment.refresh_from_db()
-    assert chain.deployment.ended_at == datetime(2026, 3, 1, 9, tzinfo=UTC)
+    assert chain.deployment.ended_at == start
 
-    response = admin_client.post(url(Deployment, "add"), {**form, "strategy": "canary", "started_at_1": "10:00:00"})
+    response = admin_client.post(url(Deployment, "add"), {**form, "strategy": "canary"})
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["traffic_percent"] == [
         "a canary takes a share of traffic below 100"
@@ -254,9 +259,20 @@ def test_api_key_creation_shows_the_raw_key_once_and_stores_only_its_hash(admin_
     assert key.key_sha256 not in admin_client.get(url(ApiKey, "change", key.pk)).content.decode()
 
 
-def test_api_key_form_asks_only_project_role_and_name(admin_client, project):
+def test_api_key_form_asks_project_role_name_and_owner_defaulting_to_the_user(admin_client, project):
     form = admin_client.get(url(ApiKey, "add")).context["adminform"].form
-    assert list(form.fields) == ["project", "role", "name"]
+    assert list(form.fields) == ["project", "role", "name", "owner"]
+    assert form.initial["owner"] == admin_client.user.pk
+    response = admin_client.post(
+        url(ApiKey, "add"), {"project": project.pk, "role": "compliance_officer", "name": "mine", "owner": ""}
+    )
+    assert response.status_code == 302
+    assert ApiKey.objects.get(name="mine").owner is None  # cleared on purpose: a service key
+    admin_client.post(
+        url(ApiKey, "add"),
+        {"project": project.pk, "role": "compliance_officer", "name": "held", "owner": admin_client.user.pk},
+    )
+    assert ApiKey.objects.get(name="held").owner == admin_client.user
 
 
 def test_api_keys_are_revoked_by_an_action_not_deleted(admin_client, project):

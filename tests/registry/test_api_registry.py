@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
+
 import pytest
 
+from registry import services
+from registry.actors import Actor
 from registry.models import DataVersion, ModelVersion, Run, StageTransition, SubjectIndex
 from registry.subjects import subject_key
 from tests import factories as f
@@ -99,7 +104,9 @@ def test_the_chain_is_registered_through_the_api(ds, project):
     )
     assert v2.json()["version"] == 2
 
-    deployment = post(ds, "deployments/", {"model_version": v1.json()["id"], "environment": "production"})
+    refused = post(ds, "deployments/", {"model_version": v1.json()["id"], "environment": "production"})
+    assert refused.json()["error"]["code"] == "gate_refused"  # not in production: see test_gate_attacks
+    deployment = post(ds, "deployments/", {"model_version": v1.json()["id"], "environment": "staging"})
     assert deployment.status_code == 201, deployment.json()
     assert deployment.json()["strategy"] == "direct"
     assert deployment.json()["traffic_percent"] == "100.00"
@@ -207,23 +214,41 @@ def test_invalid_transitions_are_refused(ds, chain):
 
 
 def test_live_versions_across_a_canary_and_a_rollback(ds, chain):
-    """v1 live from Jan; v2 canary at 10% from Feb 1; v2 takes all traffic on Feb 10; rollback to v1 on Feb 20."""
+    """v1 live from Jan; v2 canary at 10% from Feb 1; v2 takes all traffic on Feb 10; rollback to v1 on Feb 20.
+
+    History loaded with `backfill` (code only: the API refuses a start in the past); each version is in
+    production, through the gate, when it is deployed, as a rollback's version must be again."""
     chain.deployment.delete()
     v1 = chain.version
     v2 = f.ModelVersionFactory(model=chain.model, run=chain.run, version=2)
+    make_promotable(v1)
+    make_promotable(v2)
+    system = Actor.system()
+
+    def promote(version):
+        if version.stage == "archived":
+            services.model_version_transition(actor=system, model_version=version, to_stage="staging", reason="back")
+        services.model_version_transition(actor=system, model_version=version, to_stage="production", reason="go")
 
     def deploy(version, strategy, at, traffic=None):
-        body = {"model_version": version.pk, "environment": "production", "strategy": strategy, "started_at": at}
-        if traffic is not None:
-            body["traffic_percent"] = traffic
-        response = post(ds, "deployments/", body)
-        assert response.status_code == 201, response.json()
-        return response.json()["id"]
+        return services.deployment_create(
+            actor=system,
+            model_version=version,
+            environment="production",
+            strategy=strategy,
+            traffic_percent=None if traffic is None else Decimal(traffic),
+            started_at=datetime.fromisoformat(at),
+            backfill=True,
+        ).pk
 
-    d1 = deploy(v1, "direct", "2026-01-01T00:00:00Z")
-    canary = deploy(v2, "canary", "2026-02-01T00:00:00Z", 10)
-    d2 = deploy(v2, "direct", "2026-02-10T00:00:00Z")
-    rollback = deploy(v1, "direct", "2026-02-20T00:00:00Z")
+    promote(v1)
+    d1 = deploy(v1, "direct", "2026-01-01T00:00:00+00:00")
+    promote(v2)  # archives v1, whose deployment still serves 90% beside the canary
+    canary = deploy(v2, "canary", "2026-02-01T00:00:00+00:00", 10)
+    d2 = deploy(v2, "direct", "2026-02-10T00:00:00+00:00")
+    v1.refresh_from_db()
+    promote(v1)
+    rollback = deploy(v1, "direct", "2026-02-20T00:00:00+00:00")
 
     def live(at):
         response = ds.get(f"/api/v1/models/{chain.model.pk}/live/", {"at": at})
@@ -257,16 +282,15 @@ def test_deployment_validation_and_end(ds, chain):
     response = post(
         ds,
         "deployments/",
-        {
-            "model_version": chain.version.pk,
-            "environment": "eu",
-            "started_at": "2026-02-01T00:00:00Z",
-            "ended_at": "2026-01-01T00:00:00Z",
-        },
+        {"model_version": chain.version.pk, "environment": "staging", "ended_at": "2026-01-01T00:00:00Z"},
     )
-    assert response.json()["error"]["fields"] == {"ended_at": ["must be after started_at"]}
+    assert response.json()["error"]["fields"] == {
+        "ended_at": ["is set when the deployment ends (deployments/{id}/end/), not before"]
+    }
     response = post(ds, f"deployments/{chain.deployment.pk}/end/", {"ended_at": "2026-03-01T00:00:00Z"})
-    assert response.json()["ended_at"] == "2026-03-01T00:00:00Z"
+    assert response.json()["error"]["fields"] == {"ended_at": ["may not lie more than 300 seconds in the past"]}
+    response = post(ds, f"deployments/{chain.deployment.pk}/end/", {})
+    assert response.status_code == 200, response.json()
     assert post(ds, f"deployments/{chain.deployment.pk}/end/", {}).status_code == 409
 
 
