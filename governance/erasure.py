@@ -30,7 +30,7 @@ from registry.models import (
     SubjectIndex,
     SuppressedSubject,
 )
-from registry.subjects import InvalidSubjectId, subject_key
+from registry.subjects import InvalidSubjectId, mentions_subject_id, subject_key, suppression_lock
 
 ERASURE_DEADLINE = timedelta(days=30)
 TRAINING_ROLES = (RunInput.Role.TRAIN, RunInput.Role.VALIDATION)
@@ -51,6 +51,8 @@ def erasure_request_create(
         raise field_error("received_at", "must not be in the future")
     if not reference.strip():
         raise field_error("reference", "must not be empty")
+    if mentions_subject_id(reference, subject_id):  # the reference is kept (and audited) forever
+        raise field_error("reference", "must not contain the subject id")
     with transaction.atomic():
         request = ErasureRequest.objects.create(
             project=project,
@@ -213,6 +215,9 @@ def erasure_request_execute(*, actor: Actor, request: ErasureRequest) -> Erasure
     """
     with transaction.atomic():
         locked = ErasureRequest.objects.select_for_update().get(pk=request.pk)
+        # every ingest checks the suppression list and inserts under this lock (shared): wait for those in
+        # flight to commit, so that their rows are read below, and make those to come see the suppression
+        suppression_lock([locked.project_id], exclusive=True)
         if locked.status != ErasureRequest.Status.TRACED:
             raise Conflict(
                 f"erasure request {locked.pk} is {locked.status}; only a traced request can be executed",
