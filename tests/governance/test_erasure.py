@@ -231,7 +231,7 @@ def test_derived_versions_are_traced_transitively(world):
     sample = register(w["dataset"], "sample", [], parents=[w["cleaned"]])  # no index of its own
     deeper = register(w["dataset"], "sample-2", [], parents=[sample])
     clean = register(w["dataset"], "sample-bob", ["bob"], parents=[w["cleaned"]])  # its index: bob only
-    below_clean = register(w["dataset"], "sample-bob-2", [], parents=[clean])
+    register(w["dataset"], "sample-bob-2", [], parents=[clean])
     request = _traced(w, "alice")
     assert {dv["id"] for dv in request.trace["data_versions"]} == {
         w["raw"].pk,

@@ -217,9 +217,7 @@ def test_add_form_never_sends_the_raw_id_back_and_places_service_errors(officer,
     assert response.context["adminform"].form.errors == {"received_at": ["must not be in the future"]}
 
     response = officer.post(ADD, {"project": project.pk, "subject_id": RAW_ID, "reference": f"ticket for {RAW_ID}"})
-    assert response.context["adminform"].form.errors == {
-        "reference": ["must not contain the subject id"]
-    }
+    assert response.context["adminform"].form.errors == {"reference": ["must not contain the subject id"]}
     assert not ErasureRequest.objects.exists()
 
 
