@@ -643,13 +643,6 @@ class ErasureRequestForm(forms.ModelForm):
         fields = ["project", "reference", "received_at"]
         help_texts = {"reference": "Your ticket or case reference. Never the person's name or identifiers."}
 
-    def clean(self):
-        cleaned = super().clean()
-        subject_id, reference = cleaned.get("subject_id"), cleaned.get("reference") or ""
-        if subject_id and subject_id.casefold() in reference.casefold():
-            self.add_error("reference", "The reference must not contain the subject id.")
-        return cleaned
-
 
 class TraceForm(forms.Form):
     pass

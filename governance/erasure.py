@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from governance.drift_counts import decisions_counted
@@ -30,10 +30,10 @@ from registry.models import (
     SubjectIndex,
     SuppressedSubject,
 )
-from registry.subjects import InvalidSubjectId, subject_key
+from registry.subjects import InvalidSubjectId, mentions_subject_id, subject_key, suppression_lock
 
 ERASURE_DEADLINE = timedelta(days=30)
-TRAINING_ROLES = (RunInput.Role.TRAIN, RunInput.Role.VALIDATION)
+TRAINING_ROLES = (RunInput.Role.TRAIN,)
 MAX_TRACED_DECISION_IDS = 1000
 
 
@@ -51,6 +51,8 @@ def erasure_request_create(
         raise field_error("received_at", "must not be in the future")
     if not reference.strip():
         raise field_error("reference", "must not be empty")
+    if mentions_subject_id(reference, subject_id):  # the reference is kept (and audited) forever
+        raise field_error("reference", "must not contain the subject id")
     with transaction.atomic():
         request = ErasureRequest.objects.create(
             project=project,
@@ -84,9 +86,18 @@ def subject_trace(*, project_id: int, subject_key: str, at: datetime | None = No
             "data_version_id", flat=True
         )
     )
+    # a version derived from one holding the subject is affected by derivation, unless it has a subject
+    # index of its own: then that index says whether it holds the subject (and `holding` already has it)
     affected, frontier, derived_from = set(holding), set(holding), {}
     while frontier:
         edges = list(DataVersionParent.objects.filter(parent_id__in=frontier).values_list("child_id", "parent_id"))
+        children = {child for child, _ in edges} - holding
+        indexed = set(
+            DataVersion.objects.filter(pk__in=children)
+            .filter(Exists(SubjectIndex.objects.filter(data_version=OuterRef("pk"))))
+            .values_list("pk", flat=True)
+        )
+        edges = [(child, parent) for child, parent in edges if child not in indexed]
         for child, parent in edges:
             derived_from.setdefault(child, []).append(parent)
         frontier = {child for child, _ in edges} - affected
@@ -108,7 +119,9 @@ def subject_trace(*, project_id: int, subject_key: str, at: datetime | None = No
         "run_id", "data_version_id", "role"
     ):
         inputs.setdefault(run_id, []).append({"data_version": dv_id, "role": role})
+    # retraining follows the training inputs; validation and test inputs are listed, obliging nothing
     trained_runs = {run for run, used in inputs.items() if any(i["role"] in TRAINING_ROLES for i in used)}
+    used_for = {run: sorted({i["role"] for i in used}) for run, used in inputs.items()}
 
     versions = list(ModelVersion.objects.filter(run_id__in=inputs).select_related("model", "run").order_by("pk"))
     live = list(
@@ -130,6 +143,7 @@ def subject_trace(*, project_id: int, subject_key: str, at: datetime | None = No
             {
                 "id": run,
                 "inputs": sorted(used, key=lambda i: (i["data_version"], i["role"])),
+                "used_for": used_for[run],
                 "trained_on_subject": run in trained_runs,
             }
             for run, used in sorted(inputs.items())
@@ -141,6 +155,7 @@ def subject_trace(*, project_id: int, subject_key: str, at: datetime | None = No
                 "version": mv.version,
                 "stage": mv.stage,
                 "run": mv.run_id,
+                "used_for": used_for[mv.run_id],
                 "trained_on_subject": mv.run_id in trained_runs,
                 "live": mv.pk in live_by_version,
                 "live_deployments": live_by_version.get(mv.pk, []),
@@ -213,6 +228,9 @@ def erasure_request_execute(*, actor: Actor, request: ErasureRequest) -> Erasure
     """
     with transaction.atomic():
         locked = ErasureRequest.objects.select_for_update().get(pk=request.pk)
+        # every ingest checks the suppression list and inserts under this lock (shared): wait for those in
+        # flight to commit, so that their rows are read below, and make those to come see the suppression
+        suppression_lock([locked.project_id], exclusive=True)
         if locked.status != ErasureRequest.Status.TRACED:
             raise Conflict(
                 f"erasure request {locked.pk} is {locked.status}; only a traced request can be executed",

@@ -24,7 +24,7 @@ from registry.audit import audit_append
 from registry.errors import ServiceError, field_error
 from registry.models import Deployment, ModelVersion, Project, Role, SuppressedSubject
 from registry.services import suppressed_keys
-from registry.subjects import InvalidSubjectId, current_key_id, subject_key
+from registry.subjects import InvalidSubjectId, current_key_id, subject_key, suppression_lock
 
 MAX_DECISIONS_PER_REQUEST = 10_000
 MAX_OUTCOMES_PER_REQUEST = 10_000
@@ -63,6 +63,7 @@ COPY_COLUMNS = (
     "salt",
     "commitment",
     "batch_id",
+    "erased_at",
 )
 COMMITMENT = COPY_COLUMNS.index("commitment")
 
@@ -173,7 +174,6 @@ def decisions_ingest(*, actor: Actor, items: Sequence[object]) -> IngestResult:
     now = timezone.now()
     key_pk = actor.api_key.pk if actor.api_key is not None else None
     user_pk = actor.user.pk if actor.user is not None else None
-    dumps = json.dumps
     seen: dict[tuple[int, str], int] = {}
     valid: list[tuple] = []
 
@@ -266,14 +266,79 @@ def decisions_ingest(*, actor: Actor, items: Sequence[object]) -> IngestResult:
                     prediction,
                     score,
                     occurred_at,
+                    None,  # erased_at: set for a stripped subject's row
                 )
             )
-    stripped = _apply_suppression(valid, errors)
     errors.raise_if_any()
 
     batch = uuid.uuid4()
+    with transaction.atomic():
+        # the suppression check and the insert under the lock erasure execution takes exclusively
+        stripped = _apply_suppression(valid, errors, now)
+        errors.raise_if_any()
+        rows, counted = _decision_rows(valid, batch=batch, now=now, key_id=key_id, key_pk=key_pk, user_pk=user_pk)
+        if bulk.is_postgresql():
+            inserted = bulk.copy_insert_ignore(
+                table=Decision._meta.db_table,
+                columns=COPY_COLUMNS,
+                rows=rows,
+                conflict=("model_version_id", "request_id"),
+                returning=("model_version_id", "commitment", "project_id"),
+            )
+        else:
+            inserted = _insert_without_copy(rows)
+        if inserted:
+            if len(inserted) < len(rows):  # duplicates were not inserted: count only the rows that were
+                new = {row_commitment for _, row_commitment, _ in inserted}
+                counted = [decision for decision, row in zip(counted, rows, strict=True) if row[COMMITMENT] in new]
+            decisions_counted(counted)
+            _audit_batch(actor, batch, inserted, duplicates=len(rows) - len(inserted), stripped=stripped)
+    return IngestResult(
+        accepted=len(inserted),
+        duplicates=len(rows) - len(inserted),
+        subjects_stripped=stripped,
+        batch=str(batch) if inserted else None,
+    )
+
+
+def _apply_suppression(valid: list[tuple], errors: _Errors, now: datetime) -> int:
+    """Subjects erased from a project: refuse their decisions, or keep them stripped of the subject and its
+    personal fields (as an erased decision: features and sensitive empty, erased_at set; the commitment then
+    covers the stripped row), as the project says. Takes the suppression lock of the batch's projects first:
+    call inside the insert's transaction. Returns how many subjects were dropped."""
+    keyed: dict[int, set[str]] = {}
+    for row in valid:
+        if row[5] is not None:
+            keyed.setdefault(row[1], set()).add(row[5])
+    if not keyed:
+        return 0
+    suppression_lock(keyed)
+    if not SuppressedSubject.objects.filter(project_id__in=keyed).exists():
+        return 0
+    suppressed: dict[int, set[str]] = {
+        project_id: suppressed_keys(project_id=project_id, keys=list(keys)) for project_id, keys in keyed.items()
+    }
+    policy = dict(Project.objects.filter(pk__in=keyed).values_list("pk", "erased_subject_ingest"))
+    stripped = 0
+    for position, row in enumerate(valid):
+        if row[5] is None or row[5] not in suppressed.get(row[1], ()):
+            continue
+        if policy[row[1]] == Project.ErasedSubjectIngest.STRIP:
+            valid[position] = (*row[:5], None, {}, {}, *row[8:11], now)
+            stripped += 1
+        else:
+            errors.add(row[0], "subject_id", "this subject was erased from the project; the decision is refused")
+    return stripped
+
+
+def _decision_rows(
+    valid: list[tuple], *, batch: uuid.UUID, now: datetime, key_id: str, key_pk: int | None, user_pk: int | None
+) -> tuple[list[tuple], list[tuple]]:
+    """The COPY rows of the valid decisions, each with its salt and commitment, and the drift counts'
+    (model version, occurred_at, features) of each row."""
+    dumps = json.dumps
     rows: list[tuple] = []
-    counted: list[tuple] = []  # (model version, occurred_at, features) of each row, for the drift counts
+    counted: list[tuple] = []
     for (
         _,
         project_id,
@@ -286,6 +351,7 @@ def decisions_ingest(*, actor: Actor, items: Sequence[object]) -> IngestResult:
         prediction,
         score,
         occurred_at,
+        erased_at,
     ) in valid:
         features, sensitive, prediction = normalise(features), normalise(sensitive), normalise(prediction)
         score = None if score is None else float(score)
@@ -322,58 +388,10 @@ def decisions_ingest(*, actor: Actor, items: Sequence[object]) -> IngestResult:
                 salt,
                 commitment(salt, canonical),
                 batch,
+                erased_at,
             )
         )
-
-    with transaction.atomic():
-        if bulk.is_postgresql():
-            inserted = bulk.copy_insert_ignore(
-                table=Decision._meta.db_table,
-                columns=COPY_COLUMNS,
-                rows=rows,
-                conflict=("model_version_id", "request_id"),
-                returning=("model_version_id", "commitment", "project_id"),
-            )
-        else:
-            inserted = _insert_without_copy(rows)
-        if inserted:
-            if len(inserted) < len(rows):  # duplicates were not inserted: count only the rows that were
-                new = {row_commitment for _, row_commitment, _ in inserted}
-                counted = [decision for decision, row in zip(counted, rows, strict=True) if row[COMMITMENT] in new]
-            decisions_counted(counted)
-            _audit_batch(actor, batch, inserted, duplicates=len(rows) - len(inserted), stripped=stripped)
-    return IngestResult(
-        accepted=len(inserted),
-        duplicates=len(rows) - len(inserted),
-        subjects_stripped=stripped,
-        batch=str(batch) if inserted else None,
-    )
-
-
-def _apply_suppression(valid: list[tuple], errors: _Errors) -> int:
-    """Subjects erased from a project: refuse their decisions, or drop the subject, as the project says.
-
-    Returns how many subjects were dropped."""
-    keyed: dict[int, set[str]] = {}
-    for row in valid:
-        if row[5] is not None:
-            keyed.setdefault(row[1], set()).add(row[5])
-    if not keyed or not SuppressedSubject.objects.filter(project_id__in=keyed).exists():
-        return 0
-    suppressed: dict[int, set[str]] = {
-        project_id: suppressed_keys(project_id=project_id, keys=list(keys)) for project_id, keys in keyed.items()
-    }
-    policy = dict(Project.objects.filter(pk__in=keyed).values_list("pk", "erased_subject_ingest"))
-    stripped = 0
-    for position, row in enumerate(valid):
-        if row[5] is None or row[5] not in suppressed.get(row[1], ()):
-            continue
-        if policy[row[1]] == Project.ErasedSubjectIngest.STRIP:
-            valid[position] = (*row[:5], None, *row[6:])
-            stripped += 1
-        else:
-            errors.add(row[0], "subject_id", "this subject was erased from the project; the decision is refused")
-    return stripped
+    return rows, counted
 
 
 def _audit_batch(actor: Actor, batch: uuid.UUID, inserted: list[tuple], *, duplicates: int, stripped: int) -> None:

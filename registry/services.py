@@ -39,7 +39,7 @@ from registry.models import (
     SubjectIndex,
     SuppressedSubject,
 )
-from registry.subjects import InvalidSubjectId, current_key_id, subject_key
+from registry.subjects import InvalidSubjectId, current_key_id, subject_key, suppression_lock
 
 MAX_SUBJECTS_PER_REQUEST = 100_000
 
@@ -250,19 +250,21 @@ def subjects_index(*, actor: Actor, data_version: DataVersion, subject_ids: Sequ
     if errors:
         raise ServiceError(f"{len(errors)} subject ids are invalid", fields=errors)
     unique = list(dict.fromkeys(keys))
-    suppressed = suppressed_keys(project_id=data_version.project_id, keys=unique)
-    if suppressed:
-        raise ServiceError(
-            f"{len(suppressed)} subjects were erased from this project and may not be indexed again",
-            fields={
-                f"subject_ids[{index}]": ["this subject was erased from the project"]
-                for index, key in enumerate(keys)
-                if key in suppressed
-            },
-            code="subject_erased",
-        )
     key_id = current_key_id()
     with transaction.atomic():
+        # the suppression check and the insert under the lock erasure execution takes exclusively
+        suppression_lock([data_version.project_id])
+        suppressed = suppressed_keys(project_id=data_version.project_id, keys=unique)
+        if suppressed:
+            raise ServiceError(
+                f"{len(suppressed)} subjects were erased from this project and may not be indexed again",
+                fields={
+                    f"subject_ids[{index}]": ["this subject was erased from the project"]
+                    for index, key in enumerate(keys)
+                    if key in suppressed
+                },
+                code="subject_erased",
+            )
         if bulk.is_postgresql():
             inserted = bulk.copy_insert_ignore(
                 table=SubjectIndex._meta.db_table,

@@ -47,5 +47,48 @@ def subject_keys(raws: Iterable[object]) -> list[str]:
     return [subject_key(raw) for raw in raws]
 
 
+def mentions_subject_id(text: object, raw: object) -> bool:
+    """Whether a free-text value contains the (normalised) subject id it accompanies, ignoring case.
+
+    Free text that travels with a subject id (a reference, a tag, a client's id) must not repeat it: the id
+    would outlive the erasure that removes the key."""
+    if not isinstance(text, str) or not text:
+        return False
+    try:
+        value = normalise_subject_id(raw)
+    except InvalidSubjectId:
+        return False
+    return value.casefold() in text.casefold()
+
+
 def current_key_id() -> str:
     return settings.SUBJECT_HMAC_KEY_ID
+
+
+# The advisory-lock namespace of the suppression lock (the first key of pg_advisory_xact_lock(int, int)).
+SUPPRESSION_LOCK_NAMESPACE = 0x53555050  # "SUPP"
+
+
+def suppression_lock(project_ids: Iterable[int], *, exclusive: bool = False) -> None:
+    """Take the projects' suppression lock for the rest of the current transaction.
+
+    Every path that stores a subject key takes it shared, then checks the suppression list and inserts,
+    all in the same transaction; erasure execution takes it exclusive while it redacts and suppresses.
+    So an ingest either commits before the erasure reads (and its rows are redacted) or checks after the
+    erasure committed (and finds the subject suppressed): one statement, ingests never block each other.
+    On SQLite the database's single write lock serialises the writers; this is a no-op there.
+    """
+    from django.db import connection
+
+    if not connection.in_atomic_block:
+        raise RuntimeError("suppression_lock must be taken inside transaction.atomic()")
+    ids = sorted({int(pk) for pk in project_ids})
+    if not ids or connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:  # in ascending project order, so two lockers never deadlock
+        cursor.execute(_EXCLUSIVE if exclusive else _SHARED, [SUPPRESSION_LOCK_NAMESPACE, ids])
+
+
+_LOCK = "SELECT {}(%s, p) FROM unnest(%s::integer[]) WITH ORDINALITY AS t(p, n) ORDER BY n"
+_EXCLUSIVE = _LOCK.format("pg_advisory_xact_lock")
+_SHARED = _LOCK.format("pg_advisory_xact_lock_shared")

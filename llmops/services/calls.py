@@ -27,7 +27,7 @@ from registry.audit import audit_append
 from registry.errors import field_error
 from registry.models import DataVersion, Project, Role
 from registry.services import suppressed_keys
-from registry.subjects import InvalidSubjectId, current_key_id, subject_key
+from registry.subjects import InvalidSubjectId, current_key_id, mentions_subject_id, subject_key, suppression_lock
 
 MAX_CALLS_PER_REQUEST = 5_000
 MAX_DOCUMENTS_PER_CALL = 200
@@ -58,6 +58,7 @@ DOCUMENT_FIELDS = frozenset(
     {"document_id", "source", "chunk_sha256", "chunk_text", "score", "rank", "data_version", "subject_id"}
 )
 HEX = re.compile(r"^[0-9a-f]+$")
+ERASED_DOCUMENT_ID = "[erased]"
 COPY_COLUMNS = (
     "project_id",
     "client_call_id",
@@ -209,7 +210,9 @@ def _message_texts(value: object) -> object:
     return flat
 
 
-def _documents(item: dict, index: int, errors: _Errors, project: Project, data_versions: set[int]) -> list[dict]:
+def _documents(
+    item: dict, index: int, errors: _Errors, project: Project, data_versions: set[int], call_subject: object
+) -> list[dict]:
     documents = item.get("retrieved_documents")
     if documents is None:
         return []
@@ -254,6 +257,10 @@ def _documents(item: dict, index: int, errors: _Errors, project: Project, data_v
         source = doc.get("source", "")
         if not isinstance(source, str) or len(source) > 500:
             errors.add(index, f"{name}.source", "must be a string of at most 500 characters")
+        for raw in {doc.get("subject_id"), call_subject} - {None}:
+            for text_field in ("document_id", "source"):
+                if mentions_subject_id(doc.get(text_field), raw):
+                    errors.add(index, f"{name}.{text_field}", "must not contain the subject id")
         parsed.append(
             {
                 "document_id": document_id,
@@ -333,12 +340,18 @@ def _parse(item: object, index: int, errors: _Errors, project: Project, prompts:
             errors.add(index, name, f"must be lowercase hex of at most {limit} digits (W3C trace context)")
         ids[name] = value if isinstance(value, str) else ""
     key = None
-    if item.get("subject_id") is not None:
+    raw_subject = item.get("subject_id")
+    if raw_subject is not None:
         try:
-            key = subject_key(item["subject_id"])
+            key = subject_key(raw_subject)
         except InvalidSubjectId as exc:
             errors.add(index, "subject_id", str(exc))
-    documents = _documents(item, index, errors, project, dvs)
+        # ids and tags outlive an erasure's redaction of the texts: they must not repeat the subject id
+        if mentions_subject_id(call_id, raw_subject):
+            errors.add(index, "client_call_id", "must not contain the subject id")
+        if isinstance(tags, list) and any(mentions_subject_id(tag, raw_subject) for tag in tags):
+            errors.add(index, "tags", "must not contain the subject id")
+    documents = _documents(item, index, errors, project, dvs, raw_subject)
     if errors.count != before:
         return None
     tokens, source = _tokens(item, item["model"], item.get("input"), output, index, errors)
@@ -367,19 +380,42 @@ def _parse(item: object, index: int, errors: _Errors, project: Project, prompts:
 
 
 def _suppress(project: Project, calls: list[_Call], errors: _Errors) -> int:
-    """Calls about a subject erased from the project: refused, or kept without the subject and its
-    texts, as the project says. Returns how many were stripped."""
-    keys = sorted({c.subject_key for c in calls if c.subject_key})
-    erased = suppressed_keys(project_id=project.pk, keys=keys) if keys else set()
+    """Calls by or about a subject erased from the project: refused, or kept without the subject and its
+    texts (input, output, error, tags; a document about the subject loses its id, source and chunk hash), as
+    the project says. Takes the project's suppression lock first: call inside the insert's transaction.
+    Returns how many calls were stripped."""
+    keys = {c.subject_key for c in calls if c.subject_key}
+    keys.update(d["subject_key"] for c in calls for d in c.documents if d["subject_key"])
+    if not keys:
+        return 0
+    suppression_lock([project.pk])
+    erased = suppressed_keys(project_id=project.pk, keys=sorted(keys))
+    if not erased:
+        return 0
+    strip = project.erased_subject_ingest == Project.ErasedSubjectIngest.STRIP
     stripped = 0
     for call in calls:
-        if call.subject_key not in erased:
+        about = [position for position, d in enumerate(call.documents) if d["subject_key"] in erased]
+        if call.subject_key not in erased and not about:
             continue
-        if project.erased_subject_ingest == Project.ErasedSubjectIngest.STRIP:
-            call.subject_key, call.input, call.output, call.erased = None, None, "", True
-            stripped += 1
-        else:
-            errors.add(call.index, "subject_id", "this subject was erased from the project; the call is refused")
+        if not strip:
+            if call.subject_key in erased:
+                errors.add(call.index, "subject_id", "this subject was erased from the project; the call is refused")
+            for position in about:
+                errors.add(
+                    call.index,
+                    f"retrieved_documents[{position}].subject_id",
+                    "this subject was erased from the project; the call is refused",
+                )
+            continue
+        if call.subject_key in erased:
+            call.subject_key, call.input, call.output, call.error, call.tags = None, None, "", "", []
+            call.erased = True
+        for position in about:
+            call.documents[position].update(
+                document_id=ERASED_DOCUMENT_ID, source="", chunk_sha256="", subject_key=None, erased=True
+            )
+        stripped += 1
     return stripped
 
 
@@ -408,7 +444,6 @@ def calls_ingest(*, actor: Actor, project_slug: object = None, items: Sequence[o
             errors.add(index, "client_call_id", f"repeats the client_call_id of calls[{first}]")
             continue
         calls.append(call)
-    stripped = _suppress(project, calls, errors)
     errors.raise_if_any()
 
     book = PriceBook({c.provider for c in calls})
@@ -418,13 +453,12 @@ def calls_ingest(*, actor: Actor, project_slug: object = None, items: Sequence[o
             call.cost, call.price_id = cost_of(call.tokens, price), price.pk
     now = timezone.now()
     with transaction.atomic():
+        # the suppression check and the insert under the lock erasure execution takes exclusively
+        stripped = _suppress(project, calls, errors)
+        errors.raise_if_any()
         inserted = _insert(project, calls, actor, now)
         new = [c for c in calls if c.client_call_id in inserted]
-        documents = [
-            RetrievedDocument(call_id=inserted[c.client_call_id], project=project, **doc)
-            for c in new
-            for doc in c.documents
-        ]
+        documents = [_document(inserted[c.client_call_id], project, doc, now) for c in new for doc in c.documents]
         RetrievedDocument.objects.bulk_create(documents, batch_size=2000)
         cost = sum((c.cost for c in new if c.cost is not None), Decimal(0))
         unpriced = sum(1 for c in new if c.cost is None)
@@ -457,6 +491,12 @@ def calls_ingest(*, actor: Actor, project_slug: object = None, items: Sequence[o
         cost=cost,
         subjects_stripped=stripped,
     )
+
+
+def _document(call_id: int, project: Project, doc: dict, now: datetime) -> RetrievedDocument:
+    fields = dict(doc)
+    erased = fields.pop("erased", False)
+    return RetrievedDocument(call_id=call_id, project=project, erased_at=now if erased else None, **fields)
 
 
 def _insert(project: Project, calls: list[_Call], actor: Actor, now: datetime) -> dict[str, int]:

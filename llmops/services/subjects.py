@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from llmops.models import LLMCall, RetrievedDocument
+from django.db.models import CharField, Q, Value
+from django.db.models.functions import Cast, Concat
+
+from llmops.models import CallScore, LLMCall, RetrievedDocument
 from registry.actors import Actor
 
 MAX_TRACED_IDS = 1000
@@ -36,11 +39,35 @@ class LLMSubjectData:
         }
 
     def redact(self, *, actor: Actor, project_id: int, subject_key: str, at: datetime) -> dict:
-        """Inputs, outputs and the subject link go; which prompt version ran, tokens and cost stay."""
-        documents = RetrievedDocument.objects.filter(project_id=project_id, subject_key=subject_key).update(
-            document_id="[erased]", source="", chunk_sha256="", subject_key=None, erased_at=at
+        """Everything that can hold the subject's content goes: the calls' input, output, error and tags,
+        their client ids (replaced by "erased:<call id>", unique and identifying no one), the scores'
+        details (which quote the output), and the id, source and chunk hash of the documents about the
+        subject or given in the subject's calls. Which prompt version ran, tokens, cost, score values and
+        the documents' data versions stay."""
+        calls = LLMCall.objects.filter(project_id=project_id, subject_key=subject_key)
+        call_ids = calls.values("id")
+        scores = CallScore.objects.filter(call_id__in=call_ids).update(detail={})
+        documents = RetrievedDocument.objects.filter(
+            Q(project_id=project_id, subject_key=subject_key) | Q(call_id__in=call_ids)
+        ).update(
+            document_id=Concat(Value("erased:"), Cast("id", CharField())),
+            source="",
+            chunk_sha256="",
+            subject_key=None,
+            erased_at=at,
         )
-        calls = LLMCall.objects.filter(project_id=project_id, subject_key=subject_key).update(
-            input=None, output="", error="", subject_key=None, subject_key_id="", erased_at=at
+        redacted = calls.update(
+            input=None,
+            output="",
+            error="",
+            tags=[],
+            client_call_id=Concat(Value("erased:"), Cast("id", CharField())),
+            subject_key=None,
+            subject_key_id="",
+            erased_at=at,
         )
-        return {"llm_calls_redacted": calls, "retrieved_documents_redacted": documents}
+        return {
+            "llm_calls_redacted": redacted,
+            "retrieved_documents_redacted": documents,
+            "call_scores_cleared": scores,
+        }

@@ -225,9 +225,13 @@ def _key_only_in_request_and_suppression(dump: str, key: str) -> bool:
 
 @pytest.mark.sqlite
 def test_derived_versions_are_traced_transitively(world):
+    """Versions without a subject index of their own are affected by derivation, transitively; a version
+    with its own index is affected only when that index holds the subject (and so are its derivatives)."""
     w = world
-    sample = register(w["dataset"], "sample", ["bob"], parents=[w["cleaned"]])
-    deeper = register(w["dataset"], "sample-2", ["bob"], parents=[sample])
+    sample = register(w["dataset"], "sample", [], parents=[w["cleaned"]])  # no index of its own
+    deeper = register(w["dataset"], "sample-2", [], parents=[sample])
+    clean = register(w["dataset"], "sample-bob", ["bob"], parents=[w["cleaned"]])  # its index: bob only
+    register(w["dataset"], "sample-bob-2", [], parents=[clean])
     request = _traced(w, "alice")
     assert {dv["id"] for dv in request.trace["data_versions"]} == {
         w["raw"].pk,

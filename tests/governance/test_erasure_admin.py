@@ -142,7 +142,7 @@ def test_changelist_does_not_query_per_row(admin_client, chain, other_project, d
 
     def requests(project, names):
         for index, name in enumerate(names):
-            request = receive(project, f"{project.slug}-{name}", subject=name, days_ago=index % 40)
+            request = receive(project, f"{project.slug}-DSR-{index}", subject=name, days_ago=index % 40)
             if index % 3:
                 erasure.erasure_request_trace(actor=Actor.system(), request=request)
             if index % 3 == 2 and project == chain.project:
@@ -217,9 +217,7 @@ def test_add_form_never_sends_the_raw_id_back_and_places_service_errors(officer,
     assert response.context["adminform"].form.errors == {"received_at": ["must not be in the future"]}
 
     response = officer.post(ADD, {"project": project.pk, "subject_id": RAW_ID, "reference": f"ticket for {RAW_ID}"})
-    assert response.context["adminform"].form.errors == {
-        "reference": ["The reference must not contain the subject id."]
-    }
+    assert response.context["adminform"].form.errors == {"reference": ["must not contain the subject id"]}
     assert not ErasureRequest.objects.exists()
 
 

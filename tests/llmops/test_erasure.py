@@ -56,13 +56,22 @@ def test_an_erasure_clears_a_subjects_calls_text_and_keeps_cost_totals(ingest, p
     assert ALICE not in str(traced.trace) and "Alice" not in str(traced.trace)
 
     executed = erasure_request_execute(actor=SYSTEM, request=traced)
-    assert executed.execution["other"]["llmops"] == {"llm_calls_redacted": 2, "retrieved_documents_redacted": 2}
-    for erased in LLMCall.objects.filter(client_call_id__in=["a1", "a2"]):
+    assert executed.execution["other"]["llmops"] == {
+        "llm_calls_redacted": 2,
+        "retrieved_documents_redacted": 2,
+        "call_scores_cleared": 0,
+    }
+    erased_calls = LLMCall.objects.exclude(client_call_id="b1")
+    assert len(erased_calls) == 2
+    for erased in erased_calls:
         assert (erased.input, erased.output, erased.subject_key, erased.erased_at is not None) == (None, "", None, True)
+        assert erased.client_call_id == f"erased:{erased.pk}"  # the client's id may have named the subject
         assert erased.total_tokens == 1200 and erased.cost is not None  # the figures stay
     bob = LLMCall.objects.get(client_call_id="b1")
     assert bob.input is not None and bob.subject_key is not None and bob.erased_at is None
-    assert set(RetrievedDocument.objects.values_list("document_id", "chunk_sha256")) == {("[erased]", "")}
+    assert {(d.document_id, d.chunk_sha256) for d in RetrievedDocument.objects.all()} == {
+        (f"erased:{d.pk}", "") for d in RetrievedDocument.objects.all()
+    }
     after = costs_rollup(project_ids={project.pk}, group_by="model")["totals"]
     assert after == before
     assert AuditEvent.objects.get(event_type="erasure.executed").after["other"]["llmops"]["llm_calls_redacted"] == 2
