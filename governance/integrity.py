@@ -12,6 +12,18 @@ concatenated, in its audit event (hash-chained). `decisions_verify` recomputes b
 
 Erasure deletes the salt with the personal fields and keeps the commitment: the batch hashes
 and the audit chain still verify, and the erased content can no longer be confirmed by guessing.
+
+What an erasure keeps (which version decided what, when) stays covered too: each decision also gets
+
+    skeleton_commitment = sha256(canonical_skeleton(row))
+
+over `[model_version, deployment, request_id, prediction, score, occurred_at]`, nothing personal so no salt,
+and the ingest batch records `sha256` of its rows' skeleton commitments sorted and concatenated
+(`skeletons_sha256`). A row whose skeleton was edited is named, erased or not.
+
+Outcomes are versions (`OutcomeVersion`): each outcome batch's audit event records, per model version, the
+`sha256` of the sorted `outcome_row_hash` of its rows, `sha256` of the canonical JSON of
+`[decision id, version, outcome, outcome_at]`; and a decision's `outcome` must be its latest version's.
 """
 
 from __future__ import annotations
@@ -26,6 +38,7 @@ from registry.audit import AuditEventType
 from registry.models import AuditEvent
 
 BATCH_TARGET = "governance.decisionbatch"
+OUTCOME_BATCH_TARGET = "governance.outcomebatch"
 
 
 def jsonb_normalise(value):
@@ -80,6 +93,42 @@ def canonical_decision(
     )
 
 
+def canonical_skeleton(
+    *,
+    model_version: int,
+    deployment: int | None,
+    request_id: str,
+    prediction: object,
+    score: float | None,
+    occurred_at: datetime,
+) -> str:
+    return json.dumps(
+        [
+            model_version,
+            deployment,
+            request_id,
+            prediction,
+            score,
+            occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        ],
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+
+
+def skeleton_commitment(canonical: str) -> str:
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def outcome_row_hash(*, decision_id: int, version: int, outcome: object, outcome_at: datetime) -> str:
+    canonical = json.dumps(
+        [decision_id, version, outcome, outcome_at.astimezone(UTC).isoformat(timespec="microseconds")],
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def commitment(salt: str, canonical: str) -> str:
     return hashlib.sha256((salt + canonical).encode()).hexdigest()
 
@@ -114,11 +163,26 @@ class DecisionVerification:
 
 
 def decisions_verify(*, model_version_id: int, max_reported: int = 1000) -> DecisionVerification:
-    """Recompute every row's commitment and every batch hash of one model version's decisions."""
-    from governance.models import Decision
+    """Recompute every row's commitments, every ingest batch hash and every outcome batch hash of one model
+    version's decisions, and check that each decision's outcome is its latest recorded version."""
+    from governance.models import Decision, OutcomeVersion
 
     result = DecisionVerification(model_version=model_version_id)
     by_batch: dict[str, list[str]] = {}
+    skeletons: dict[str, list[str]] = {}
+    latest: dict[int, tuple[object, datetime]] = {}
+    by_outcome_batch: dict[str, list[str]] = {}
+    versions = (
+        OutcomeVersion.objects.filter(decision__model_version_id=model_version_id)
+        .order_by("decision_id", "version")
+        .values_list("decision_id", "version", "outcome", "outcome_at", "batch_id")
+    )
+    for decision_id, version, outcome, outcome_at, outcome_batch in versions.iterator(chunk_size=5000):
+        latest[decision_id] = (outcome, outcome_at)
+        if outcome_batch is not None:  # the versions backfilled by migration 0010 belong to no batch
+            by_outcome_batch.setdefault(str(outcome_batch), []).append(
+                outcome_row_hash(decision_id=decision_id, version=version, outcome=outcome, outcome_at=outcome_at)
+            )
     rows = (
         Decision.objects.filter(model_version_id=model_version_id)
         .order_by("id")
@@ -136,6 +200,9 @@ def decisions_verify(*, model_version_id: int, max_reported: int = 1000) -> Deci
             "prediction",
             "score",
             "occurred_at",
+            "skeleton_commitment",
+            "outcome",
+            "outcome_at",
         )
     )
     for (
@@ -152,14 +219,52 @@ def decisions_verify(*, model_version_id: int, max_reported: int = 1000) -> Deci
         prediction,
         score,
         occurred_at,
+        stored_skeleton,
+        outcome,
+        outcome_at,
     ) in rows.iterator(chunk_size=5000):
         result.rows_checked += 1
-        by_batch.setdefault(str(batch) if batch else "", []).append(stored)
-        if salt is None:
+        batch_key = str(batch) if batch else ""
+        by_batch.setdefault(batch_key, []).append(stored)
+        if stored_skeleton:
+            skeletons.setdefault(batch_key, []).append(stored_skeleton)
+        if pk in latest:
+            if latest.pop(pk) != (outcome, outcome_at):
+                _report(
+                    result.bad_rows,
+                    max_reported,
+                    {"id": pk, "request_id": request_id, "reason": "outcome differs from its latest recorded version"},
+                )
+        elif outcome is not None:
+            _report(
+                result.bad_rows,
+                max_reported,
+                {"id": pk, "request_id": request_id, "reason": "outcome recorded by no outcome version"},
+            )
+        if salt is None:  # an erased row: only its skeleton is left to check (the salted commitment covers the rest)
             if erased_at is None:
                 _report(result.bad_rows, max_reported, {"id": pk, "request_id": request_id, "reason": "salt missing"})
             else:
                 result.erased_rows += 1
+            if stored_skeleton:
+                canonical = canonical_skeleton(
+                    model_version=model_version_id,
+                    deployment=deployment,
+                    request_id=request_id,
+                    prediction=prediction,
+                    score=score,
+                    occurred_at=occurred_at,
+                )
+                if skeleton_commitment(canonical) != stored_skeleton:
+                    _report(
+                        result.bad_rows,
+                        max_reported,
+                        {
+                            "id": pk,
+                            "request_id": request_id,
+                            "reason": "skeleton does not match its skeleton commitment",
+                        },
+                    )
             continue
         canonical = canonical_decision(
             model_version=model_version_id,
@@ -197,8 +302,13 @@ def decisions_verify(*, model_version_id: int, max_reported: int = 1000) -> Deci
             )
         else:
             seq, expected = recorded[batch]
-            if expected.get("accepted") != len(commitments) or expected.get("commitments_sha256") != batch_hash(
-                commitments
+            if (
+                expected.get("accepted") != len(commitments)
+                or expected.get("commitments_sha256") != batch_hash(commitments)
+                or (
+                    "skeletons_sha256" in expected
+                    and expected["skeletons_sha256"] != batch_hash(skeletons.get(batch, []))
+                )
             ):
                 _report(
                     result.bad_batches,
@@ -211,7 +321,39 @@ def decisions_verify(*, model_version_id: int, max_reported: int = 1000) -> Deci
                         "reason": "rows do not match the batch hash recorded in the audit trail",
                     },
                 )
+    recorded_outcomes = _recorded_outcome_batches(model_version_id)
+    for batch in sorted(set(by_outcome_batch) | set(recorded_outcomes)):
+        result.batches_checked += 1
+        hashes = by_outcome_batch.get(batch, [])
+        if batch not in recorded_outcomes:
+            _report(
+                result.bad_batches,
+                max_reported,
+                {"outcome_batch": batch, "rows": len(hashes), "reason": "no audit event records this outcome batch"},
+            )
+            continue
+        seq, expected = recorded_outcomes[batch]
+        if expected.get("recorded") != len(hashes) or expected.get("versions_sha256") != batch_hash(hashes):
+            _report(
+                result.bad_batches,
+                max_reported,
+                {
+                    "outcome_batch": batch,
+                    "audit_seq": seq,
+                    "rows": len(hashes),
+                    "recorded_rows": expected.get("recorded"),
+                    "reason": "outcome versions do not match the hash recorded in the audit trail",
+                },
+            )
     return result
+
+
+def _recorded_outcome_batches(model_version_id: int) -> dict[str, tuple[int, dict]]:
+    key = str(model_version_id)
+    events = AuditEvent.objects.filter(
+        event_type=AuditEventType.OUTCOMES_RECORDED, target_type=OUTCOME_BATCH_TARGET, after__versions__has_key=key
+    ).values_list("seq", "target_id", "after")
+    return {target_id: (seq, after["versions"][key]) for seq, target_id, after in events}
 
 
 def _recorded_batches(model_version_id: int) -> dict[str, tuple[int, dict]]:

@@ -33,6 +33,8 @@ class Decision(models.Model):
     # Tamper evidence (governance/integrity.py): the salt goes with an erasure, the commitment stays.
     salt = models.CharField(max_length=32, null=True, blank=True)
     commitment = models.CharField(max_length=64)
+    # sha256 of the non-personal skeleton, no salt: what still covers an erased row (empty on rows logged before)
+    skeleton_commitment = models.CharField(max_length=64, blank=True, default="")
     batch_id = models.UUIDField(null=True, blank=True)
     created_at = models.DateTimeField()
     created_by_key = models.ForeignKey(
@@ -54,6 +56,38 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return f"decision {self.pk} ({self.request_id})"
+
+
+class OutcomeVersion(models.Model):
+    """Append-only history of a decision's outcome: version 1 is the first outcome, each later one a correction
+    with its reason. `Decision.outcome` is the current value, for fast reads; the outcome batch's audit event
+    holds a hash over (decision, version, outcome, outcome_at) of its rows (governance/integrity.py). On
+    PostgreSQL triggers refuse UPDATE, DELETE and TRUNCATE (migration 0010). No database foreign key to the
+    decision: the log is truncated or dropped by month (retention) and the history must not stand in the way."""
+
+    id = models.BigAutoField(primary_key=True)
+    decision = models.ForeignKey(
+        Decision, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="outcome_versions"
+    )
+    version = models.PositiveIntegerField()
+    outcome = models.JSONField()
+    outcome_at = models.DateTimeField()
+    reason = models.TextField(blank=True)
+    batch_id = models.UUIDField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    created_by_key = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    created_by_user_id = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["decision", "version"], name="outcome_version_unique"),
+        ]
+        indexes = [models.Index(fields=["batch_id"], name="outcome_version_batch")]
+
+    def __str__(self) -> str:
+        return f"outcome v{self.version} of decision {self.decision_id}"
 
 
 class DriftHour(models.Model):

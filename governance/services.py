@@ -11,12 +11,22 @@ from datetime import UTC, datetime
 from secrets import token_hex
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from governance.drift_counts import decisions_counted
-from governance.integrity import BATCH_TARGET, batch_hash, canonical_decision, commitment
+from governance.integrity import (
+    BATCH_TARGET,
+    OUTCOME_BATCH_TARGET,
+    batch_hash,
+    canonical_decision,
+    canonical_skeleton,
+    commitment,
+    outcome_row_hash,
+    skeleton_commitment,
+)
 from governance.integrity import jsonb_normalise as normalise
-from governance.models import Decision
+from governance.models import Decision, OutcomeVersion
 from registry import bulk
 from registry.actors import Actor
 from registry.audit import AuditEventType as Event
@@ -44,7 +54,7 @@ DECISION_FIELDS = frozenset(
         "occurred_at",
     }
 )
-OUTCOME_FIELDS = frozenset({"model_version", "request_id", "outcome", "outcome_at"})
+OUTCOME_FIELDS = frozenset({"model_version", "request_id", "outcome", "outcome_at", "correction", "reason"})
 COPY_COLUMNS = (
     "project_id",
     "model_version_id",
@@ -63,6 +73,7 @@ COPY_COLUMNS = (
     "salt",
     "commitment",
     "batch_id",
+    "skeleton_commitment",
     "erased_at",
 )
 COMMITMENT = COPY_COLUMNS.index("commitment")
@@ -283,13 +294,13 @@ def decisions_ingest(*, actor: Actor, items: Sequence[object]) -> IngestResult:
                 columns=COPY_COLUMNS,
                 rows=rows,
                 conflict=("model_version_id", "request_id"),
-                returning=("model_version_id", "commitment", "project_id"),
+                returning=("model_version_id", "commitment", "project_id", "skeleton_commitment"),
             )
         else:
             inserted = _insert_without_copy(rows)
         if inserted:
             if len(inserted) < len(rows):  # duplicates were not inserted: count only the rows that were
-                new = {row_commitment for _, row_commitment, _ in inserted}
+                new = {row_commitment for _, row_commitment, _, _ in inserted}
                 counted = [decision for decision, row in zip(counted, rows, strict=True) if row[COMMITMENT] in new]
             decisions_counted(counted)
             _audit_batch(actor, batch, inserted, duplicates=len(rows) - len(inserted), stripped=stripped)
@@ -388,6 +399,16 @@ def _decision_rows(
                 salt,
                 commitment(salt, canonical),
                 batch,
+                skeleton_commitment(
+                    canonical_skeleton(
+                        model_version=mv_id,
+                        deployment=deployment_id,
+                        request_id=request_id,
+                        prediction=prediction,
+                        score=score,
+                        occurred_at=occurred_at,
+                    )
+                ),
                 erased_at,
             )
         )
@@ -395,11 +416,14 @@ def _decision_rows(
 
 
 def _audit_batch(actor: Actor, batch: uuid.UUID, inserted: list[tuple], *, duplicates: int, stripped: int) -> None:
-    """One audit event per ingest batch, holding per model version the hash of its rows' commitments."""
+    """One audit event per ingest batch, holding per model version the hash of its rows' commitments and the
+    hash of their skeleton commitments."""
     by_version: dict[int, list[str]] = {}
+    skeletons: dict[int, list[str]] = {}
     projects: set[int] = set()
-    for mv_id, row_commitment, project_id in inserted:
+    for mv_id, row_commitment, project_id, row_skeleton in inserted:
         by_version.setdefault(mv_id, []).append(row_commitment)
+        skeletons.setdefault(mv_id, []).append(row_skeleton)
         projects.add(project_id)
     audit_append(
         actor=actor,
@@ -414,7 +438,11 @@ def _audit_batch(actor: Actor, batch: uuid.UUID, inserted: list[tuple], *, dupli
             "subjects_stripped": stripped,
             "projects": sorted(projects),
             "model_versions": {
-                str(mv): {"accepted": len(items), "commitments_sha256": batch_hash(items)}
+                str(mv): {
+                    "accepted": len(items),
+                    "commitments_sha256": batch_hash(items),
+                    "skeletons_sha256": batch_hash(skeletons[mv]),
+                }
                 for mv, items in sorted(by_version.items())
             },
         },
@@ -441,22 +469,30 @@ def _insert_without_copy(rows: list[tuple]) -> list[tuple]:
         decision.sensitive = loads(decision.sensitive)
         decision.prediction = loads(decision.prediction)
     Decision.objects.bulk_create(new, batch_size=500)
-    return [(d.model_version_id, d.commitment, d.project_id) for d in new]
+    return [(d.model_version_id, d.commitment, d.project_id, d.skeleton_commitment) for d in new]
 
 
 @dataclass(frozen=True)
 class OutcomeResult:
     updated: int
     unknown: list[dict]
+    corrected: int = 0
+
+
+MAX_REASON_LENGTH = 2000
 
 
 def outcomes_record(*, actor: Actor, items: Sequence[object]) -> OutcomeResult:
-    """Attach ground truth to logged decisions; reports the (model_version, request_id) pairs not found."""
+    """Attach ground truth to logged decisions; reports the (model_version, request_id) pairs not found.
+
+    An outcome is written once: a decision that has one takes another only as a correction (`"correction":
+    true` with a `reason`), which becomes its next OutcomeVersion. Erased decisions take none. Each batch's
+    audit event holds the hash of the versions it wrote (governance/integrity.py)."""
     items = _check_items(items, "outcomes", MAX_OUTCOMES_PER_REQUEST)
     errors = _Errors("outcomes")
     versions = _model_versions_in_scope(actor, _int_values(items, "model_version"))
     now = timezone.now()
-    wanted: dict[tuple[int, str], tuple[int, object, datetime]] = {}
+    wanted: dict[tuple[int, str], tuple[int, object, datetime, bool, str]] = {}
     for index, item in enumerate(items):
         if not isinstance(item, dict):
             errors.add(index, None, "must be an object")
@@ -483,12 +519,22 @@ def outcomes_record(*, actor: Actor, items: Sequence[object]) -> OutcomeResult:
                 outcome_at = parse_timestamp(item["outcome_at"])
             except ValueError as exc:
                 errors.add(index, "outcome_at", str(exc))
+        correction = item.get("correction", False)
+        if not isinstance(correction, bool):
+            errors.add(index, "correction", "must be true or false")
+        reason = item.get("reason")
+        if correction is True and (not isinstance(reason, str) or not reason.strip()):
+            errors.add(index, "reason", "is required with a correction and must be a non-empty string")
+        elif correction is not True and reason is not None:
+            errors.add(index, "reason", 'is given only with "correction": true')
+        elif isinstance(reason, str) and len(reason) > MAX_REASON_LENGTH:
+            errors.add(index, "reason", f"must be at most {MAX_REASON_LENGTH} characters")
         if errors.count == before:
             pair = (mv_id, request_id)
             if pair in wanted:
                 errors.add(index, "request_id", f"repeats the request_id of outcomes[{wanted[pair][0]}]")
             else:
-                wanted[pair] = (index, outcome, outcome_at)
+                wanted[pair] = (index, outcome, outcome_at, correction, reason or "")
     errors.raise_if_any()
 
     by_version: dict[int, list[str]] = {}
@@ -501,27 +547,89 @@ def outcomes_record(*, actor: Actor, items: Sequence[object]) -> OutcomeResult:
                 found.extend(
                     Decision.objects.select_for_update()
                     .filter(model_version_id=mv_id, request_id__in=request_ids[start : start + 1000])
-                    .only("id", "model_version_id", "request_id")
+                    .only("id", "model_version_id", "request_id", "outcome", "erased_at")
                 )
+        latest: dict[int, int] = {}
+        ids = [decision.pk for decision in found]
+        for start in range(0, len(ids), 1000):
+            latest.update(
+                OutcomeVersion.objects.filter(decision_id__in=ids[start : start + 1000])
+                .values("decision_id")
+                .annotate(latest=Max("version"))
+                .values_list("decision_id", "latest")
+            )
+        batch = uuid.uuid4()
+        key_pk = actor.api_key.pk if actor.api_key is not None else None
+        user_pk = actor.user.pk if actor.user is not None and actor.user.pk else None
+        new_versions: list[OutcomeVersion] = []
+        corrected = 0
         for decision in found:
-            _, decision.outcome, decision.outcome_at = wanted.pop((decision.model_version_id, decision.request_id))
+            index, outcome, outcome_at, correction, reason = wanted.pop(
+                (decision.model_version_id, decision.request_id)
+            )
+            has_outcome = decision.pk in latest or decision.outcome is not None
+            if decision.erased_at is not None:
+                errors.add(index, "outcome", "the decision was erased: no outcome is recorded for it")
+            elif has_outcome and not correction:
+                errors.add(
+                    index, "outcome", 'the decision already has an outcome: send "correction": true with a reason'
+                )
+            elif correction and not has_outcome:
+                errors.add(index, "correction", "the decision has no outcome to correct")
+            if errors.count:
+                continue
+            decision.outcome, decision.outcome_at = normalise(outcome), outcome_at.astimezone(UTC)
+            corrected += correction
+            new_versions.append(
+                OutcomeVersion(
+                    decision_id=decision.pk,
+                    version=latest.get(decision.pk, 0) + 1,
+                    outcome=decision.outcome,
+                    outcome_at=decision.outcome_at,
+                    reason=reason,
+                    batch_id=batch,
+                    created_at=now,
+                    created_by_key_id=key_pk,
+                    created_by_user_id=user_pk,
+                )
+            )
+        errors.raise_if_any()
+        OutcomeVersion.objects.bulk_create(new_versions, batch_size=1000)
         Decision.objects.bulk_update(found, ["outcome", "outcome_at"], batch_size=1000)
         if found:
             counts: dict[str, int] = {}
-            for decision in found:
-                counts[str(decision.model_version_id)] = counts.get(str(decision.model_version_id), 0) + 1
-            outcome_batch = uuid.uuid4()
+            hashes: dict[str, list[str]] = {}
+            for decision, version in zip(found, new_versions, strict=True):
+                mv = str(decision.model_version_id)
+                counts[mv] = counts.get(mv, 0) + 1
+                hashes.setdefault(mv, []).append(
+                    outcome_row_hash(
+                        decision_id=decision.pk,
+                        version=version.version,
+                        outcome=version.outcome,
+                        outcome_at=version.outcome_at,
+                    )
+                )
             audit_append(
                 actor=actor,
                 event_type=Event.OUTCOMES_RECORDED,
-                target_type="governance.outcomebatch",
-                target_id=outcome_batch,
-                target_repr=f"outcome batch {outcome_batch}",
+                target_type=OUTCOME_BATCH_TARGET,
+                target_id=batch,
+                target_repr=f"outcome batch {batch}",
                 project_id=versions[found[0].model_version_id].project_id,
-                after={"updated": len(found), "unknown": len(wanted), "model_versions": counts},
+                after={
+                    "updated": len(found),
+                    "corrected": corrected,
+                    "unknown": len(wanted),
+                    "model_versions": counts,
+                    "versions": {
+                        mv: {"recorded": len(rows), "versions_sha256": batch_hash(rows)}
+                        for mv, rows in sorted(hashes.items())
+                    },
+                },
             )
     unknown = [
         {"index": index, "model_version": mv_id, "request_id": request_id}
-        for (mv_id, request_id), (index, _, _) in sorted(wanted.items(), key=lambda kv: kv[1][0])
+        for (mv_id, request_id), (index, *_) in sorted(wanted.items(), key=lambda kv: kv[1][0])
     ]
-    return OutcomeResult(updated=len(found), unknown=unknown)
+    return OutcomeResult(updated=len(found), unknown=unknown, corrected=corrected)

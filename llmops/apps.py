@@ -9,8 +9,11 @@ class LlmopsConfig(AppConfig):
     def ready(self) -> None:
         from governance.lineage import register_lineage
         from governance.subject_data import register_subject_data
+        from llmops.integrity import prompt_versions_check
         from llmops.lineage import LLMLineage
         from llmops.services.subjects import LLMSubjectData
+        from registry.hooks import add_record_check
 
         register_subject_data(LLMSubjectData())
         register_lineage(LLMLineage())
+        add_record_check(prompt_versions_check)

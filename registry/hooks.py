@@ -43,3 +43,20 @@ def add_gate_check(check: GateCheck) -> GateCheck:
 
 def gate_checks(actor: Actor, model_version: ModelVersion, to_stage: str) -> list[dict]:
     return [result for check in _gate_checks for result in check(actor, model_version, to_stage)]
+
+
+# Record checks of the records verify (registry/records.py): each is given a `report(record, pk, reason)` and
+# answers how many records of each kind it checked, e.g. {"llmops.promptversion": 12}.
+RecordCheck = Callable[[Callable[[str, object, str], None]], dict[str, int]]
+
+_record_checks: list[RecordCheck] = []
+
+
+def add_record_check(check: RecordCheck) -> RecordCheck:
+    if check not in _record_checks:
+        _record_checks.append(check)
+    return check
+
+
+def record_checks() -> list[RecordCheck]:
+    return list(_record_checks)

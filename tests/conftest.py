@@ -11,6 +11,25 @@ from registry.models import RunInput
 from tests import factories as f
 
 
+def _flush_past_append_only_triggers() -> None:
+    """Tests with `transaction=True` empty the database with TRUNCATE between tests, which the append-only
+    tables refuse (migrations registry 0009, llmops 0004, governance 0010). The test harness connects as the
+    superuser and flushes with the triggers off for that transaction only (`session_replication_role`, which
+    only a superuser may set): the application role of a deployment can do neither (README.md)."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        statements = original(self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade)
+        return ["SET LOCAL session_replication_role = replica;", *statements] if statements else statements
+
+    DatabaseOperations.sql_flush = sql_flush
+
+
+_flush_past_append_only_triggers()
+
+
 @pytest.fixture
 def project(db):
     return f.ProjectFactory(slug="acme", name="Acme Bank")

@@ -61,6 +61,10 @@ class OutcomeInSerializer(serializers.Serializer):
     request_id = serializers.CharField()
     outcome = serializers.JSONField()
     outcome_at = serializers.DateTimeField(required=False)
+    correction = serializers.BooleanField(
+        required=False, help_text="an outcome is written once: true replaces it, as its next version, with a reason"
+    )
+    reason = serializers.CharField(required=False, max_length=2000, help_text="why the outcome is corrected")
 
 
 class OutcomeBulkSerializer(serializers.Serializer):

@@ -14,9 +14,10 @@ from registry.api import serializers as s
 from registry.api.common import ScopedViewSet
 from registry.api.pagination import NewestFirstCursorPagination
 from registry.api.views import ERRORS
-from registry.audit import AuditEventType, audit_chain_verify
+from registry.audit import AuditEventType
 from registry.models import AuditEvent, Role
 from registry.permissions import ALL_HUMAN_ROLES
+from registry.records import trail_verify
 
 ANCHOR = re.compile(r"^(\d+):([0-9a-f]{64})$")
 
@@ -59,7 +60,8 @@ class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     action_roles = {"verify": {Role.COMPLIANCE_OFFICER, Role.RISK_ANALYST}}
 
     @extend_schema(
-        summary="Walk the whole chain: {ok, length, head} or the first broken seq",
+        summary="Walk the whole chain ({ok, length, head} or the first broken seq) and check every content-hashed "
+        "record against the hash its creation event recorded",
         parameters=[
             OpenApiParameter("anchor", str, many=True, description="SEQ:HASH published earlier; checked on the way")
         ],
@@ -73,4 +75,4 @@ class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
             if not match:
                 raise serializers.ValidationError({"anchor": [f"{raw!r} must read SEQ:HASH (64 hex characters)"]})
             anchors[int(match[1])] = match[2]
-        return Response(audit_chain_verify(anchors=anchors).as_dict())
+        return Response(trail_verify(anchors=anchors))

@@ -321,3 +321,9 @@ class ChainVerificationSerializer(serializers.Serializer):
     head = serializers.CharField(help_text="hash of the last event that verified")
     broken_seq = serializers.IntegerField(required=False, help_text="the first seq where the chain does not hold")
     reason = serializers.CharField(required=False)
+    records_checked = serializers.DictField(
+        child=serializers.IntegerField(), help_text="content-hashed records checked, by kind"
+    )
+    bad_records = serializers.ListField(
+        child=serializers.DictField(), help_text="{record, id, reason} of each record that differs from its event"
+    )

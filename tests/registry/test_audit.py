@@ -202,7 +202,13 @@ def test_verify_command_and_api(history, make_client):
     assert '"ok": true' in out.getvalue()
     client = make_client("compliance_officer", history["project"])  # its key is event 15
     body = client.get("/api/v1/audit-events/verify/").json()
-    assert body == {"ok": True, "length": 15, "head": AuditEvent.objects.get(seq=15).hash}
+    assert body == {
+        "ok": True,
+        "length": 15,
+        "head": AuditEvent.objects.get(seq=15).hash,
+        "records_checked": {"registry.dataversion": 1, "registry.modelversion": 1, "llmops.promptversion": 0},
+        "bad_records": [],
+    }
     head = body["head"]
     assert client.get("/api/v1/audit-events/verify/", {"anchor": f"15:{head}"}).json()["ok"]
     bad = client.get("/api/v1/audit-events/verify/", {"anchor": "14:nope"})

@@ -3,13 +3,16 @@ import re
 
 from django.core.management.base import BaseCommand, CommandError
 
-from registry.audit import audit_chain_verify
+from registry.records import trail_verify
 
 ANCHOR = re.compile(r"^(\d+):([0-9a-f]{64})$")
 
 
 class Command(BaseCommand):
-    help = "Walk the audit chain from its first event; exit 1 and name the first broken seq if it does not hold."
+    help = (
+        "Walk the audit chain from its first event and check every content-hashed record against its creation "
+        "event; exit 1 and name the first broken seq or the records that differ."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -27,7 +30,14 @@ class Command(BaseCommand):
             if not match:
                 raise CommandError(f"--anchor {raw!r} must read SEQ:HASH")
             anchors[int(match[1])] = match[2]
-        result = audit_chain_verify(anchors=anchors)
-        self.stdout.write(json.dumps(result.as_dict()))
-        if not result.ok:
-            raise CommandError(f"audit chain broken at seq {result.broken_seq}: {result.reason}", returncode=1)
+        answer = trail_verify(anchors=anchors)
+        self.stdout.write(json.dumps(answer))
+        if "broken_seq" in answer:
+            raise CommandError(f"audit chain broken at seq {answer['broken_seq']}: {answer['reason']}", returncode=1)
+        if answer["bad_records"]:
+            first = answer["bad_records"][0]
+            raise CommandError(
+                f"{len(answer['bad_records'])} records differ from their creation events, the first "
+                f"{first['record']} {first['id']}: {first['reason']}",
+                returncode=1,
+            )

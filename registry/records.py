@@ -1,0 +1,114 @@
+"""Every content-hashed record is checked against the hash its creation event recorded in the audit chain.
+
+The chain verify (registry/audit.py) shows that no event was changed; this shows that no record was changed
+behind its event: a data version whose `content_sha256`, or a model version whose `artifact_sha256`, was
+updated by SQL, a record with no creation event (inserted by SQL), one whose event names it but that is gone,
+and (for records that keep their content, like prompt versions) content that no longer hashes to its hash.
+The registry checks its own records; upper apps add theirs with `registry.hooks.add_record_check`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from registry import hooks
+from registry.audit import AuditEventType, audit_chain_verify
+from registry.models import AuditEvent, DataVersion, ModelVersion
+
+MAX_REPORTED = 1000
+_MISSING = object()
+
+
+@dataclass
+class RecordsVerification:
+    checked: dict[str, int] = field(default_factory=dict)
+    bad_records: list[dict] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.bad_records
+
+    def report(self, record: str, pk: object, reason: str) -> None:
+        if len(self.bad_records) < MAX_REPORTED:
+            self.bad_records.append({"record": record, "id": pk, "reason": reason})
+
+
+Reporter = Callable[[str, object, str], None]
+
+
+def check_against_creation_events(
+    *,
+    record: str,
+    rows: Iterable[tuple[int, str, str | None]],
+    event_type: str,
+    target_type: str,
+    hash_key: str,
+    report: Reporter,
+) -> int:
+    """Compare `(pk, stored hash, hash recomputed from the content or None)` rows with the hash each row's
+    creation event recorded under `hash_key`; report every difference; return how many rows were checked."""
+    recorded = {
+        target_id: (after or {}).get(hash_key)
+        for target_id, after in AuditEvent.objects.filter(event_type=event_type, target_type=target_type)
+        .values_list("target_id", "after")
+        .iterator(chunk_size=5000)
+    }
+    checked = 0
+    for pk, stored, recomputed in rows:
+        checked += 1
+        expected = recorded.pop(str(pk), _MISSING)
+        if expected is _MISSING:
+            report(record, pk, "no creation event records it")
+        elif stored != expected:
+            report(record, pk, f"{hash_key} differs from the one its creation event recorded")
+        elif recomputed is not None and recomputed != stored:
+            report(record, pk, f"content does not match its {hash_key}")
+    for target_id in sorted(recorded, key=lambda t: (len(t), t)):
+        report(record, int(target_id) if target_id.isdigit() else target_id, "its creation event names it: it is gone")
+    return checked
+
+
+def _registry_checks(report: Reporter) -> dict[str, int]:
+    return {
+        "registry.dataversion": check_against_creation_events(
+            record="registry.dataversion",
+            rows=(
+                (pk, sha, None) for pk, sha in DataVersion.objects.order_by("pk").values_list("pk", "content_sha256")
+            ),
+            event_type=AuditEventType.DATA_VERSION_REGISTERED,
+            target_type="registry.dataversion",
+            hash_key="content_sha256",
+            report=report,
+        ),
+        "registry.modelversion": check_against_creation_events(
+            record="registry.modelversion",
+            rows=(
+                (pk, sha, None) for pk, sha in ModelVersion.objects.order_by("pk").values_list("pk", "artifact_sha256")
+            ),
+            event_type=AuditEventType.MODEL_VERSION_REGISTERED,
+            target_type="registry.modelversion",
+            hash_key="artifact_sha256",
+            report=report,
+        ),
+    }
+
+
+def records_verify() -> RecordsVerification:
+    """Run the registry's record checks and those the upper apps registered."""
+    result = RecordsVerification()
+    for check in (_registry_checks, *hooks.record_checks()):
+        result.checked.update(check(result.report))
+    return result
+
+
+def trail_verify(*, anchors: dict[int, str] | None = None) -> dict:
+    """The chain verify and the records verify in one answer (API and command): ok only when both hold."""
+    chain = audit_chain_verify(anchors=anchors)
+    records = records_verify()
+    return {
+        **chain.as_dict(),
+        "ok": chain.ok and records.ok,
+        "records_checked": records.checked,
+        "bad_records": records.bad_records,
+    }
