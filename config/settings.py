@@ -114,6 +114,12 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 64 * 1024 *
 LLM_PROVIDER_BASE_URL = env_str("LLM_PROVIDER_BASE_URL", "")
 LLM_PROVIDER_API_KEY = env_str("LLM_PROVIDER_API_KEY", "")
 LLM_PROVIDER_TIMEOUT = env_int("LLM_PROVIDER_TIMEOUT", 30)
+# The llm_judge evaluator spends the operator's key: only these models (comma-separated; required once the HTTP
+# provider is configured, any model may be named for the local provider) and at most this many tokens per reply.
+LLM_JUDGE_MODELS = env_list("LLM_JUDGE_MODELS", [])
+LLM_JUDGE_MAX_TOKENS = env_int("LLM_JUDGE_MAX_TOKENS", 256)
+if LLM_JUDGE_MAX_TOKENS < 1:
+    raise ImproperlyConfigured("LLM_JUDGE_MAX_TOKENS must be at least 1")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
