@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re as _re
 from pathlib import Path
 
 import dj_database_url
@@ -120,6 +121,13 @@ LLM_JUDGE_MODELS = env_list("LLM_JUDGE_MODELS", [])
 LLM_JUDGE_MAX_TOKENS = env_int("LLM_JUDGE_MAX_TOKENS", 256)
 if LLM_JUDGE_MAX_TOKENS < 1:
     raise ImproperlyConfigured("LLM_JUDGE_MAX_TOKENS must be at least 1")
+
+# Webhook hosts that may resolve to loopback or private addresses (comma-separated host names or IPs, no scheme
+# or port): every other webhook must resolve to public addresses only.
+WEBHOOK_ALLOWED_HOSTS = [host.lower().rstrip(".").strip("[]") for host in env_list("WEBHOOK_ALLOWED_HOSTS", [])]
+for _host in WEBHOOK_ALLOWED_HOSTS:
+    if not _re.fullmatch(r"[a-z0-9._-]+|\[?[0-9a-f:.]+\]?", _host) or "://" in _host:
+        raise ImproperlyConfigured(f"WEBHOOK_ALLOWED_HOSTS: {_host!r} is not a host name or IP address")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
