@@ -38,7 +38,8 @@ run: setup
 	$(LOCAL) load_demo
 	$(LOCAL) load_llm_demo
 	$(LOCAL) ensure_admin --base-url http://$(HOST):$(PORT)
-	$(LOCAL) runserver --noreload $(HOST):$(PORT)
+	# Alerts only queue webhook deliveries; a sender beside the server delivers them (stopped with the server).
+	$(LOCAL) deliver_webhooks --loop & sender=$$!; trap "kill $$sender 2>/dev/null" EXIT; $(LOCAL) runserver --noreload $(HOST):$(PORT)
 
 test: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/test.sh

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re as _re
 from pathlib import Path
 
 import dj_database_url
@@ -114,6 +115,19 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 64 * 1024 *
 LLM_PROVIDER_BASE_URL = env_str("LLM_PROVIDER_BASE_URL", "")
 LLM_PROVIDER_API_KEY = env_str("LLM_PROVIDER_API_KEY", "")
 LLM_PROVIDER_TIMEOUT = env_int("LLM_PROVIDER_TIMEOUT", 30)
+# The llm_judge evaluator spends the operator's key: only these models (comma-separated; required once the HTTP
+# provider is configured, any model may be named for the local provider) and at most this many tokens per reply.
+LLM_JUDGE_MODELS = env_list("LLM_JUDGE_MODELS", [])
+LLM_JUDGE_MAX_TOKENS = env_int("LLM_JUDGE_MAX_TOKENS", 256)
+if LLM_JUDGE_MAX_TOKENS < 1:
+    raise ImproperlyConfigured("LLM_JUDGE_MAX_TOKENS must be at least 1")
+
+# Webhook hosts that may resolve to loopback or private addresses (comma-separated host names or IPs, no scheme
+# or port): every other webhook must resolve to public addresses only.
+WEBHOOK_ALLOWED_HOSTS = [host.lower().rstrip(".").strip("[]") for host in env_list("WEBHOOK_ALLOWED_HOSTS", [])]
+for _host in WEBHOOK_ALLOWED_HOSTS:
+    if not _re.fullmatch(r"[a-z0-9._-]+|\[?[0-9a-f:.]+\]?", _host) or "://" in _host:
+        raise ImproperlyConfigured(f"WEBHOOK_ALLOWED_HOSTS: {_host!r} is not a host name or IP address")
 
 # The gate: a deployment may start at most this many seconds before now (clocks of the caller and the service
 # differ a little); a deployment that is not shadow needs a version in production that passes the gate again,

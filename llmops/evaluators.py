@@ -13,15 +13,18 @@ one bad item does not abort a run.
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import json
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import referencing.exceptions
-from jsonschema import Draft202012Validator
+import regex
+from jsonschema import Draft202012Validator, ValidationError, validators
 from jsonschema.exceptions import SchemaError
 from jsonschema_specifications import REGISTRY as JSON_SCHEMA_SPECIFICATIONS
 
@@ -154,15 +157,55 @@ class Contains(Evaluator):
         return _verdict(needle in haystack, {"value_from": source})
 
 
-REGEX_FLAGS = {"ignore_case": re.IGNORECASE, "multiline": re.MULTILINE, "dotall": re.DOTALL}
+# User patterns run on the ``regex`` engine with a time limit: a catastrophic pattern ("(a|aa)+$") costs at most
+# PATTERN_TIMEOUT_SECONDS per search and is a failed score, never a stalled worker.
+REGEX_FLAGS = {"ignore_case": regex.IGNORECASE, "multiline": regex.MULTILINE, "dotall": regex.DOTALL}
 MAX_PATTERN_CHARS = 2000
 MATCH_ECHO_CHARS = 200
+PATTERN_TIMEOUT_SECONDS = 0.25
+# At config time a pattern is tried on a few strings built from its own characters, and refused when one of
+# them takes longer than this: most catastrophic patterns show up at once on such a probe.
+PATTERN_PROBE_SECONDS = 0.05
+PATTERN_PROBE_REPEAT = 30
+PATTERN_TIMEOUT_MESSAGE = "the pattern took too long on this output (catastrophic backtracking); it was stopped"
+
+
+class PatternTimeout(Exception):
+    """A user pattern ran past its time limit."""
+
+
+def pattern_compile(pattern: str, flags: int = 0) -> regex.Pattern:
+    """A user pattern compiled (regex.error when it does not), with Python ``re`` syntax (regex VERSION0)."""
+    return regex.compile(pattern, flags | regex.VERSION0)
+
+
+def pattern_search(compiled: regex.Pattern, text: str, *, timeout: float = PATTERN_TIMEOUT_SECONDS):
+    """``compiled.search(text)`` within ``timeout`` seconds, else PatternTimeout."""
+    try:
+        return compiled.search(text, timeout=max(timeout, 0.001), concurrent=True)
+    except TimeoutError as exc:
+        raise PatternTimeout(PATTERN_TIMEOUT_MESSAGE) from exc
+
+
+def pattern_probe(compiled: regex.Pattern) -> str | None:
+    """A message when the pattern backtracks catastrophically on a probe string, else None."""
+    chars = sorted({ch for ch in compiled.pattern if ch.isprintable()} | {"a", "0", " "})
+    for ch in chars:
+        for probe in (ch * PATTERN_PROBE_REPEAT + "\x00", ch * PATTERN_PROBE_REPEAT + "!"):
+            try:
+                pattern_search(compiled, probe, timeout=PATTERN_PROBE_SECONDS)
+            except PatternTimeout:
+                return f"backtracks catastrophically (on {ch!r} repeated {PATTERN_PROBE_REPEAT} times); rewrite it"
+    return None
 
 
 @_register
 class Regex(Evaluator):
     kind = "regex"
-    description = "Passes when the pattern is found in the output (Python re.search)."
+    description = (
+        "Passes when the pattern is found in the output (Python re syntax, run with a time limit; "
+        "a pattern that runs too long fails the item)."
+    )
     config_schema = _schema(
         {
             "pattern": {"type": "string", "minLength": 1, "maxLength": MAX_PATTERN_CHARS},
@@ -179,16 +222,18 @@ class Regex(Evaluator):
 
     @classmethod
     def check_config(cls, config: dict) -> None:
-        cls._compile(config)
+        problem = pattern_probe(cls._compile(config))
+        if problem:
+            raise EvaluatorConfigError("config.pattern", problem)
 
     @staticmethod
-    def _compile(config: dict) -> re.Pattern:
+    def _compile(config: dict) -> regex.Pattern:
         flags = 0
         for name in config["flags"]:
             flags |= REGEX_FLAGS[name]
         try:
-            return re.compile(config["pattern"], flags)
-        except re.error as exc:
+            return pattern_compile(config["pattern"], flags)
+        except regex.error as exc:
             raise EvaluatorConfigError("config.pattern", f"does not compile: {exc}")
 
     def __init__(self, config: dict) -> None:
@@ -196,7 +241,10 @@ class Regex(Evaluator):
         self._pattern = self._compile(config)
 
     def score(self, item: EvalInput) -> Score:
-        match = self._pattern.search(item.output)
+        try:
+            match = pattern_search(self._pattern, item.output)
+        except PatternTimeout as exc:
+            return _error_score(str(exc), timeout_seconds=PATTERN_TIMEOUT_SECONDS)
         if match is None:
             return _verdict(False)
         return _verdict(True, {"span": [match.start(), match.end()], "match": match.group(0)[:MATCH_ECHO_CHARS]})
@@ -207,18 +255,45 @@ class Regex(Evaluator):
 # ---------------------------------------------------------------------------------------------------------------------
 
 
+# JSON outputs are bounded: a size, a nesting depth (``"[" * 100000`` would overflow the parser's recursion), and
+# a time budget for a whole schema validation (its ``pattern`` keywords run on the regex engine with a limit).
+MAX_JSON_CHARS = 1_000_000
+MAX_JSON_DEPTH = 100
+SCHEMA_TIME_BUDGET_SECONDS = 1.0
+
+
+def _json_depth(value: Any) -> int:
+    """Nesting depth of a parsed JSON value, iteratively (no recursion to overflow)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, depth)
+            if depth > MAX_JSON_DEPTH:
+                return depth
+            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest
+
+
 def _parse_json(text: str) -> tuple[Any, str | None]:
-    """(value, None) or (None, a message saying where parsing failed)."""
+    """(value, None) or (None, a message saying where parsing failed or which limit the text passes)."""
+    if len(text) > MAX_JSON_CHARS:
+        return None, f"JSON output longer than {MAX_JSON_CHARS} characters is not checked"
     try:
-        return json.loads(text), None
+        value = json.loads(text)
     except json.JSONDecodeError as exc:
         return None, f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+    except RecursionError:
+        return None, f"JSON nested deeper than {MAX_JSON_DEPTH} levels is not checked"
+    if _json_depth(value) > MAX_JSON_DEPTH:
+        return None, f"JSON nested deeper than {MAX_JSON_DEPTH} levels is not checked"
+    return value, None
 
 
 @_register
 class JsonValid(Evaluator):
     kind = "json_valid"
-    description = "Passes when the whole output parses as JSON."
+    description = f"Passes when the whole output parses as JSON (at most {MAX_JSON_DEPTH} levels deep)."
     config_schema = _schema({})
 
     def score(self, item: EvalInput) -> Score:
@@ -229,12 +304,143 @@ class JsonValid(Evaluator):
 
 
 MAX_SCHEMA_ERRORS = 20
+# The deadline of the schema validation running in this context (``pattern`` keywords share one budget).
+_schema_deadline: contextvars.ContextVar[float] = contextvars.ContextVar("schema_deadline", default=0.0)
+
+
+def _schema_search(pattern: str, text: str) -> bool:
+    remaining = _schema_deadline.get() - time.monotonic() if _schema_deadline.get() else PATTERN_TIMEOUT_SECONDS
+    if remaining <= 0:
+        raise PatternTimeout("the schema's validation ran past its time budget; it was stopped")
+    try:
+        compiled = pattern_compile(pattern)
+    except regex.error:
+        return False  # check_schema refuses such patterns; a bundled meta-schema never has one
+    return pattern_search(compiled, text, timeout=min(remaining, PATTERN_TIMEOUT_SECONDS)) is not None
+
+
+def _pattern_keyword(validator, patrn, instance, schema) -> Iterator[ValidationError]:
+    if validator.is_type(instance, "string") and not _schema_search(patrn, instance):
+        yield ValidationError(f"{instance[:MATCH_ECHO_CHARS]!r} does not match {patrn!r}")
+
+
+def _pattern_properties_keyword(validator, pattern_properties, instance, schema) -> Iterator[ValidationError]:
+    if not validator.is_type(instance, "object"):
+        return
+    for patrn, subschema in pattern_properties.items():
+        for key, value in instance.items():
+            if _schema_search(patrn, key):
+                yield from validator.descend(value, subschema, path=key, schema_path=patrn)
+
+
+# Draft 2020-12 with its pattern keywords on the time-limited engine (jsonschema's own use re without a limit).
+BoundedValidator = validators.extend(
+    Draft202012Validator, {"pattern": _pattern_keyword, "patternProperties": _pattern_properties_keyword}
+)
+
+# Keywords whose subschemas apply to a part of the instance: a $ref cycle through one of them descends into the
+# instance on each turn, so the instance's bounded depth ends it. A cycle through none of them never ends.
+_DESCENDING_KEYWORDS = {
+    "properties",
+    "patternProperties",
+    "additionalProperties",
+    "items",
+    "prefixItems",
+    "contains",
+    "propertyNames",
+    "unevaluatedItems",
+    "unevaluatedProperties",
+}
+_SCHEMA_MAPS = {"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"}
+
+
+def _schema_refs(schema: Any, path: tuple = ()) -> Iterator[tuple[tuple, str, str]]:
+    """(location, keyword, value) of every reference keyword and nested ``$id`` in a schema."""
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            if key in ("$ref", "$dynamicRef", "$recursiveRef") and isinstance(value, str):
+                yield path, key, value
+            elif key == "$id" and path:
+                yield path, key, str(value)
+            if key in _SCHEMA_MAPS and isinstance(value, dict):
+                for name, sub in value.items():
+                    yield from _schema_refs(sub, (*path, key, name))
+            elif isinstance(value, dict | list) and key not in ("enum", "const", "examples", "default"):
+                yield from _schema_refs(value, (*path, key))
+    elif isinstance(schema, list):
+        for index, sub in enumerate(schema):
+            yield from _schema_refs(sub, (*path, index))
+
+
+def _pointer(ref: str) -> tuple | None:
+    """The path a local ``#/...`` reference points at, or None when it is not one."""
+    if ref == "#":
+        return ()
+    if not ref.startswith("#/"):
+        return None
+    parts = [part.replace("~1", "/").replace("~0", "~") for part in ref[2:].split("/")]
+    return tuple(int(part) if part.isdigit() else part for part in parts)
+
+
+def _schema_ref_problem(schema: Any) -> tuple[str, str] | None:
+    """(where, message) when a schema holds a reference that could loop forever, else None.
+
+    Local ``#/...`` references only (remote ones are never fetched), no nested ``$id`` or dynamic references
+    (they would make "local" depend on the evaluation path), and no cycle of references that does not descend
+    into the instance on each turn (``{"$ref": "#"}``)."""
+    refs = []
+    for location, keyword, value in _schema_refs(schema):
+        where = "/".join(map(str, location)) or "(root)"
+        if keyword != "$ref":
+            return where, f"{keyword} is not supported; use local $ref pointers"
+        target = _pointer(value)
+        if target is None:
+            if value.startswith("#") or "://" not in value:
+                return where, f"$ref {value!r} is not supported; use a local pointer such as #/$defs/name"
+            continue  # an absolute URI: a bundled meta-schema, or unresolvable at run time (never fetched)
+        refs.append((location, target))
+
+    def descends(start: tuple, end: tuple) -> bool:
+        relative = end[len(start) :]
+        for index, part in enumerate(relative):
+            parent = relative[index - 1] if index else None
+            if part in _DESCENDING_KEYWORDS and parent not in _SCHEMA_MAPS:
+                return True
+        return False
+
+    # Edge i -> j when ref j lies inside ref i's target without descending into the instance on the way.
+    edges = {
+        i: [j for j, (loc_j, _) in enumerate(refs) if loc_j[: len(tgt_i)] == tgt_i and not descends(tgt_i, loc_j)]
+        for i, (_, tgt_i) in enumerate(refs)
+    }
+    state: dict[int, int] = {}
+    for start in edges:
+        if state.get(start):
+            continue
+        stack = [(start, iter(edges[start]))]
+        state[start] = 1
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                state[node] = 2
+                stack.pop()
+            elif state.get(child) == 1:
+                where = "/".join(map(str, refs[child][0])) or "(root)"
+                return where, "$ref cycle that never descends into the instance (it would recurse forever)"
+            elif not state.get(child):
+                state[child] = 1
+                stack.append((child, iter(edges[child])))
+    return None
 
 
 @_register
 class JsonSchema(Evaluator):
     kind = "json_schema"
-    description = "Passes when the output is JSON valid against a JSON Schema (draft 2020-12, formats checked)."
+    description = (
+        "Passes when the output is JSON valid against a JSON Schema (draft 2020-12, formats checked; local $ref "
+        "pointers only, patterns run with a time limit)."
+    )
     config_schema = _schema(
         {"schema": {"type": ["object", "boolean"], "description": "A JSON Schema (draft 2020-12)."}},
         required=("schema",),
@@ -242,6 +448,8 @@ class JsonSchema(Evaluator):
 
     @classmethod
     def check_config(cls, config: dict) -> None:
+        if _json_depth(config["schema"]) > MAX_JSON_DEPTH:
+            raise EvaluatorConfigError("config.schema", f"nested deeper than {MAX_JSON_DEPTH} levels")
         try:
             Draft202012Validator.check_schema(config["schema"])
         except SchemaError as exc:
@@ -249,12 +457,24 @@ class JsonSchema(Evaluator):
             raise EvaluatorConfigError(
                 "config.schema", f"not a valid JSON Schema{' at ' + where if where else ''}: {exc.message}"
             )
+        except RecursionError:
+            raise EvaluatorConfigError("config.schema", "too deeply nested to check")
+        problem = _schema_ref_problem(config["schema"])
+        if problem:
+            raise EvaluatorConfigError("config.schema", f"at {problem[0]}: {problem[1]}")
+        for location, keyword, patrn in _schema_patterns(config["schema"]):
+            try:
+                message = pattern_probe(pattern_compile(patrn))
+            except regex.error as exc:
+                message = f"does not compile: {exc}"
+            if message:
+                raise EvaluatorConfigError("config.schema", f"{keyword} at {location}: {message}")
 
     def __init__(self, config: dict) -> None:
         super().__init__(config)
         # An explicit registry of the bundled meta-schemas only: jsonschema's default would fetch remote $refs
         # over the network; here they fail as unresolvable instead.
-        self._validator = Draft202012Validator(
+        self._validator = BoundedValidator(
             config["schema"],
             registry=JSON_SCHEMA_SPECIFICATIONS,
             format_checker=Draft202012Validator.FORMAT_CHECKER,
@@ -264,14 +484,43 @@ class JsonSchema(Evaluator):
         value, error = _parse_json(item.output)
         if error:
             return _verdict(False, {"error": error})
+        token = _schema_deadline.set(time.monotonic() + SCHEMA_TIME_BUDGET_SECONDS)
         try:
             errors = sorted(self._validator.iter_errors(value), key=lambda e: list(map(str, e.absolute_path)))
         except referencing.exceptions.Unresolvable as exc:
             return _error_score(f"schema reference cannot be resolved (remote references are not fetched): {exc}")
+        except PatternTimeout as exc:
+            return _error_score(str(exc), timeout_seconds=PATTERN_TIMEOUT_SECONDS)
+        except RecursionError:
+            return _error_score("the schema recursed too deeply on this output; validation was stopped")
+        finally:
+            _schema_deadline.reset(token)
         listed = [{"path": "$" + "".join(f"[{p!r}]" for p in e.absolute_path), "message": e.message} for e in errors]
         return _verdict(
             not errors, {"errors": listed[:MAX_SCHEMA_ERRORS], "error_count": len(errors)} if errors else {}
         )
+
+
+def _schema_patterns(schema: Any, path: tuple = ()) -> Iterator[tuple[str, str, str]]:
+    """(location, keyword, pattern) of every ``pattern`` and ``patternProperties`` pattern in a schema."""
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            where = "/".join(map(str, (*path, key)))
+            if key == "pattern" and isinstance(value, str):
+                yield where, key, value
+            elif key == "patternProperties" and isinstance(value, dict):
+                for patrn, sub in value.items():
+                    yield where, key, patrn
+                    yield from _schema_patterns(sub, (*path, key, patrn))
+                continue
+            if key == "properties" and isinstance(value, dict):
+                for name, sub in value.items():
+                    yield from _schema_patterns(sub, (*path, key, name))
+            elif isinstance(value, dict | list) and key not in ("enum", "const", "examples", "default"):
+                yield from _schema_patterns(value, (*path, key))
+    elif isinstance(schema, list):
+        for index, sub in enumerate(schema):
+            yield from _schema_patterns(sub, (*path, index))
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -526,23 +775,73 @@ def judge_reply_parse(text: str) -> tuple[float, str]:
     return float(score), reason
 
 
+# What a judge config may send to the provider, which runs on the operator's key: a model the operator allows
+# (settings.LLM_JUDGE_MODELS), at most settings.LLM_JUDGE_MAX_TOKENS tokens, one choice, and sampling knobs.
+JUDGE_PARAMS = {
+    "temperature": {"type": "number", "minimum": 0, "maximum": 2},
+    "top_p": {"type": "number", "minimum": 0, "maximum": 1},
+    "seed": {"type": "integer"},
+    "max_tokens": {"type": "integer", "minimum": 1, "description": "At most settings.LLM_JUDGE_MAX_TOKENS."},
+    "n": {"const": 1, "description": "Always 1 (one reply per item)."},
+}
+DEFAULT_JUDGE_MAX_TOKENS = 256
+
+
+def judge_limits() -> tuple[list[str], int, bool]:
+    """(allowed judge models, max_tokens cap, whether the HTTP provider, on the operator's key, is configured)."""
+    from django.conf import settings
+
+    models = list(getattr(settings, "LLM_JUDGE_MODELS", []) or [])
+    cap = int(getattr(settings, "LLM_JUDGE_MAX_TOKENS", DEFAULT_JUDGE_MAX_TOKENS) or DEFAULT_JUDGE_MAX_TOKENS)
+    keyed = bool(getattr(settings, "LLM_PROVIDER_BASE_URL", "") and getattr(settings, "LLM_PROVIDER_API_KEY", ""))
+    return models, cap, keyed
+
+
 @_register
 class LlmJudge(Evaluator):
     kind = "llm_judge"
     description = (
         "Asks a model (through the configured provider) to score the output against a rubric; the reply must be "
-        'JSON {"score": 0..1, "reason": "..."}; passes when score >= pass_threshold.'
+        'JSON {"score": 0..1, "reason": "..."}; passes when score >= pass_threshold. The model must be one the '
+        "operator allows (LLM_JUDGE_MODELS), max_tokens is capped (LLM_JUDGE_MAX_TOKENS) and n is 1."
     )
     needs = ("provider",)
     config_schema = _schema(
         {
             "rubric": {"type": "string", "minLength": 1, "description": "What a good output is."},
-            "model": {"type": "string", "minLength": 1, "description": "The judge model."},
+            "model": {"type": "string", "minLength": 1, "description": "The judge model (one of LLM_JUDGE_MODELS)."},
             "pass_threshold": {**_SHARE, "default": 0.5},
-            "params": {"type": "object", "default": {}, "description": "Extra request parameters (temperature, ...)."},
+            "params": {
+                "type": "object",
+                "properties": JUDGE_PARAMS,
+                "additionalProperties": False,
+                "default": {},
+                "description": "Request parameters: " + ", ".join(JUDGE_PARAMS) + ".",
+            },
         },
         required=("rubric", "model"),
     )
+
+    @classmethod
+    def check_config(cls, config: dict) -> None:
+        models, cap, keyed = judge_limits()
+        if models and config["model"] not in models:
+            raise EvaluatorConfigError("config.model", f"not an allowed judge model; allowed: {', '.join(models)}")
+        if not models and keyed:
+            raise EvaluatorConfigError(
+                "config.model", "no judge model is allowed: the operator sets LLM_JUDGE_MODELS to enable llm_judge"
+            )
+        max_tokens = config["params"].get("max_tokens")
+        if max_tokens is not None and max_tokens > cap:
+            raise EvaluatorConfigError("config.params.max_tokens", f"must be at most {cap}")
+
+    def request_params(self) -> dict:
+        """The parameters sent: the validated ones, ``n`` forced to 1 and ``max_tokens`` always set and capped."""
+        _, cap, _ = judge_limits()
+        params = {key: value for key, value in self.config["params"].items() if key in JUDGE_PARAMS}
+        params["n"] = 1
+        params["max_tokens"] = min(params.get("max_tokens") or cap, cap)
+        return params
 
     def __init__(self, config: dict, provider: Provider | None = None) -> None:
         super().__init__(config)
@@ -561,7 +860,7 @@ class LlmJudge(Evaluator):
             variables=item.variables,
         )
         try:
-            completion = self.provider.complete(messages, model=self.config["model"], params=self.config["params"])
+            completion = self.provider.complete(messages, model=self.config["model"], params=self.request_params())
         except ProviderError as exc:
             return _error_score(f"judge call failed: {exc.message}", provider=self.provider.name, status=exc.status)
         call = {
@@ -599,6 +898,13 @@ def _validate_config(cls: type[Evaluator], config: Any) -> dict:
     for key in schema.get("required", ()):
         if key not in config:
             raise EvaluatorConfigError(f"config.{key}", "this field is required")
+    for key, spec in allowed.items():
+        nested = config.get(key)
+        if spec.get("additionalProperties") is False and "properties" in spec and isinstance(nested, Mapping):
+            for sub in sorted(nested, key=str):
+                if sub not in spec["properties"]:
+                    known = ", ".join(sorted(spec["properties"]))
+                    raise EvaluatorConfigError(f"config.{key}.{sub}", f"unknown parameter; allowed: {known}")
     errors = sorted(
         Draft202012Validator(schema).iter_errors(dict(config)), key=lambda e: list(map(str, e.absolute_path))
     )

@@ -239,7 +239,7 @@ ENDPOINTS += [
         "post",
         lambda c: "/api/v1/webhooks/",
         CO,
-        body=lambda c: {"project": "acme", "url": "https://hooks.example.invalid/y", "events": ["drift.detected"]},
+        body=lambda c: {"project": "acme", "url": "https://93.184.215.14/y", "events": ["drift.detected"]},
         other_project="bad_reference",
     ),
     Endpoint(
@@ -458,7 +458,7 @@ def ctx(chain):
         actor=Actor.system(), model_version=chain.version, sensitive_features=["sex"], positive_label=1
     )
     chain.webhook, _ = webhook_create(
-        actor=Actor.system(), project=chain.project, url="https://hooks.example.invalid/x", events=["*"]
+        actor=Actor.system(), project=chain.project, url="https://93.184.215.14/x", events=["*"]
     )
     _llm_context(chain)
     return chain

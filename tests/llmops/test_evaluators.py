@@ -484,7 +484,7 @@ def test_llm_judge_prompt_carries_rubric_expected_context_and_candidate():
         },
     )
     messages, model, params = provider.calls[0]
-    assert (model, params) == ("judge-1", {"temperature": 0})
+    assert (model, params) == ("judge-1", {"temperature": 0, "n": 1, "max_tokens": 256})
     assert messages[0]["role"] == "system"
     assert '{"score"' in messages[0]["content"]
     user = messages[1]["content"]

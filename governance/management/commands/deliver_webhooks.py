@@ -1,13 +1,26 @@
+import time
+
 from django.core.management.base import BaseCommand
 
 from governance.alerts import deliveries_run
 
 
 class Command(BaseCommand):
-    help = "Attempt every webhook delivery that is due (first attempts that failed, retries with backoff)."
+    help = (
+        "Send every webhook delivery that is due (alerts only queue them; failures are retried with backoff). "
+        "With --loop, keep checking every --interval seconds (what `make run` starts beside the server)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--loop", action="store_true", help="keep running, checking every --interval seconds")
+        parser.add_argument("--interval", type=float, default=5.0, help="seconds between checks with --loop")
 
     def handle(self, *args, **options):
-        done = deliveries_run()
-        for delivery in done:
-            self.stdout.write(f"{delivery}: {delivery.last_status_code or delivery.last_error or 'sent'}")
-        self.stdout.write(f"{len(done)} deliveries attempted")
+        while True:
+            done = deliveries_run()
+            for delivery in done:
+                self.stdout.write(f"{delivery}: {delivery.last_status_code or delivery.last_error or 'sent'}")
+            if not options["loop"]:
+                self.stdout.write(f"{len(done)} deliveries attempted")
+                return
+            time.sleep(options["interval"])
