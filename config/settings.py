@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "registry.middleware.RequestIdMiddleware",
+    "registry.middleware.ApiInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -121,6 +122,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["registry.permissions.RolePermission"],
+    # the input gate (registry/inputs.py): every body is checked once, whatever the endpoint
+    "DEFAULT_PARSER_CLASSES": [
+        "registry.inputs.CheckedJSONParser",
+        "registry.inputs.CheckedFormParser",
+        "registry.inputs.CheckedMultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "registry.api.pagination.StandardPagination",
     "PAGE_SIZE": 100,
