@@ -282,3 +282,24 @@ def test_a_nul_reaching_copy_does_not_write_the_value_to_the_logs(db, caplog):
     assert secret not in str(caught.value)
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
     assert secret not in caplog.text
+
+
+# --- audit-events/verify/ across projects ---
+
+
+def test_a_project_auditor_does_not_learn_the_chain_length_and_head(make_client, project, other_project, chain):
+    from registry.models import AuditEvent
+
+    auditor = make_client("risk_analyst", other_project)
+    body = auditor.get("/api/v1/audit-events/verify/").json()
+    assert set(body) == {"ok", "project_events"}
+    assert body["project_events"] == AuditEvent.objects.filter(project_id=other_project.pk).count()
+    foreign = AuditEvent.objects.filter(project_id=project.pk).first()
+    if foreign is not None:  # probing another project's event through an anchor is refused
+        probe = auditor.get("/api/v1/audit-events/verify/", {"anchor": f"{foreign.seq}:{foreign.hash}"})
+        assert "anchor" in error(probe)["fields"]
+
+
+def test_a_superuser_sees_the_whole_chain(superuser_client, chain):
+    body = superuser_client.get("/api/v1/audit-events/verify/").json()
+    assert {"ok", "length", "head"} <= set(body)

@@ -318,7 +318,10 @@ class AuditEventSerializer(serializers.ModelSerializer):
 
 class ChainVerificationSerializer(serializers.Serializer):
     ok = serializers.BooleanField()
-    length = serializers.IntegerField(help_text="events that verified")
-    head = serializers.CharField(help_text="hash of the last event that verified")
+    length = serializers.IntegerField(required=False, help_text="events that verified (superusers only)")
+    head = serializers.CharField(required=False, help_text="hash of the last event that verified (superusers only)")
+    project_events = serializers.IntegerField(
+        required=False, help_text="events of the caller's projects (project auditors)"
+    )
     broken_seq = serializers.IntegerField(required=False, help_text="the first seq where the chain does not hold")
     reason = serializers.CharField(required=False)
