@@ -7,6 +7,10 @@ import os
 os.environ.setdefault("DJANGO_DEBUG", "false")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-not-for-production-0123456789")
 os.environ.setdefault("SUBJECT_HMAC_KEY", "test-subject-hmac-key-0123456789abcdef0123456789")
+# the browser tests drive the admin over plain HTTP (live_server): cookies may not be Secure-only there;
+# tests/test_settings.py checks the production defaults in a fresh process
+os.environ.setdefault("DJANGO_SESSION_COOKIE_SECURE", "false")
+os.environ.setdefault("DJANGO_CSRF_COOKIE_SECURE", "false")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
 
 from config.settings import *  # noqa: E402,F403

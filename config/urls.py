@@ -16,3 +16,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
 ]
+
+handler404 = "registry.api.errors.not_found"
+handler500 = "registry.api.errors.server_error"

@@ -32,6 +32,7 @@ from registry.actors import Actor
 from registry.audit import AuditEventType as Event
 from registry.audit import audit_append
 from registry.errors import ServiceError, field_error
+from registry.inputs import to_sane_utc
 from registry.models import Deployment, ModelVersion, Project, Role, SuppressedSubject
 from registry.services import suppressed_keys
 from registry.subjects import InvalidSubjectId, current_key_id, subject_key, suppression_lock
@@ -121,7 +122,7 @@ def parse_timestamp(value: object) -> datetime:
         raise ValueError("is not an ISO 8601 timestamp") from None
     if parsed.tzinfo is None:
         raise ValueError("must include a timezone (e.g. 2026-01-31T12:00:00Z)")
-    return parsed
+    return to_sane_utc(parsed)
 
 
 def _check_items(items: object, collection: str, limit: int) -> list:

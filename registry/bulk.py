@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+import psycopg
 from django.db import connection
 from psycopg import sql
+
+from registry.errors import ServiceError
 
 
 def is_postgresql() -> bool:
@@ -39,9 +42,14 @@ def copy_insert_ignore(
                 stage=stage, cols=cols, table=sql.Identifier(table)
             )
         )
-        with cursor.copy(sql.SQL("COPY {stage} ({cols}) FROM STDIN").format(stage=stage, cols=cols)) as copy:
-            for row in rows:
-                copy.write_row(row)
+        try:
+            with cursor.copy(sql.SQL("COPY {stage} ({cols}) FROM STDIN").format(stage=stage, cols=cols)) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except psycopg.Error as exc:
+            # PostgreSQL's message quotes the offending row ("COPY ..., line 3, column features: ..."): it may
+            # hold a subject's personal values, so neither the error nor its cause may travel on to a log line.
+            raise _copy_error(table, exc) from None
         cursor.execute(
             sql.SQL(
                 "INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT ({conflict}) DO NOTHING{ret}"
@@ -58,3 +66,13 @@ def copy_insert_ignore(
         inserted = cursor.fetchall() if returning else cursor.rowcount
         cursor.execute(sql.SQL("DROP TABLE {stage}").format(stage=stage))
     return inserted
+
+
+class CopyFailed(RuntimeError):
+    """A COPY failed for a reason other than the data; carries the SQLSTATE only, never the row."""
+
+
+def _copy_error(table: str, exc: psycopg.Error) -> Exception:
+    if isinstance(exc, psycopg.errors.DataError):
+        return ServiceError(f"a value could not be stored in {table} (SQLSTATE {exc.sqlstate})", code="invalid")
+    return CopyFailed(f"COPY into {table} failed (SQLSTATE {exc.sqlstate})")

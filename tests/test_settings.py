@@ -62,3 +62,60 @@ def test_production_needs_a_secret_key():
 def test_sqlite_is_the_default_database():
     result = _check({"SUBJECT_HMAC_KEY": "k" * 40, "DJANGO_DEBUG": "true"})
     assert result.returncode == 0, result.stderr
+
+
+def _settings_of(env: dict, *names: str) -> dict:
+    code = "import json, django; django.setup(); from django.conf import settings; " + (
+        f"print(json.dumps({{n: getattr(settings, n, None) for n in {list(names)!r}}}))"
+    )
+    base = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "config.settings", "VAR_DIR": "/tmp/gov-settings"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**base, **env}, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    import json
+
+    return json.loads(result.stdout)
+
+
+PRODUCTION = {"SUBJECT_HMAC_KEY": "k" * 40, "DJANGO_SECRET_KEY": "s" * 50}
+TRANSPORT = ("SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS", "SECURE_CONTENT_TYPE_NOSNIFF")
+
+
+def test_production_cookies_are_secure_and_hsts_is_on():
+    got = _settings_of(PRODUCTION, *TRANSPORT, "SECURE_PROXY_SSL_HEADER")
+    assert got == {
+        "SESSION_COOKIE_SECURE": True,
+        "CSRF_COOKIE_SECURE": True,
+        "SECURE_HSTS_SECONDS": 31536000,
+        "SECURE_CONTENT_TYPE_NOSNIFF": True,
+        "SECURE_PROXY_SSL_HEADER": None,
+    }
+    assert _settings_of({**PRODUCTION, "DJANGO_SECURE_HSTS_SECONDS": "60"}, "SECURE_HSTS_SECONDS") == {
+        "SECURE_HSTS_SECONDS": 60
+    }
+    proxied = _settings_of({**PRODUCTION, "DJANGO_SECURE_PROXY_SSL_HEADER": "true"}, "SECURE_PROXY_SSL_HEADER")
+    assert proxied == {"SECURE_PROXY_SSL_HEADER": ["HTTP_X_FORWARDED_PROTO", "https"]}
+
+
+def test_debug_keeps_plain_http_cookies():
+    got = _settings_of({"SUBJECT_HMAC_KEY": "k" * 40, "DJANGO_DEBUG": "true"}, "SESSION_COOKIE_SECURE")
+    assert got == {"SESSION_COOKIE_SECURE": False}
+
+
+@pytest.mark.parametrize("raw", ["a year", "-1"])
+def test_a_bad_hsts_value_fails_loudly(raw):
+    result = _check({**PRODUCTION, "DJANGO_SECURE_HSTS_SECONDS": raw})
+    assert result.returncode != 0
+    assert "DJANGO_SECURE_HSTS_SECONDS" in result.stderr
+
+
+def test_admin_login_is_throttled(db, django_user_model):
+    from django.test import Client
+
+    django_user_model.objects.create_superuser("root", "root@example.invalid", "the-right-password")
+    client = Client()
+    for attempt in range(5):
+        response = client.post("/admin/login/", {"username": "root", "password": "guess", "next": "/admin/"})
+        assert response.status_code == (200 if attempt < 4 else 429)  # the form again, then locked out
+    locked = client.post("/admin/login/", {"username": "root", "password": "the-right-password", "next": "/admin/"})
+    assert locked.status_code == 429  # locked out: even the right password is refused now
+    assert "_auth_user_id" not in client.session

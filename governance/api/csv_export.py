@@ -32,14 +32,26 @@ class _Echo:
         return value
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """A text cell a spreadsheet would run as a formula gets a leading `'` (OWASP CSV injection)."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def _cell(value) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, (int, float)):
+        return str(value)  # numbers stay numbers: -3 is a number, not a formula
     if isinstance(value, (dict, list)):
-        return json.dumps(value, sort_keys=True)
+        return neutralise(json.dumps(value, sort_keys=True))
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    return str(value)
+    return neutralise(str(value))
 
 
 def decisions_csv_response(queryset, filename: str = "decisions.csv") -> StreamingHttpResponse:

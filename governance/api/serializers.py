@@ -3,6 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from governance.models import Decision
+from registry.inputs import SaneDateTimeField
 
 
 class DecisionSerializer(serializers.ModelSerializer):
@@ -44,7 +45,7 @@ class DecisionInSerializer(serializers.Serializer):
     sensitive = serializers.DictField(required=False)
     prediction = serializers.JSONField(help_text="a label or a number")
     score = serializers.FloatField(required=False, allow_null=True)
-    occurred_at = serializers.DateTimeField()
+    occurred_at = SaneDateTimeField()
 
 
 class DecisionBulkSerializer(serializers.Serializer):
@@ -60,7 +61,7 @@ class OutcomeInSerializer(serializers.Serializer):
     model_version = serializers.IntegerField()
     request_id = serializers.CharField()
     outcome = serializers.JSONField()
-    outcome_at = serializers.DateTimeField(required=False)
+    outcome_at = SaneDateTimeField(required=False)
     correction = serializers.BooleanField(
         required=False, help_text="an outcome is written once: true replaces it, as its next version, with a reason"
     )
@@ -156,7 +157,7 @@ class ErasureRequestCreateSerializer(serializers.Serializer):
     project = ProjectField()
     subject_id = serializers.JSONField(help_text="the raw subject id; pseudonymised on arrival, never stored")
     reference = serializers.CharField(max_length=200, help_text="your ticket reference (no personal identifiers)")
-    received_at = serializers.DateTimeField(required=False, help_text="default: now; due 30 days later")
+    received_at = SaneDateTimeField(required=False, help_text="default: now; due 30 days later")
 
 
 class ErasureRejectSerializer(serializers.Serializer):
@@ -182,8 +183,8 @@ class FairnessAuditInputSerializer(serializers.Serializer):
         help_text="attributes of `sensitive`; several make intersectional groups",
     )
     positive_label = serializers.JSONField(help_text="predictions and outcomes equal to this are positive")
-    window_start = serializers.DateTimeField(required=False)
-    window_end = serializers.DateTimeField(required=False)
+    window_start = SaneDateTimeField(required=False)
+    window_end = SaneDateTimeField(required=False)
 
     def validate_positive_label(self, value):
         if value is None or isinstance(value, (dict, list)):
@@ -249,8 +250,8 @@ class DriftReportInputSerializer(serializers.Serializer):
     from registry.models import ModelVersion
 
     model_version = ScopedPrimaryKeyRelatedField(queryset=ModelVersion.objects.all())
-    window_start = serializers.DateTimeField()
-    window_end = serializers.DateTimeField()
+    window_start = SaneDateTimeField()
+    window_end = SaneDateTimeField()
 
 
 class DriftReportSerializer(serializers.ModelSerializer):
@@ -281,8 +282,8 @@ class PerformanceReportInputSerializer(serializers.Serializer):
     from registry.models import ModelVersion
 
     model_version = ScopedPrimaryKeyRelatedField(queryset=ModelVersion.objects.all())
-    window_start = serializers.DateTimeField()
-    window_end = serializers.DateTimeField()
+    window_start = SaneDateTimeField()
+    window_end = SaneDateTimeField()
     bucket = serializers.ChoiceField(choices=["day", "week", "month"], default="week")
     positive_label = serializers.JSONField(required=False, help_text="given, ROC AUC is computed from the scores")
 

@@ -20,6 +20,7 @@ from governance.integrity import decisions_verify
 from governance.models import Decision
 from registry.api.common import ScopedViewSet
 from registry.api.pagination import NewestFirstCursorPagination
+from registry.api.query import StrictQueryMixin
 from registry.api.views import ERRORS
 from registry.models import ModelVersion, Role
 from registry.permissions import ALL_HUMAN_ROLES, actor_of
@@ -155,7 +156,7 @@ class LineageQuerySerializer(serializers.Serializer):
         return kind, int(pk)
 
 
-class LineageView(APIView):
+class LineageView(StrictQueryMixin, APIView):
     read_roles = ALL_HUMAN_ROLES
 
     @extend_schema(

@@ -22,6 +22,7 @@ from llmops.models import (
 )
 from llmops.services.budgets import budget_state
 from registry.api.common import ProjectField
+from registry.inputs import SaneDateTimeField
 
 
 class PromptLabelSerializer(serializers.ModelSerializer):
@@ -202,7 +203,7 @@ class CallInSerializer(serializers.Serializer):
     tags = serializers.ListField(child=serializers.CharField(), required=False)
     trace_id = serializers.CharField(required=False)
     span_id = serializers.CharField(required=False)
-    occurred_at = serializers.DateTimeField()
+    occurred_at = SaneDateTimeField()
     retrieved_documents = serializers.ListField(child=serializers.DictField(), required=False)
 
 
@@ -259,8 +260,8 @@ class CostRowSerializer(serializers.Serializer):
 
 class CostReportSerializer(serializers.Serializer):
     group_by = serializers.CharField()
-    start = serializers.DateTimeField(allow_null=True)
-    end = serializers.DateTimeField(allow_null=True)
+    start = SaneDateTimeField(allow_null=True)
+    end = SaneDateTimeField(allow_null=True)
     rows = CostRowSerializer(many=True)
     totals = CostRowSerializer()
     unpriced_models = serializers.ListField(child=serializers.DictField())

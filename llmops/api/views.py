@@ -31,6 +31,7 @@ from llmops.services import budgets, calls, evaluation, pricing, prompts
 from registry.api.common import ScopedViewSet
 from registry.api.pagination import NewestFirstCursorPagination
 from registry.api.views import ERRORS, WRITE_ERRORS
+from registry.inputs import SaneDateTimeField
 from registry.models import Project, Role
 from registry.permissions import ALL_HUMAN_ROLES, actor_of
 
@@ -310,8 +311,8 @@ class PriceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
 
 class CostQuerySerializer(serializers.Serializer):
     group_by = serializers.ChoiceField(choices=selectors.GROUP_BY)
-    start = serializers.DateTimeField(required=False)
-    end = serializers.DateTimeField(required=False)
+    start = SaneDateTimeField(required=False)
+    end = SaneDateTimeField(required=False)
     project = serializers.SlugField(required=False)
 
     def validate(self, attrs):

@@ -60,8 +60,9 @@ class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     action_roles = {"verify": {Role.COMPLIANCE_OFFICER, Role.RISK_ANALYST}}
 
     @extend_schema(
-        summary="Walk the whole chain ({ok, length, head} or the first broken seq) and check every content-hashed "
-        "record against the hash its creation event recorded",
+        summary="Walk the whole chain and check every content-hashed record against the hash its creation "
+        "event recorded: {ok, length, head, records_checked, bad_records} (superusers); {ok, project_events, "
+        "reason} for a project's auditors",
         parameters=[
             OpenApiParameter("anchor", str, many=True, description="SEQ:HASH published earlier; checked on the way")
         ],
@@ -75,4 +76,17 @@ class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
             if not match:
                 raise serializers.ValidationError({"anchor": [f"{raw!r} must read SEQ:HASH (64 hex characters)"]})
             anchors[int(match[1])] = match[2]
-        return Response(trail_verify(anchors=anchors))
+        scope = self.actor.project_ids(self.action_roles["verify"])
+        if scope is None:  # superusers: the whole chain's length and head
+            return Response(trail_verify(anchors=anchors))
+        # A project's auditor learns whether the one chain holds, not how long it is or where its head lies
+        # (that would tell every project's activity): ok, the reason if not, and their own projects' events.
+        mine = AuditEvent.objects.filter(project_id__in=scope)
+        foreign = sorted(set(anchors) - set(mine.filter(seq__in=list(anchors)).values_list("seq", flat=True)))
+        if foreign:
+            raise serializers.ValidationError({"anchor": [f"seq {foreign[0]} is not an event of your projects"]})
+        result = trail_verify(anchors=anchors)
+        body = {"ok": result["ok"], "project_events": mine.count()}
+        if not result["ok"]:
+            body["reason"] = result.get("reason") or "content-hashed records differ from their creation events"
+        return Response(body)

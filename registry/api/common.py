@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers, viewsets
 
 from registry.actors import Actor
+from registry.api.query import StrictQueryMixin
 from registry.models import Project
 from registry.permissions import REGISTRY_WRITERS, actor_of, allowed_roles
 
@@ -39,7 +40,7 @@ class ScopedQuerysetMixin:
         return context
 
 
-class ScopedViewSet(ScopedQuerysetMixin, viewsets.GenericViewSet):
+class ScopedViewSet(StrictQueryMixin, ScopedQuerysetMixin, viewsets.GenericViewSet):
     pass
 
 

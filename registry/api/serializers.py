@@ -7,6 +7,7 @@ import re
 from rest_framework import serializers
 
 from registry.api.common import ProjectField, ScopedPrimaryKeyRelatedField
+from registry.inputs import SaneDateTimeField
 from registry.models import (
     Dataset,
     DataVersion,
@@ -271,7 +272,7 @@ class DeploymentSerializer(CreatedFields):
 
 
 class DeploymentEndSerializer(serializers.Serializer):
-    ended_at = serializers.DateTimeField(required=False)
+    ended_at = SaneDateTimeField(required=False)
 
 
 class LiveVersionSerializer(serializers.Serializer):
@@ -281,13 +282,13 @@ class LiveVersionSerializer(serializers.Serializer):
     environment = serializers.CharField()
     strategy = serializers.CharField()
     traffic_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
-    started_at = serializers.DateTimeField()
-    ended_at = serializers.DateTimeField(allow_null=True)
+    started_at = SaneDateTimeField()
+    ended_at = SaneDateTimeField(allow_null=True)
 
 
 class LiveSerializer(serializers.Serializer):
     model = serializers.IntegerField()
-    at = serializers.DateTimeField()
+    at = SaneDateTimeField()
     live = LiveVersionSerializer(many=True)
 
 
@@ -317,8 +318,11 @@ class AuditEventSerializer(serializers.ModelSerializer):
 
 class ChainVerificationSerializer(serializers.Serializer):
     ok = serializers.BooleanField()
-    length = serializers.IntegerField(help_text="events that verified")
-    head = serializers.CharField(help_text="hash of the last event that verified")
+    length = serializers.IntegerField(required=False, help_text="events that verified (superusers only)")
+    head = serializers.CharField(required=False, help_text="hash of the last event that verified (superusers only)")
+    project_events = serializers.IntegerField(
+        required=False, help_text="events of the caller's projects (project auditors)"
+    )
     broken_seq = serializers.IntegerField(required=False, help_text="the first seq where the chain does not hold")
     reason = serializers.CharField(required=False)
     records_checked = serializers.DictField(

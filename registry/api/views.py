@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from registry import selectors, services
 from registry.api import serializers as s
 from registry.api.common import ErrorSerializer, ScopedViewSet
+from registry.inputs import SaneDateTimeField
 from registry.models import Dataset, DataVersion, Deployment, Model, ModelVersion, Project, Role, Run, Stage
 from registry.permissions import REGISTRY_WRITERS
 
@@ -178,7 +179,7 @@ class ModelViewSet(ReadCreateViewSet):
         model = self.get_object()
         at = timezone.now()
         if "at" in request.query_params:
-            field = serializers.DateTimeField()
+            field = SaneDateTimeField()
             try:
                 at = field.to_internal_value(request.query_params["at"])
             except serializers.ValidationError as exc:

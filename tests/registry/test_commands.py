@@ -5,6 +5,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
+from django.http import HttpRequest
 from rest_framework.test import APIClient
 
 from registry.actors import Actor
@@ -71,7 +72,7 @@ def test_create_user_joins_the_role_group_and_project(monkeypatch, client):
     assert user.has_perm("governance.view_decision")
     assert not user.has_perm("governance.change_decision")
     assert not user.has_perm("governance.delete_decision")
-    assert client.login(username="olga", password="a-long-password-1")
+    assert client.login(request=HttpRequest(), username="olga", password="a-long-password-1")  # django-axes asks for it
 
     out, _ = run("create_user", "--username", "olga", "--role", "risk_analyst", "--project", "credit")
     assert "updated user olga" in out and "password (shown once):" in out
