@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from governance.alerts import deliveries_run
 from governance.fairness import fairness_audit_run
-from governance.models import WebhookDelivery
+from governance.models import Policy, WebhookDelivery
 from registry.actors import Actor
 from registry.models import AuditEvent
 from tests import factories as f
@@ -64,6 +64,8 @@ def receiver():
 
 @pytest.fixture
 def failing_audit_setup(chain):
+    # by the policy's attribute: only such an audit alerts (others are exploratory)
+    Policy.objects.update_or_create(project=chain.project, defaults={"required_sensitive_features": ["sex"]})
     for i in range(80):  # group F is always selected, group M never: a failed audit
         f.DecisionFactory(
             model_version=chain.version,
