@@ -177,7 +177,9 @@ def setup_registry(train: pd.DataFrame) -> dict:
     version = services.model_version_register(
         actor=system, model=model, run=run, artifact_uri="file:///bench/model.pkl", artifact_sha256="0" * 64
     )
-    deployment = services.deployment_create(actor=system, model_version=version, environment="bench")
+    deployment = services.deployment_create(
+        actor=system, model_version=version, environment="staging"
+    )  # pre-production: no gate
     ingest_key, _ = services.api_key_create(actor=system, project=project, role=Role.INGEST, name="bench ingest")
     _, analyst = services.api_key_create(actor=system, project=project, role=Role.RISK_ANALYST, name="bench analyst")
     return {

@@ -211,7 +211,7 @@ def build_lineage(subjects: int) -> Lineage:
         )
         started = first + timedelta(days=30 * snapshot)
         deployment = services.deployment_create(
-            actor=system, model_version=version, environment="production", started_at=started
+            actor=system, model_version=version, environment="staging", started_at=started, backfill=True
         )
         made.versions.append(version.pk)
         made.deployments.append(deployment.pk)

@@ -117,7 +117,7 @@ model = services.model_create(actor=actor, project=project, name="credit")
 version = services.model_version_register(
     actor=actor, model=model, run=run, artifact_uri="file:///bench/model.pkl", artifact_sha256="0" * 64
 )
-deployment = services.deployment_create(actor=actor, model_version=version, environment="bench")
+deployment = services.deployment_create(actor=actor, model_version=version, environment="staging")
 key, raw = services.api_key_create(actor=Actor.system(), project=project, role=Role.INGEST, name="bench ingest")
 print(json.dumps({"project": project.pk, "model_version": version.pk, "deployment": deployment.pk,
                   "key_pk": key.pk, "key": raw}))

@@ -1985,6 +1985,8 @@ export interface components {
             bootstrap?: unknown;
             passed: boolean;
             failed_checks?: unknown;
+            /** @description not by the policy's attributes: stored and shown, never alerting or gating */
+            exploratory?: boolean;
             /** Format: date-time */
             readonly created_at: string;
         };
@@ -2525,6 +2527,12 @@ export interface components {
             high_risk_needs_second_approver?: boolean;
             /** @description promotion floors on a version's metrics, e.g. {"accuracy": 0.6} */
             metric_floors?: unknown;
+            /** @description the attributes of a gating fairness audit, e.g. ["sex"]; none: nothing passes the gate */
+            required_sensitive_features?: unknown;
+            /** @description decisions with outcomes a gating fairness audit must count at least */
+            min_audit_decisions?: number;
+            /** @description a gating fairness audit's window must end within this many days */
+            max_audit_age_days?: number;
         };
         PerformanceReport: {
             readonly id: number;
@@ -2587,6 +2595,12 @@ export interface components {
             high_risk_needs_second_approver?: boolean;
             /** @description promotion floors on a version's metrics, e.g. {"accuracy": 0.6} */
             metric_floors?: unknown;
+            /** @description the attributes of a gating fairness audit, e.g. ["sex"]; none: nothing passes the gate */
+            required_sensitive_features?: unknown;
+            /** @description decisions with outcomes a gating fairness audit must count at least */
+            min_audit_decisions?: number;
+            /** @description a gating fairness audit's window must end within this many days */
+            max_audit_age_days?: number;
             /** Format: date-time */
             readonly updated_at: string;
         };

@@ -151,14 +151,14 @@ def seed() -> int:
         limitations="Not validated for applicants under 21 or for business loans.",
     )
     services.model_version_transition(actor=actor, model_version=v1, to_stage="production", reason="baseline")
+    start = datetime(2026, 1, 5, 9, tzinfo=UTC)  # history: backfilled (the API refuses a past start)
+    services.deployment_create(actor=actor, model_version=v1, environment="production", started_at=start, backfill=True)
     services.model_version_transition(
         actor=actor, model_version=v2, to_stage="staging", reason="AUC +0.06 on the validation split"
     )
     services.model_version_transition(
         actor=actor, model_version=v2, to_stage="production", reason="canary clean for 10 days; approved by risk"
     )
-    start = datetime(2026, 1, 5, 9, tzinfo=UTC)
-    services.deployment_create(actor=actor, model_version=v1, environment="production", started_at=start)
     canary = services.deployment_create(
         actor=actor,
         model_version=v2,
@@ -167,9 +167,14 @@ def seed() -> int:
         traffic_percent=10,
         started_at=datetime(2026, 1, 20, 9, tzinfo=UTC),
         ended_at=datetime(2026, 2, 1, 9, tzinfo=UTC),
+        backfill=True,
     )
     live = services.deployment_create(
-        actor=actor, model_version=v2, environment="production", started_at=datetime(2026, 2, 1, 9, tzinfo=UTC)
+        actor=actor,
+        model_version=v2,
+        environment="production",
+        started_at=datetime(2026, 2, 1, 9, tzinfo=UTC),
+        backfill=True,
     )
     services.deployment_create(
         actor=actor,
@@ -177,6 +182,7 @@ def seed() -> int:
         environment="shadow-eu",
         strategy="shadow",
         started_at=datetime(2026, 2, 3, 9, tzinfo=UTC),
+        backfill=True,
     )
 
     rng = random.Random(7)

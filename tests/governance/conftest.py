@@ -7,6 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from governance.models import Policy
 from tests import factories as f
 
 
@@ -53,6 +54,8 @@ def receiver():
 
 @pytest.fixture
 def failing_audit_setup(chain):
+    # by the policy's attribute: only such an audit alerts (others are exploratory)
+    Policy.objects.update_or_create(project=chain.project, defaults={"required_sensitive_features": ["sex"]})
     for i in range(80):  # group F is always selected, group M never: a failed audit
         f.DecisionFactory(
             model_version=chain.version,

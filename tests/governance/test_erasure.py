@@ -64,7 +64,11 @@ def world(db):
     make_promotable(version)
     services.model_version_transition(actor=SYSTEM, model_version=version, to_stage="production", reason="ok")
     deployment = services.deployment_create(
-        actor=SYSTEM, model_version=version, environment="prod", started_at=datetime(2026, 1, 1, tzinfo=UTC), backfill=True
+        actor=SYSTEM,
+        model_version=version,
+        environment="prod",
+        started_at=datetime(2026, 1, 1, tzinfo=UTC),
+        backfill=True,  # test history
     )
     other_model = services.model_create(actor=SYSTEM, project=project, name="fraud")
     other_version = train(project, other_model, unrelated, "fraud-v1")

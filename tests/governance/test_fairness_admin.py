@@ -68,7 +68,9 @@ def run_audit(version, features=("group",), **extra) -> FairnessAudit:
 
 @pytest.fixture
 def audited(chain):
-    """Group a is selected at 0.5, b at 0.2 (below four fifths of a's), c is too small to compare."""
+    """Group a is selected at 0.5, b at 0.2 (below four fifths of a's), c is too small to compare; audited by
+    the policy's attribute (so a failure alerts)."""
+    Policy.objects.update_or_create(project=chain.project, defaults={"required_sensitive_features": ["group"]})
     log(chain.version, "a", 100, predicted_yes=50, outcome_yes=60)
     log(chain.version, "b", 100, predicted_yes=20, outcome_yes=30)
     log(chain.version, "c", 12, predicted_yes=6, outcome_yes=6)

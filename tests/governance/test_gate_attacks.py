@@ -326,3 +326,14 @@ def test_an_ownerless_keys_approval_counts_as_nobody(high_risk, make_client, cha
     check = second_approver(promoter, high_risk)
     assert check["passed"] is False
     assert "a key without an owner is nobody's" in check["message"]
+
+
+def test_the_policy_names_its_attributes_as_a_list(chain, auditor):
+    path = f"/api/v1/policies/{chain.project.slug}/"
+    for bad in ("sex", ["sex", "sex"], [""], [1]):
+        response = auditor.patch(path, {"required_sensitive_features": bad}, format="json")
+        assert response.status_code == 400, (bad, response.json())
+        assert "required_sensitive_features" in response.json()["error"]["fields"]
+    response = auditor.patch(path, {"required_sensitive_features": ["sex"], "min_audit_decisions": 1000}, format="json")
+    assert response.status_code == 200, response.json()
+    assert (response.json()["required_sensitive_features"], response.json()["min_audit_decisions"]) == (["sex"], 1000)

@@ -42,6 +42,21 @@ def test_commands_refuse_bad_input():
         run("create_project", "--slug", "credit", "--name", "Again")
     with pytest.raises(CommandError):
         run("create_api_key", "--project", "credit", "--role", "admin", "--name", "x")
+    with pytest.raises(CommandError, match="no user 'ghost'"):
+        run("create_api_key", "--project", "credit", "--role", "ingest", "--name", "x", "--owner", "ghost")
+
+
+@pytest.mark.django_db
+def test_create_api_key_takes_an_owner(django_user_model):
+    Project.objects.create(slug="credit", name="Credit")
+    olga = django_user_model.objects.create_user("olga")
+    _, note = run(
+        "create_api_key", "--project", "credit", "--role", "compliance_officer", "--name", "o", "--owner", "olga"
+    )
+    assert "held by olga" in note
+    assert ApiKey.objects.get(name="o").owner == olga
+    _, note = run("create_api_key", "--project", "credit", "--role", "ingest", "--name", "svc")
+    assert "a service key" in note and ApiKey.objects.get(name="svc").owner is None
 
 
 @pytest.mark.django_db
