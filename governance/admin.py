@@ -535,6 +535,7 @@ def trace_view(trace: dict | None) -> dict | None:
                 "url": reverse("admin:registry_run_change", args=[run["id"]]),
                 "inputs": [{"label": dv_label(i["data_version"]), "role": i["role"]} for i in run.get("inputs", [])],
                 "trained_on_subject": run.get("trained_on_subject", False),
+                "used_for": run.get("used_for", []),
             }
             for run in runs
         ],
@@ -545,6 +546,7 @@ def trace_view(trace: dict | None) -> dict | None:
                 "stage": stage_badge(mv.get("stage", "")),
                 "live": mv.get("live", False),
                 "trained_on_subject": mv.get("trained_on_subject", False),
+                "used_for": mv.get("used_for", []),
             }
             for mv in versions.values()
         ],

@@ -35,7 +35,7 @@ from registry.errors import ServiceError, field_error
 from registry.inputs import to_sane_utc
 from registry.models import Deployment, ModelVersion, Project, Role, SuppressedSubject
 from registry.services import suppressed_keys
-from registry.subjects import InvalidSubjectId, current_key_id, subject_key, suppression_lock
+from registry.subjects import InvalidSubjectId, current_key_id, mentions_subject_id, subject_key, suppression_lock
 
 MAX_DECISIONS_PER_REQUEST = 10_000
 MAX_OUTCOMES_PER_REQUEST = 10_000
@@ -235,6 +235,8 @@ def decisions_ingest(*, actor: Actor, items: Sequence[object]) -> IngestResult:
                 key = subject_key(raw_subject)
             except InvalidSubjectId as exc:
                 errors.add(index, "subject_id", str(exc))
+            if mentions_subject_id(request_id, raw_subject):  # the request id outlives an erasure
+                errors.add(index, "request_id", "must not contain the subject id")
 
         features = item.get("features")
         if not isinstance(features, dict):

@@ -76,14 +76,20 @@ def suppression_lock(project_ids: Iterable[int], *, exclusive: bool = False) -> 
     all in the same transaction; erasure execution takes it exclusive while it redacts and suppresses.
     So an ingest either commits before the erasure reads (and its rows are redacted) or checks after the
     erasure committed (and finds the subject suppressed): one statement, ingests never block each other.
-    On SQLite the database's single write lock serialises the writers; this is a no-op there.
+    On SQLite the database's single write lock serialises the writers: an empty UPDATE takes it at once.
     """
     from django.db import connection
 
     if not connection.in_atomic_block:
         raise RuntimeError("suppression_lock must be taken inside transaction.atomic()")
     ids = sorted({int(pk) for pk in project_ids})
-    if not ids or connection.vendor != "postgresql":
+    if not ids:
+        return
+    if connection.vendor == "sqlite":  # an empty write takes the database's write lock now, before the check
+        with connection.cursor() as cursor:
+            cursor.execute(_SQLITE_WRITE_LOCK)
+        return
+    if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:  # in ascending project order, so two lockers never deadlock
         cursor.execute(_EXCLUSIVE if exclusive else _SHARED, [SUPPRESSION_LOCK_NAMESPACE, ids])
@@ -92,3 +98,4 @@ def suppression_lock(project_ids: Iterable[int], *, exclusive: bool = False) -> 
 _LOCK = "SELECT {}(%s, p) FROM unnest(%s::integer[]) WITH ORDINALITY AS t(p, n) ORDER BY n"
 _EXCLUSIVE = _LOCK.format("pg_advisory_xact_lock")
 _SHARED = _LOCK.format("pg_advisory_xact_lock_shared")
+_SQLITE_WRITE_LOCK = "UPDATE registry_suppressedsubject SET reason = reason WHERE 0 = 1"

@@ -186,3 +186,19 @@ def test_second_call_is_a_no_op(demo):
         Run.objects.count(),
     ) == counts
     assert Project.objects.filter(slug=DEMO_PROJECT).count() == 1
+
+
+def test_a_person_in_the_test_split_obliges_no_retraining(demo):
+    """arrest-00003 is indexed in `2002-raw` and `test`; `train` is derived from raw with its own index
+    without them: the models were evaluated on the person, not trained on them."""
+    from governance.erasure import subject_trace
+
+    project = Project.objects.get(slug=DEMO_PROJECT)
+    versions = {v.version: v for v in DataVersion.objects.filter(project=project)}
+    key = subject_key("arrest-00003")
+    assert SubjectIndex.objects.filter(data_version=versions["test"], subject_key=key).exists()
+    assert not SubjectIndex.objects.filter(data_version=versions["train"], subject_key=key).exists()
+    trace = subject_trace(project_id=project.pk, subject_key=key)
+    assert {dv["id"] for dv in trace["data_versions"]} == {versions["2002-raw"].pk, versions["test"].pk}
+    assert trace["model_versions"]
+    assert all(mv["used_for"] == ["test"] and not mv["trained_on_subject"] for mv in trace["model_versions"])

@@ -368,3 +368,22 @@ def test_a_subject_only_in_a_test_or_validation_split_obliges_no_retraining(spli
     obliged = set(RetrainingObligation.objects.values_list("model_version_id", flat=True))
     assert obliged == {split["on_raw"].pk, split["on_derived"].pk}
     assert set(executed.execution["retraining_obligations"]) == obliged
+
+
+@pytest.mark.django_db
+@pytest.mark.sqlite
+def test_a_decision_whose_request_id_repeats_its_subject_id_is_refused(make_client, chain):
+    ingest = make_client("ingest", chain.project)
+    item = {
+        "model_version": chain.version.pk,
+        "request_id": f"loan-{ALICE.upper()}-1",
+        "subject_id": ALICE,
+        "features": {},
+        "prediction": 1,
+        "occurred_at": "2026-01-01T00:00:00Z",
+    }
+    response = ingest.post("/api/v1/decisions/bulk/", {"decisions": [item]}, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"decisions[0].request_id": ["must not contain the subject id"]}
+    assert ALICE.casefold() not in response.content.decode().casefold()
+    assert not Decision.objects.exists()
