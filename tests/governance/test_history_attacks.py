@@ -99,6 +99,7 @@ def test_a_correction_of_nothing_is_refused(logged, ingest):  # noqa: F811
     assert "no outcome to correct" in response.json()["error"]["fields"]["outcomes[0].correction"][0]
 
 
+@pytest.mark.sqlite
 def test_an_outcome_for_an_erased_decision_is_refused(logged, ingest, auditor):  # noqa: F811
     version = logged[0]
     erase_person_1(version)  # r1, r5, r9
@@ -110,6 +111,7 @@ def test_an_outcome_for_an_erased_decision_is_refused(logged, ingest, auditor): 
     assert verify(auditor, version)["ok"]
 
 
+@pytest.mark.sqlite
 def test_an_insider_update_of_an_outcome_is_named(logged, ingest, auditor):  # noqa: F811
     version = logged[0]
     post(ingest, outcome(version, "r2", 1), outcome(version, "r3", 0))

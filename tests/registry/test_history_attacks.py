@@ -71,6 +71,7 @@ def owner_sql(table: str, *statements: str) -> None:
         cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
 
 
+@pytest.mark.sqlite
 def test_a_fresh_history_verifies_with_its_records(history, auditor):  # noqa: F811
     body = trail(auditor)
     assert body["ok"] and body["bad_records"] == []
@@ -79,6 +80,7 @@ def test_a_fresh_history_verifies_with_its_records(history, auditor):  # noqa: F
     assert "llmops.promptversion" in body["records_checked"]
 
 
+@pytest.mark.sqlite
 @pytest.mark.parametrize(
     ("table", "column", "record"),
     [
@@ -129,6 +131,7 @@ def test_a_prompt_version_deleted_and_inserted_again_with_new_messages_is_named(
     ]
 
 
+@pytest.mark.sqlite
 def test_a_record_inserted_or_deleted_behind_the_services_is_named(history, auditor):  # noqa: F811
     from tests import factories as f
 
