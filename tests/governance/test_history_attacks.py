@@ -210,3 +210,22 @@ def test_a_recomputed_skeleton_commitment_is_caught_by_the_batch(logged, auditor
     body = verify(auditor, version)
     assert body["bad_rows"] == []
     assert [b["batch"] for b in body["bad_batches"]] == [first.batch]
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        "governance_outcomeversion",
+        "governance_modelversionapproval",
+        "governance_fairnessaudit",
+        "governance_driftreport",
+        "governance_performancereport",
+    ],
+)
+def test_truncate_of_governance_history_is_refused(db, table):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        with pytest.raises(DatabaseError, match="TRUNCATE refused"), transaction.atomic():
+            cursor.execute(f"TRUNCATE {table} CASCADE")
