@@ -55,6 +55,7 @@ from registry.models import (
     SuppressedSubject,
 )
 from registry.permissions import REGISTRY_WRITERS
+from registry.records import records_verify
 
 SUPERUSERS_ONLY: frozenset[str] = frozenset()
 TRANSITION_ROLES = REGISTRY_WRITERS | {Role.COMPLIANCE_OFFICER}
@@ -1216,6 +1217,14 @@ class AuditEventAdmin(ReadOnlyAdmin):
                 request,
                 f"Audit chain broken at event #{result.broken_seq}: {result.reason}. "
                 f"The {count(result.length)} events before it verify (last good hash {result.head}).",
+            )
+        records = records_verify()
+        if not records.ok:
+            first = records.bad_records[0]
+            messages.error(
+                request,
+                f"{count(len(records.bad_records))} records differ from their creation events, the first "
+                f"{first['record']} {first['id']}: {first['reason']}.",
             )
         return HttpResponseRedirect(reverse("admin:registry_auditevent_changelist"))
 

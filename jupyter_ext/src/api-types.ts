@@ -54,7 +54,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Walk the whole chain: {ok, length, head} or the first broken seq
+         * Walk the whole chain ({ok, length, head} or the first broken seq) and check every content-hashed record against the hash its creation event recorded
          * @description Events of the caller's projects; events of no single project (a batch spanning projects, sent by a
          *     superuser) only to superusers.
          */
@@ -1585,6 +1585,14 @@ export interface components {
             /** @description the first seq where the chain does not hold */
             broken_seq?: number;
             reason?: string;
+            /** @description content-hashed records checked, by kind */
+            records_checked: {
+                [key: string]: number;
+            };
+            /** @description {record, id, reason} of each record that differs from its event */
+            bad_records: {
+                [key: string]: unknown;
+            }[];
         };
         Comparison: {
             a: number;
@@ -2160,6 +2168,10 @@ export interface components {
             outcome: unknown;
             /** Format: date-time */
             outcome_at?: string;
+            /** @description an outcome is written once: true replaces it, as its next version, with a reason */
+            correction?: boolean;
+            /** @description why the outcome is corrected */
+            reason?: string;
         };
         OutcomeResult: {
             updated: number;

@@ -99,6 +99,7 @@ def test_a_correction_of_nothing_is_refused(logged, ingest):  # noqa: F811
     assert "no outcome to correct" in response.json()["error"]["fields"]["outcomes[0].correction"][0]
 
 
+@pytest.mark.sqlite
 def test_an_outcome_for_an_erased_decision_is_refused(logged, ingest, auditor):  # noqa: F811
     version = logged[0]
     erase_person_1(version)  # r1, r5, r9
@@ -110,6 +111,7 @@ def test_an_outcome_for_an_erased_decision_is_refused(logged, ingest, auditor): 
     assert verify(auditor, version)["ok"]
 
 
+@pytest.mark.sqlite
 def test_an_insider_update_of_an_outcome_is_named(logged, ingest, auditor):  # noqa: F811
     version = logged[0]
     post(ingest, outcome(version, "r2", 1), outcome(version, "r3", 0))
@@ -208,3 +210,22 @@ def test_a_recomputed_skeleton_commitment_is_caught_by_the_batch(logged, auditor
     body = verify(auditor, version)
     assert body["bad_rows"] == []
     assert [b["batch"] for b in body["bad_batches"]] == [first.batch]
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        "governance_outcomeversion",
+        "governance_modelversionapproval",
+        "governance_fairnessaudit",
+        "governance_driftreport",
+        "governance_performancereport",
+    ],
+)
+def test_truncate_of_governance_history_is_refused(db, table):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        with pytest.raises(DatabaseError, match="TRUNCATE refused"), transaction.atomic():
+            cursor.execute(f"TRUNCATE {table} CASCADE")

@@ -13,7 +13,7 @@ from registry import admin as registry_admin
 from registry import services
 from registry.actors import Actor
 from registry.audit import AuditEventType, ChainVerification, audit_append, audit_chain_verify
-from registry.models import AuditEvent, SuppressedSubject
+from registry.models import AuditEvent, DataVersion, SuppressedSubject
 from tests import factories as f
 from tests.helpers import staff_client
 
@@ -180,6 +180,25 @@ def test_verify_chain_names_the_broken_link(admin_client, trail, monkeypatch):
     assert str(message) == (
         "Audit chain broken at event #3: hash does not match its content. "
         f"The 2 events before it verify (last good hash {'ab' * 32})."
+    )
+
+
+def test_verify_chain_names_a_record_changed_behind_its_event(admin_client, trail, project):
+    version = services.data_version_register(
+        actor=Actor.system(),
+        dataset=services.dataset_create(
+            actor=Actor.system(), project=project, name="loans-admin", contains_personal_data=False
+        ),
+        version="v1",
+        content_sha256="a" * 64,
+        row_count=1,
+        schema={"x": "int64"},
+    )
+    DataVersion.objects.filter(pk=version.pk).update(content_sha256="c" * 64)  # as an insider's UPDATE would
+    response = admin_client.get(VERIFY, follow=True)
+    assert messages_of(response)[-1] == (
+        f"1 records differ from their creation events, the first registry.dataversion {version.pk}: "
+        "content_sha256 differs from the one its creation event recorded."
     )
 
 

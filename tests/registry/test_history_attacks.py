@@ -71,6 +71,7 @@ def owner_sql(table: str, *statements: str) -> None:
         cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
 
 
+@pytest.mark.sqlite
 def test_a_fresh_history_verifies_with_its_records(history, auditor):  # noqa: F811
     body = trail(auditor)
     assert body["ok"] and body["bad_records"] == []
@@ -79,6 +80,7 @@ def test_a_fresh_history_verifies_with_its_records(history, auditor):  # noqa: F
     assert "llmops.promptversion" in body["records_checked"]
 
 
+@pytest.mark.sqlite
 @pytest.mark.parametrize(
     ("table", "column", "record"),
     [
@@ -129,6 +131,7 @@ def test_a_prompt_version_deleted_and_inserted_again_with_new_messages_is_named(
     ]
 
 
+@pytest.mark.sqlite
 def test_a_record_inserted_or_deleted_behind_the_services_is_named(history, auditor):  # noqa: F811
     from tests import factories as f
 
@@ -137,3 +140,39 @@ def test_a_record_inserted_or_deleted_behind_the_services_is_named(history, audi
     assert body["bad_records"] == [
         {"record": "registry.dataversion", "id": extra.pk, "reason": "no creation event records it"}
     ]
+
+
+def test_the_deployment_role_of_the_readme_can_write_through_the_services_but_not_truncate_nor_ddl(history):  # noqa: F811
+    """The grants of README.md ("The database role of a deployment"), on a role of this test's transaction."""
+    postgresql_only()
+    import uuid
+
+    from registry import services
+
+    role = f"governance_app_{uuid.uuid4().hex[:12]}"
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for statement in (
+            f"CREATE ROLE {role} NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS",
+            "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+            f"GRANT USAGE ON SCHEMA public TO {role}",
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
+            f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
+            f"REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA public FROM {role}",
+            f"SET LOCAL ROLE {role}",
+        ):
+            cursor.execute(statement)
+        try:
+            services.project_create(actor=Actor.system(), slug="as-app", name="As the app role")
+            for statement, match in (
+                ("TRUNCATE registry_auditevent", "permission denied"),
+                ("ALTER TABLE registry_auditevent DISABLE TRIGGER USER", "must be owner"),
+                ("DROP TRIGGER registry_auditevent_append_only ON registry_auditevent", "must be owner"),
+                ("CREATE TABLE registry_forged (id int)", "permission denied"),
+                ("UPDATE registry_auditevent SET actor_name = 'mallory'", "append-only"),
+            ):
+                with pytest.raises(DatabaseError, match=match), transaction.atomic():
+                    cursor.execute(statement)
+        finally:
+            cursor.execute("RESET ROLE")
+    assert audit_chain_verify().ok and audit_chain_verify().length == 15
