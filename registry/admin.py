@@ -55,6 +55,7 @@ from registry.models import (
     SuppressedSubject,
 )
 from registry.permissions import REGISTRY_WRITERS
+from registry.roles import roles_with_permission
 
 SUPERUSERS_ONLY: frozenset[str] = frozenset()
 TRANSITION_ROLES = REGISTRY_WRITERS | {Role.COMPLIANCE_OFFICER}
@@ -92,11 +93,20 @@ def admin_actor(request: HttpRequest) -> Actor:
     return actor
 
 
-def member_scope(queryset: QuerySet, user, project_path: str) -> QuerySet:
-    """Rows of the projects the user is a member of; every row for a superuser."""
+def view_roles(model: type) -> frozenset[str]:
+    """The project roles that may see records of ``model`` (its view permission in registry.roles)."""
+    opts = model._meta.concrete_model._meta
+    return roles_with_permission(f"{opts.app_label}.view_{opts.model_name}")
+
+
+def member_scope(queryset: QuerySet, user, project_path: str, *, roles: Iterable[str] | None = None) -> QuerySet:
+    """Rows of the projects where the user holds a role that may see them (by default, a role with the view
+    permission of the queryset's model); every row for a superuser. A role held in one project never opens
+    another project's records."""
     if user.is_superuser:
         return queryset
-    member_of = Membership.objects.filter(user_id=user.pk).values("project_id")
+    roles = view_roles(queryset.model) if roles is None else frozenset(roles)
+    member_of = Membership.objects.filter(user_id=user.pk, role__in=roles).values("project_id")
     return queryset.filter(**{f"{project_path}__in": member_of})
 
 
@@ -129,7 +139,7 @@ InProjectFilter = scoped_related_filter("project")
 
 
 class ProjectScopedAdmin(admin.ModelAdmin):
-    """Non-superusers see only the rows of projects where they have a Membership.
+    """Non-superusers see only the rows of projects where their role may see the model (``member_scope``).
 
     `project_path` leads from the model to its project; `write_roles` are the project roles whose
     projects are offered in the foreign keys of an add form.
