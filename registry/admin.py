@@ -119,12 +119,14 @@ def role_scope(queryset: QuerySet, actor: Actor, roles: Iterable[str], project_p
 
 
 def scoped_related_filter(project_path: str) -> type[admin.RelatedFieldListFilter]:
-    """A related-object list filter that offers only the objects of the user's projects."""
+    """A related-object list filter that offers only the objects of the projects where the user's role may see
+    the listed model."""
 
     class ScopedRelatedFilter(admin.RelatedFieldListFilter):
         def field_choices(self, field, request, model_admin):
             related = field.related_model
-            queryset = member_scope(related._default_manager.all(), request.user, project_path)
+            roles = view_roles(model_admin.model) & view_roles(related)
+            queryset = member_scope(related._default_manager.all(), request.user, project_path, roles=roles)
             queryset = queryset.select_related(*LABEL_JOINS.get(related, ()))
             ordering = self.field_admin_ordering(field, request, model_admin)
             if ordering:
