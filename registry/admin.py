@@ -56,6 +56,7 @@ from registry.models import (
 )
 from registry.permissions import REGISTRY_WRITERS
 from registry.records import records_verify
+from registry.roles import roles_with_permission
 
 SUPERUSERS_ONLY: frozenset[str] = frozenset()
 TRANSITION_ROLES = REGISTRY_WRITERS | {Role.COMPLIANCE_OFFICER}
@@ -93,11 +94,20 @@ def admin_actor(request: HttpRequest) -> Actor:
     return actor
 
 
-def member_scope(queryset: QuerySet, user, project_path: str) -> QuerySet:
-    """Rows of the projects the user is a member of; every row for a superuser."""
+def view_roles(model: type) -> frozenset[str]:
+    """The project roles that may see records of ``model`` (its view permission in registry.roles)."""
+    opts = model._meta.concrete_model._meta
+    return roles_with_permission(f"{opts.app_label}.view_{opts.model_name}")
+
+
+def member_scope(queryset: QuerySet, user, project_path: str, *, roles: Iterable[str] | None = None) -> QuerySet:
+    """Rows of the projects where the user holds a role that may see them (by default, a role with the view
+    permission of the queryset's model); every row for a superuser. A role held in one project never opens
+    another project's records."""
     if user.is_superuser:
         return queryset
-    member_of = Membership.objects.filter(user_id=user.pk).values("project_id")
+    roles = view_roles(queryset.model) if roles is None else frozenset(roles)
+    member_of = Membership.objects.filter(user_id=user.pk, role__in=roles).values("project_id")
     return queryset.filter(**{f"{project_path}__in": member_of})
 
 
@@ -110,12 +120,14 @@ def role_scope(queryset: QuerySet, actor: Actor, roles: Iterable[str], project_p
 
 
 def scoped_related_filter(project_path: str) -> type[admin.RelatedFieldListFilter]:
-    """A related-object list filter that offers only the objects of the user's projects."""
+    """A related-object list filter that offers only the objects of the projects where the user's role may see
+    the listed model."""
 
     class ScopedRelatedFilter(admin.RelatedFieldListFilter):
         def field_choices(self, field, request, model_admin):
             related = field.related_model
-            queryset = member_scope(related._default_manager.all(), request.user, project_path)
+            roles = view_roles(model_admin.model) & view_roles(related)
+            queryset = member_scope(related._default_manager.all(), request.user, project_path, roles=roles)
             queryset = queryset.select_related(*LABEL_JOINS.get(related, ()))
             ordering = self.field_admin_ordering(field, request, model_admin)
             if ordering:
@@ -130,7 +142,7 @@ InProjectFilter = scoped_related_filter("project")
 
 
 class ProjectScopedAdmin(admin.ModelAdmin):
-    """Non-superusers see only the rows of projects where they have a Membership.
+    """Non-superusers see only the rows of projects where their role may see the model (``member_scope``).
 
     `project_path` leads from the model to its project; `write_roles` are the project roles whose
     projects are offered in the foreign keys of an add form.

@@ -1,5 +1,9 @@
 """Django groups named after the roles, with the model permissions each role has in admin.
 
+This table is also what scopes admin per project: a user sees a record in admin only in the projects where
+the role they hold there has the model's view permission here (`roles_with_permission`), whatever else their
+groups grant through roles held in other projects. Keep it in step with the API's `read_roles`.
+
 Later apps add their models here and a migration that calls `sync_role_groups` again.
 """
 
@@ -74,8 +78,15 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "llmops.change_budget",
     },
     "risk_analyst": _view_all(),
-    "ingest": {"governance.view_decision", "llmops.view_llmcall"},
+    # An application's key or user: it writes decisions and calls through the API and reads nothing in admin,
+    # as the API answers its reads of decisions and LLM calls (their inputs, outputs and subjects) with 403.
+    "ingest": set(),
 }
+
+
+def roles_with_permission(permission: str) -> frozenset[str]:
+    """The roles whose permissions include ``permission`` ("app_label.codename")."""
+    return frozenset(role for role, codes in ROLE_PERMISSIONS.items() if permission in codes)
 
 
 def sync_role_groups(apps, schema_editor=None) -> None:

@@ -119,3 +119,15 @@ def test_admin_login_is_throttled(db, django_user_model):
     locked = client.post("/admin/login/", {"username": "root", "password": "the-right-password", "next": "/admin/"})
     assert locked.status_code == 429  # locked out: even the right password is refused now
     assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize("value", ["http://hooks.internal", "hooks.internal:8080", "hooks internal", "a/b"])
+def test_webhook_allowed_hosts_must_name_hosts(value):
+    result = _check({"SUBJECT_HMAC_KEY": "k" * 40, "DJANGO_DEBUG": "true", "WEBHOOK_ALLOWED_HOSTS": value})
+    assert result.returncode != 0
+    assert "WEBHOOK_ALLOWED_HOSTS" in result.stderr
+
+
+def test_the_judge_token_cap_must_be_positive():
+    result = _check({"SUBJECT_HMAC_KEY": "k" * 40, "DJANGO_DEBUG": "true", "LLM_JUDGE_MAX_TOKENS": "0"})
+    assert "LLM_JUDGE_MAX_TOKENS must be at least 1" in result.stderr

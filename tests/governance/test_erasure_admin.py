@@ -393,10 +393,12 @@ def test_a_risk_analyst_cannot_see_add_or_run_the_operations(story):
     assert analyst.get(CHANGELIST).status_code == 403
     assert analyst.post(CHANGELIST, action("trace_requests", request, apply="Trace")).status_code == 403
     assert analyst.get(page(request)).status_code == 403
+    # the pages refuse (403) or, since the request is hidden from the analyst's projects, do not find it (302)
     for name in ("trace", "execute", "reject", "report"):
-        assert analyst.get(page(request, name)).status_code == 403
+        assert analyst.get(page(request, name)).status_code in (302, 403)
     for name in ("trace", "execute", "reject"):
-        assert analyst.post(page(request, name), {"apply": "1", "confirm": "on", "reason": "x"}).status_code == 403
+        response = analyst.post(page(request, name), {"apply": "1", "confirm": "on", "reason": "x"})
+        assert response.status_code in (302, 403)
     request.refresh_from_db()
     assert request.status == "received"
     assert events(request) == ["erasure.received"]
@@ -411,11 +413,10 @@ def test_an_officer_of_one_project_cannot_act_on_another(project, other_project)
         role="risk_analyst",
     )
     theirs = receive(other_project, "GLOBEX-1")
-    assert officer.get(page(theirs)).status_code == 200  # a member may read it
-    assert officer.get(page(theirs, "trace")).status_code == 403
-    assert page(theirs, "trace") not in officer.get(page(theirs)).content.decode()
-    response = officer.post(CHANGELIST, action("trace_requests", theirs, apply="Trace"), follow=True)
-    assert messages_of(response) == [f"{theirs}: your role in globex may not trace erasure requests."]
+    # A risk analyst in globex may not read its erasure requests (as in the API), officer elsewhere or not.
+    for name in ("change", "report", "trace"):
+        assert officer.get(page(theirs, name)).status_code == 302  # "does not exist", like an unknown id
+    officer.post(CHANGELIST, action("trace_requests", theirs, apply="Trace"), follow=True)
     theirs.refresh_from_db()
     assert theirs.status == "received"
 
