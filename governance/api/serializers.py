@@ -341,7 +341,9 @@ class WebhookSerializer(serializers.ModelSerializer):
         write_only=True, required=False, help_text="signing secret; generated when left out, shown once"
     )
     events = serializers.ListField(
-        child=serializers.CharField(max_length=100), allow_empty=False, help_text="alert types, or *"
+        child=serializers.CharField(max_length=100),
+        allow_empty=False,
+        help_text='alert types to send, or ["*"] for all',
     )
 
     class Meta:
