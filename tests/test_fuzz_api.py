@@ -2,7 +2,7 @@
 operation, the answer is never a server error.
 
 In process through Django's WSGI application (no server, no network), on a project with a small real lineage;
-bounded and derandomised so `make test` stays within minutes: FUZZ_EXAMPLES examples per operation (default 12),
+bounded and derandomised so `make test` stays within minutes: FUZZ_EXAMPLES examples per operation (default 10),
 no shrinking. A 5xx names the operation, the request and the answer.
 """
 
@@ -23,7 +23,7 @@ from registry import services
 from registry.actors import Actor
 from tests import factories as f
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 ROLES = ["data_scientist", "compliance_officer", "risk_analyst", "ingest"]
 
 

@@ -16,6 +16,8 @@ from rest_framework.test import APIClient
 from governance.models import Decision
 from tests import factories as f
 
+pytestmark = pytest.mark.sqlite  # the gate is the same on the embedded database
+
 
 @pytest.fixture
 def ingest(make_client, project):
