@@ -58,9 +58,56 @@ def _string_problem(value: str, limit: int) -> str | None:
     return None
 
 
-def check_json(data: object, *, path: str = "") -> None:
+def check_json(data: object, *, path: str = "", text: str | None = None) -> None:
     """Walk a parsed JSON value once (iteratively: no recursion limit to hit) and raise InputError at the first
-    bad value."""
+    bad value. Given the JSON `text` it was parsed from, strings are searched for NULs and surrogates only when
+    the text holds such an escape (strict JSON can carry them no other way)."""
+    scan = text is None or _BAD_ESCAPE.search(text) is not None
+    if _has_problem(data, scan):
+        _name_problem(data, path)
+
+
+_BAD_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+
+
+def _scalar_bad(value: object, scan: bool) -> bool:
+    kind = type(value)
+    if kind is str:
+        return len(value) > MAX_STRING or (scan and _BAD_CHARS.search(value) is not None)
+    if kind is int:
+        return not INT_MIN <= value <= INT_MAX
+    if kind is float:
+        return not math.isfinite(value)
+    return False
+
+
+def _has_problem(data: object, scan: bool) -> bool:
+    """The fast pass: no paths built, scalars checked in place."""
+    if type(data) not in (dict, list):
+        return _scalar_bad(data, scan)
+    stack = [(data, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth >= MAX_DEPTH:
+            return True
+        if type(value) is dict:
+            for key in value:
+                if len(key) > MAX_KEY or (scan and _BAD_CHARS.search(key) is not None):
+                    return True
+            children = value.values()
+        else:
+            children = value
+        for item in children:
+            kind = type(item)
+            if kind is dict or kind is list:
+                stack.append((item, depth + 1))
+            elif kind is not bool and item is not None and _scalar_bad(item, scan):
+                return True
+    return False
+
+
+def _name_problem(data: object, path: str) -> None:
+    """The slow pass, run only when the fast one found something: raise InputError naming the first bad value."""
     stack: list[tuple[object, str, int]] = [(data, path, 0)]
     while stack:
         value, where, depth = stack.pop()
@@ -85,9 +132,8 @@ def check_json(data: object, *, path: str = "") -> None:
                 if isinstance(key, str):
                     problem = _string_problem(key, MAX_KEY)
                     if problem:
-                        raise InputError(
-                            _child(where, "<key>" if _BAD_CHARS.search(key) else key[:40]), f"key {problem}"
-                        )
+                        name = "<key>" if _BAD_CHARS.search(key) else key[:40]
+                        raise InputError(_child(where, name), f"key {problem}")
                 children.append((item, _child(where, key), depth + 1))
             stack.extend(reversed(children))
 
@@ -132,7 +178,7 @@ class CheckedJSONParser(parsers.JSONParser):
             raise InputError("body", f"nested deeper than {MAX_DEPTH} levels") from None
         except (ValueError, UnicodeDecodeError) as exc:
             raise exceptions.ParseError(f"JSON parse error - {_safe(str(exc))}") from None
-        check_json(data)
+        check_json(data, text=text)
         return data
 
 

@@ -16,6 +16,8 @@ from rest_framework.test import APIClient
 from governance.models import Decision
 from tests import factories as f
 
+pytestmark = pytest.mark.sqlite  # the gate is the same on the embedded database
+
 
 @pytest.fixture
 def ingest(make_client, project):
@@ -303,3 +305,24 @@ def test_a_project_auditor_does_not_learn_the_chain_length_and_head(make_client,
 def test_a_superuser_sees_the_whole_chain(superuser_client, chain):
     body = superuser_client.get("/api/v1/audit-events/verify/").json()
     assert {"ok", "length", "head"} <= set(body)
+
+
+# --- types at the fields ---
+
+
+def test_webhook_events_of_the_wrong_type_are_400s(make_client, project):
+    officer = make_client("compliance_officer", project)
+    for events in ([["x"]], "drift.alert", {"a": 1}):
+        body = error(post(officer, "/api/v1/webhooks/", {"url": "https://hooks.example.org/x", "events": events}))
+        assert any(name.startswith("events") for name in body["fields"]), body
+
+
+def test_a_message_part_whose_text_is_not_a_string_is_a_400(make_client, project):
+    scientist = make_client("data_scientist", project)
+    prompt = post(scientist, "/api/v1/llm/prompts/", {"name": "greet", "project": project.slug}).json()
+    response = post(
+        scientist,
+        f"/api/v1/llm/prompts/{prompt['id']}/versions/",
+        {"kind": "chat", "messages": [{"role": "user", "content": [{"type": "text", "text": {"x": 1}}]}]},
+    )
+    error(response)

@@ -348,6 +348,11 @@ class WebhookSerializer(serializers.ModelSerializer):
     secret = serializers.CharField(
         write_only=True, required=False, help_text="signing secret; generated when left out, shown once"
     )
+    events = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        allow_empty=False,
+        help_text='alert types to send, or ["*"] for all',
+    )
 
     class Meta:
         from governance.models import Webhook

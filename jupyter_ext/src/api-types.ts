@@ -54,7 +54,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Walk the whole chain ({ok, length, head} or the first broken seq) and check every content-hashed record against the hash its creation event recorded
+         * Walk the whole chain and check every content-hashed record against the hash its creation event recorded: {ok, length, head, records_checked, bad_records} (superusers); {ok, project_events, reason} for a project's auditors
          * @description Events of the caller's projects; events of no single project (a batch spanning projects, sent by a
          *     superuser) only to superusers.
          */
@@ -1578,10 +1578,12 @@ export interface components {
         CallerKindEnum: "api_key" | "user";
         ChainVerification: {
             ok: boolean;
-            /** @description events that verified */
-            length: number;
-            /** @description hash of the last event that verified */
-            head: string;
+            /** @description events that verified (superusers only) */
+            length?: number;
+            /** @description hash of the last event that verified (superusers only) */
+            head?: string;
+            /** @description events of the caller's projects (project auditors) */
+            project_events?: number;
             /** @description the first seq where the chain does not hold */
             broken_seq?: number;
             reason?: string;
@@ -2909,7 +2911,7 @@ export interface components {
             /** Format: uri */
             url: string;
             /** @description alert types to send, or ["*"] for all */
-            events?: unknown;
+            events: string[];
             readonly active: boolean;
             /** Format: date-time */
             readonly created_at: string;
@@ -2942,7 +2944,7 @@ export interface components {
             /** Format: uri */
             url: string;
             /** @description alert types to send, or ["*"] for all */
-            events?: unknown;
+            events: string[];
             /** @description signing secret; generated when left out, shown once */
             secret?: string;
         };

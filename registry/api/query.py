@@ -105,8 +105,9 @@ def check_query_params(view, request) -> None:
 
 
 class StrictQueryMixin:
-    """Refuses query parameters the operation does not declare (see module docstring). After authentication
-    and permissions, so an anonymous or wrong-role caller still learns nothing but 401/403."""
+    # Refuses query parameters the operation does not declare (see the module docstring). After authentication
+    # and permissions, so an anonymous or wrong-role caller still learns nothing but 401/403. (A comment, not a
+    # docstring: drf-spectacular would show a docstring as every view's description.)
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
