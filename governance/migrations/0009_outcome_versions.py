@@ -73,7 +73,7 @@ def unprotect(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("governance", "0008_gate_policy_exploratory"),
-        ("registry", "0009_append_only_truncate"),
+        ("registry", "0008_append_only_truncate"),
     ]
 
     operations = [

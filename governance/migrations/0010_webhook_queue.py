@@ -9,7 +9,7 @@ from registry.roles import sync_role_groups
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("governance", "0007_drift_hours"),
+        ("governance", "0009_outcome_versions"),
         ("llmops", "0002_prompt_versions_immutable_role_groups"),
     ]
 
