@@ -294,7 +294,8 @@ def test_a_project_auditor_does_not_learn_the_chain_length_and_head(make_client,
 
     auditor = make_client("risk_analyst", other_project)
     body = auditor.get("/api/v1/audit-events/verify/").json()
-    assert set(body) == {"ok", "project_events"}
+    # the factories' records have no creation event, so the verify may fail: then with a reason, never the chain
+    assert {"ok", "project_events"} <= set(body) <= {"ok", "project_events", "reason"}
     assert body["project_events"] == AuditEvent.objects.filter(project_id=other_project.pk).count()
     foreign = AuditEvent.objects.filter(project_id=project.pk).first()
     if foreign is not None:  # probing another project's event through an anchor is refused

@@ -163,7 +163,13 @@ class ProxyHandler(GovernanceHandler):
         except NotConfigured as exc:
             self.send_error_json(503, "not_configured", str(exc))
             return
-        params = parse_qsl(self.request.query, keep_blank_values=True)
+        # JupyterLab's ServerConnection adds a cache-busting `?<milliseconds>` to every GET: not a parameter of
+        # the service (which refuses unknown ones), so it stays here
+        params = [
+            (name, value)
+            for name, value in parse_qsl(self.request.query, keep_blank_values=True)
+            if not (name.isdigit() and value == "")
+        ]
         try:
             response = await self.upstream_get(settings, path, params)
         except httpx.HTTPError as exc:

@@ -119,7 +119,9 @@ def test_errors_never_echo_the_raw_subject_id(ingest, chain):
 
 
 def test_a_deployment_of_another_version_is_refused(ingest, chain):
-    other = f.DeploymentFactory(model_version=f.ModelVersionFactory(model=chain.model, run=chain.run, version=2))
+    other = f.DeploymentFactory(
+        model_version=f.ModelVersionFactory(model=chain.model, run=chain.run, version=2), environment="eu"
+    )
     response = bulk(ingest, [item(chain, 0, deployment=other.pk)])
     assert response.json()["error"]["fields"] == {
         "decisions[0].deployment": [f"deployment {other.pk} does not serve model version {chain.version.pk}"]

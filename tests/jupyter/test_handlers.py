@@ -183,7 +183,12 @@ async def test_forwards_allow_listed_gets(jp_fetch, configured, project, raw_key
     missing = await fetch_json(jp_fetch, bodies, "governance", "api", "runs/999999/", expect=404)
     assert missing["error"]["code"] == "not_found"
     # a parameter cannot choose the upstream: it is only forwarded as a query parameter
-    await fetch_json(jp_fetch, bodies, "governance", "api", "projects/", params={"url": "http://evil.invalid/"})
+    refused = await fetch_json(
+        jp_fetch, bodies, "governance", "api", "projects/", params={"url": "http://evil.invalid/"}, expect=400
+    )
+    assert list(refused["error"]["fields"]) == ["url"]  # the service itself refused the unknown parameter
+    # JupyterLab's cache-busting `?<milliseconds>` is dropped, not forwarded
+    assert await fetch_json(jp_fetch, bodies, "governance", "api", f"runs/{run_id}/", params={"1796223896451": ""})
     assert_key_hidden(raw_key, bodies, caplog, jp_logging_stream)
 
 
