@@ -153,11 +153,12 @@ def decision_row(
     batch,
 ) -> tuple[tuple, str]:
     """One decision as decisions_ingest writes it (governance.services.COPY_COLUMNS, with a fresh salt and its
-    commitment), and the commitment (for the batch's audit event). `features` already jsonb-normalised."""
+    commitment, and its skeleton commitment at row[-2]), and the commitment (for the batch's audit event).
+    `features` already jsonb-normalised."""
     import json
     import secrets
 
-    from governance.integrity import canonical_decision, commitment
+    from governance.integrity import canonical_decision, canonical_skeleton, commitment, skeleton_commitment
 
     salt = secrets.token_hex(16)
     digest = commitment(
@@ -192,6 +193,17 @@ def decision_row(
         salt,
         digest,
         batch,
+        skeleton_commitment(
+            canonical_skeleton(
+                model_version=model_version,
+                deployment=deployment,
+                request_id=request_id,
+                prediction=prediction,
+                score=score,
+                occurred_at=occurred_at,
+            )
+        ),
+        None,  # erased_at
     )
     return row, digest
 

@@ -73,6 +73,7 @@ COPY_COLUMNS = (
     "salt",
     "commitment",
     "batch_id",
+    "skeleton_commitment",
 )
 
 PURPOSES = ("car", "home", "education", "business", "holiday", "debt")
@@ -245,6 +246,8 @@ def copy_rows(items: list[dict], setup: dict, hmac_key: str) -> list[tuple]:
         # which has the same size (the baseline measures the database's work, not the hashing)
         salt = secrets.token_hex(16)
         digest = hashlib.sha256((salt + json.dumps(item, sort_keys=True)).encode()).hexdigest()
+        skeleton = [item["model_version"], item["deployment"], item["request_id"], item["prediction"]]
+        skeleton_digest = hashlib.sha256(json.dumps([*skeleton, item["score"], item["occurred_at"]]).encode())
         mac = base.copy()
         mac.update(str(item["subject_id"]).strip().encode())
         rows.append(
@@ -266,6 +269,7 @@ def copy_rows(items: list[dict], setup: dict, hmac_key: str) -> list[tuple]:
                 salt,
                 digest,
                 batch,
+                skeleton_digest.hexdigest(),
             )
         )
     return rows
