@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from registry import hooks
 from registry.audit import AuditEventType, audit_chain_verify
+from registry.errors import field_error
 from registry.models import AuditEvent, DataVersion, ModelVersion
 
 MAX_REPORTED = 1000
@@ -112,3 +113,23 @@ def trail_verify(*, anchors: dict[int, str] | None = None) -> dict:
         "records_checked": records.checked,
         "bad_records": records.bad_records,
     }
+
+
+def trail_verify_for(*, scope: set[int] | None, anchors: dict[int, str] | None = None) -> dict:
+    """`trail_verify` as a caller whose projects are `scope` may see it (None: every project, the whole answer).
+
+    A project's auditor learns whether the one chain and the records hold, not how long the chain is or where its
+    head lies (that would tell every project's activity): ok, the reason if not, and their own projects' events.
+    An anchor on another project's event is refused (ServiceError on `anchor`)."""
+    anchors = anchors or {}
+    if scope is None:
+        return trail_verify(anchors=anchors)
+    mine = AuditEvent.objects.filter(project_id__in=scope)
+    foreign = sorted(set(anchors) - set(mine.filter(seq__in=list(anchors)).values_list("seq", flat=True)))
+    if foreign:
+        raise field_error("anchor", f"seq {foreign[0]} is not an event of your projects")
+    result = trail_verify(anchors=anchors)
+    body = {"ok": result["ok"], "project_events": mine.count()}
+    if not result["ok"]:
+        body["reason"] = result.get("reason") or "content-hashed records differ from their creation events"
+    return body
