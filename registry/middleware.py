@@ -41,8 +41,10 @@ def is_api_path(path: str) -> bool:
 
 
 class ApiInputMiddleware:
-    """The input gate's query-string half, and the JSON error format for what Django itself refuses under /api/
-    (a body over DATA_UPLOAD_MAX_MEMORY_SIZE: 413). Bodies are checked by the parsers in registry.inputs."""
+    """The input gate's query-string half, and the JSON error format for what Django itself answers under /api/
+    (a body over DATA_UPLOAD_MAX_MEMORY_SIZE: 413; a path no route matches: 404, also with DEBUG on, where
+    Django renders its HTML debug page instead of calling handler404). Bodies are checked by the parsers in
+    registry.inputs."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -54,6 +56,10 @@ class ApiInputMiddleware:
             except InputError as exc:
                 fields = {key: [str(m) for m in messages] for key, messages in exc.detail.items()}
                 return _json_error(400, "invalid", f"invalid input: {', '.join(fields)}", fields)
+            response = self.get_response(request)
+            if response.status_code == 404 and response.get("Content-Type", "").startswith("text/html"):
+                return _json_error(404, "not_found", "Not found.")
+            return response
         return self.get_response(request)
 
     def process_exception(self, request, exception):

@@ -222,6 +222,15 @@ def test_unknown_api_paths_answer_json_404(analyst):
     error(APIClient().get("/api/v2/"), 404)
 
 
+@override_settings(DEBUG=True)
+def test_unknown_api_paths_answer_json_404_under_debug_too(analyst):
+    """`make run` serves with DEBUG on, where Django answers an unmatched path with its HTML debug page."""
+    response = analyst.get("/api/v1/no-such-thing/")
+    assert response["Content-Type"] == "application/json"
+    assert error(response, 404)["code"] == "not_found"
+    assert "text/html" in APIClient().get("/no-such-page/")["Content-Type"]  # outside /api/ the page stays
+
+
 def test_a_500_under_api_is_json(analyst, monkeypatch):
     from registry.api import views
 
