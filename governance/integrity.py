@@ -64,6 +64,62 @@ def jsonb_normalise(value):
 _CONTAINERS_AND_FLOATS = (float, dict, list)
 
 
+# json.dumps(..., sort_keys=True, separators=(",", ":")) builds a new encoder on every call; this one is built once.
+_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+
+
+def canonical_value(value: object) -> str:
+    """One value as the canonical forms write it: compact, key-sorted, ASCII JSON."""
+    return _canonical(value)
+
+
+def _number(value: int | float | None) -> str:
+    return str(value) if type(value) is int else _canonical(value)
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionCanon:
+    """A decision's canonical forms and the JSON of its JSON columns, each value encoded once.
+
+    `canonical` equals canonical_decision's `json.dumps([...], sort_keys=True, separators=(",", ":"))` byte for
+    byte, since that is the list's elements so encoded, joined by commas (tests/governance/test_integrity.py
+    checks it against json.dumps); `skeleton` likewise for canonical_skeleton."""
+
+    features: str
+    sensitive: str
+    prediction: str
+    canonical: str
+    skeleton: str
+
+
+def decision_canon(
+    *,
+    model_version: int,
+    deployment: int | None,
+    request_id: str,
+    subject_key: str | None,
+    features: dict,
+    sensitive: dict,
+    prediction: object,
+    score: float | None,
+    occurred_at: datetime,
+) -> DecisionCanon:
+    features_json, sensitive_json, prediction_json = _canonical(features), _canonical(sensitive), _canonical(prediction)
+    head = f"[{_number(model_version)},{_number(deployment)},{_canonical(request_id)},"
+    tail = f"{prediction_json},{_number(score)},{_canonical(_utc_iso(occurred_at))}]"
+    return DecisionCanon(
+        features=features_json,
+        sensitive=sensitive_json,
+        prediction=prediction_json,
+        canonical=f"{head}{_canonical(subject_key)},{features_json},{sensitive_json},{tail}",
+        skeleton=head + tail,
+    )
+
+
+def _utc_iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
 def canonical_decision(
     *,
     model_version: int,
@@ -76,21 +132,19 @@ def canonical_decision(
     score: float | None,
     occurred_at: datetime,
 ) -> str:
-    return json.dumps(
-        [
-            model_version,
-            deployment,
-            request_id,
-            subject_key,
-            features,
-            sensitive,
-            prediction,
-            score,
-            occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
-        ],
-        sort_keys=True,
-        separators=(",", ":"),
-    )
+    """The compact, key-sorted JSON of `[model_version, deployment, request_id, subject_key, features, sensitive,
+    prediction, score, occurred_at]`."""
+    return decision_canon(
+        model_version=model_version,
+        deployment=deployment,
+        request_id=request_id,
+        subject_key=subject_key,
+        features=features,
+        sensitive=sensitive,
+        prediction=prediction,
+        score=score,
+        occurred_at=occurred_at,
+    ).canonical
 
 
 def canonical_skeleton(
@@ -102,18 +156,9 @@ def canonical_skeleton(
     score: float | None,
     occurred_at: datetime,
 ) -> str:
-    return json.dumps(
-        [
-            model_version,
-            deployment,
-            request_id,
-            prediction,
-            score,
-            occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
-        ],
-        sort_keys=True,
-        separators=(",", ":"),
-    )
+    """The compact, key-sorted JSON of `[model_version, deployment, request_id, prediction, score, occurred_at]`."""
+    head = f"[{_number(model_version)},{_number(deployment)},{_canonical(request_id)},"
+    return f"{head}{_canonical(prediction)},{_number(score)},{_canonical(_utc_iso(occurred_at))}]"
 
 
 def skeleton_commitment(canonical: str) -> str:

@@ -19,9 +19,8 @@ from governance.integrity import (
     BATCH_TARGET,
     OUTCOME_BATCH_TARGET,
     batch_hash,
-    canonical_decision,
-    canonical_skeleton,
     commitment,
+    decision_canon,
     outcome_row_hash,
     skeleton_commitment,
 )
@@ -350,7 +349,6 @@ def _decision_rows(
 ) -> tuple[list[tuple], list[tuple]]:
     """The COPY rows of the valid decisions, each with its salt and commitment, and the drift counts'
     (model version, occurred_at, features) of each row."""
-    dumps = json.dumps
     rows: list[tuple] = []
     counted: list[tuple] = []
     for (
@@ -372,7 +370,7 @@ def _decision_rows(
         occurred_at = occurred_at.astimezone(UTC)
         salt = token_hex(16)
         counted.append((mv_id, occurred_at, features))
-        canonical = canonical_decision(
+        canon = decision_canon(
             model_version=mv_id,
             deployment=deployment_id,
             request_id=request_id,
@@ -391,27 +389,18 @@ def _decision_rows(
                 request_id,
                 key,
                 key_id if key else "",
-                dumps(features),
-                dumps(sensitive),
-                dumps(prediction),
+                canon.features,
+                canon.sensitive,
+                canon.prediction,
                 score,
                 occurred_at,
                 now,
                 key_pk,
                 user_pk,
                 salt,
-                commitment(salt, canonical),
+                commitment(salt, canon.canonical),
                 batch,
-                skeleton_commitment(
-                    canonical_skeleton(
-                        model_version=mv_id,
-                        deployment=deployment_id,
-                        request_id=request_id,
-                        prediction=prediction,
-                        score=score,
-                        occurred_at=occurred_at,
-                    )
-                ),
+                skeleton_commitment(canon.skeleton),
                 erased_at,
             )
         )

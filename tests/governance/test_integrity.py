@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
+from datetime import datetime
 
 import pytest
 from django.db import connection
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from governance.erasure import erasure_request_create, erasure_request_execute, erasure_request_trace
 from governance.integrity import jsonb_normalise
@@ -185,3 +189,63 @@ def test_jsonb_normalise_matches_postgresql(db):
         for value in values:
             cursor.execute("SELECT (%s::jsonb)::text", [json.dumps(value)])
             assert json.dumps(json.loads(cursor.fetchone()[0])) == json.dumps(jsonb_normalise(value)), value
+
+
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    model_version=st.integers(1, 2**31),
+    deployment=st.none() | st.integers(1, 2**31),
+    request_id=st.text(),
+    subject_key=st.none() | st.text(alphabet="0123456789abcdef", min_size=64, max_size=64),
+    features=st.dictionaries(st.text(max_size=12), _json_values, max_size=6),
+    sensitive=st.dictionaries(st.text(max_size=12), st.text(max_size=8), max_size=3),
+    prediction=_json_values,
+    score=st.none() | st.floats(allow_nan=False, allow_infinity=False),
+    occurred_at=st.datetimes(datetime(1971, 1, 1), datetime(9998, 1, 1), timezones=st.timezones()),
+)
+def test_the_fast_canonical_forms_equal_their_json_dumps_definition(
+    model_version, deployment, request_id, subject_key, features, sensitive, prediction, score, occurred_at
+):
+    """decision_canon builds the canonical forms from values encoded once; they must be byte for byte the
+    json.dumps of the documented lists, or every stored commitment would stop verifying."""
+    from datetime import UTC
+
+    from governance.integrity import canonical_skeleton, decision_canon
+
+    dumps = functools.partial(json.dumps, sort_keys=True, separators=(",", ":"))
+    moment = occurred_at.astimezone(UTC).isoformat(timespec="microseconds")
+    canon = decision_canon(
+        model_version=model_version,
+        deployment=deployment,
+        request_id=request_id,
+        subject_key=subject_key,
+        features=features,
+        sensitive=sensitive,
+        prediction=prediction,
+        score=score,
+        occurred_at=occurred_at,
+    )
+    assert canon.canonical == dumps(
+        [model_version, deployment, request_id, subject_key, features, sensitive, prediction, score, moment]
+    )
+    assert canon.skeleton == dumps([model_version, deployment, request_id, prediction, score, moment])
+    assert canon.skeleton == canonical_skeleton(
+        model_version=model_version,
+        deployment=deployment,
+        request_id=request_id,
+        prediction=prediction,
+        score=score,
+        occurred_at=occurred_at,
+    )
+    assert (json.loads(canon.features), json.loads(canon.sensitive)) == (features, sensitive)
