@@ -19,7 +19,7 @@ from registry.actors import Actor
 from registry.audit import audit_append
 from registry.errors import field_error
 from registry.models import Project
-from registry.services import _created, _unique
+from registry.services.common import created_by, unique_or_conflict
 
 ALERT_TYPE = "llm.budget_crossed"
 
@@ -127,7 +127,7 @@ def budget_create(
     if not amount.is_finite() or amount <= 0:
         raise field_error("limit", "must be a positive amount in USD")
     thresholds = _thresholds(list(thresholds))
-    with _unique(f"budget {name!r} already exists in {project.slug}", "name"):
+    with unique_or_conflict(f"budget {name!r} already exists in {project.slug}", "name"):
         budget = Budget.objects.create(
             project=project,
             name=name,
@@ -136,7 +136,7 @@ def budget_create(
             period=period,
             limit=amount,
             thresholds=thresholds,
-            **_created(actor),
+            **created_by(actor),
         )
         audit_append(
             actor=actor,

@@ -27,7 +27,7 @@ from registry.actors import Actor
 from registry.audit import audit_append
 from registry.errors import ServiceError, field_error
 from registry.models import Project
-from registry.services import _created, _unique
+from registry.services.common import created_by, unique_or_conflict
 
 MAX_ITEMS = 2000
 # Kinds whose value is not "higher is better" (length_tokens counts tokens): compared on pass/fail.
@@ -49,9 +49,9 @@ def evaluation_dataset_create(
         context = item.get("context") or []
         if not isinstance(context, list) or not all(isinstance(c, str) for c in context):
             raise field_error(f"items[{index}].context", "must be a list of passages (strings)")
-    with _unique(f"evaluation dataset {name!r} already exists in {project.slug}", "name"):
+    with unique_or_conflict(f"evaluation dataset {name!r} already exists in {project.slug}", "name"):
         dataset = EvaluationDataset.objects.create(
-            project=project, name=name, description=description, **_created(actor)
+            project=project, name=name, description=description, **created_by(actor)
         )
         EvaluationItem.objects.bulk_create(
             EvaluationItem(
@@ -178,7 +178,7 @@ def evaluation_run(
             status=EvaluationRun.Status.FAILED if failed == len(results) else EvaluationRun.Status.FINISHED,
             aggregates=_aggregates(built, results),
             error=f"{failed} of {len(results)} items failed at the provider" if failed else "",
-            **_created(actor),
+            **created_by(actor),
         )
         for result in results:
             result.run = run

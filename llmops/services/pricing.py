@@ -20,7 +20,7 @@ from llmops.services.events import LLMEvent
 from registry.actors import Actor
 from registry.audit import audit_append
 from registry.errors import ServiceError, field_error
-from registry.services import _created
+from registry.services.common import created_by
 
 SEED_FILE = Path(__file__).resolve().parent.parent / "data" / "prices.json"
 PRICE_FIELDS = ("input_uncached", "input_cache_read", "input_cache_write", "output", "output_reasoning")
@@ -146,7 +146,7 @@ def prices_import(*, actor: Actor, rows: list[dict], what: str) -> ImportResult:
                     )
                 unchanged += 1
                 continue
-            Price.objects.create(**row, **_created(actor))
+            Price.objects.create(**row, **created_by(actor))
             created += 1
         audit_append(
             actor=actor,

@@ -18,7 +18,7 @@ from registry.actors import Actor
 from registry.audit import audit_append, canonical_json
 from registry.errors import Conflict, ServiceError, field_error
 from registry.models import Project
-from registry.services import _created, _unique
+from registry.services.common import created_by, unique_or_conflict
 
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 VARIABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -27,8 +27,10 @@ ROLES = ("system", "user", "assistant", "tool", "developer")
 
 
 def prompt_create(*, actor: Actor, project: Project, name: str, description: str = "") -> PromptTemplate:
-    with _unique(f"prompt {name!r} already exists in {project.slug}", "name"):
-        template = PromptTemplate.objects.create(project=project, name=name, description=description, **_created(actor))
+    with unique_or_conflict(f"prompt {name!r} already exists in {project.slug}", "name"):
+        template = PromptTemplate.objects.create(
+            project=project, name=name, description=description, **created_by(actor)
+        )
         audit_append(actor=actor, event_type=LLMEvent.PROMPT_CREATED, target=template, after={"name": name})
     return template
 
@@ -124,7 +126,7 @@ def prompt_version_create(
             parameters=parameters,
             content_sha256=digest,
             commit_message=commit_message,
-            **_created(actor),
+            **created_by(actor),
         )
         version.save(force_insert=True)
         audit_append(

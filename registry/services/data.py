@@ -1,0 +1,178 @@
+"""Datasets, their immutable versions (with the derived-from links) and subject indexes.
+
+The subject index is where erasure finds a person, so it is written here under the same suppression lock the
+erasure takes; `suppressed_keys` is the one read of the suppression list every ingest (decisions, LLM calls)
+consults."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from registry import bulk
+from registry.actors import Actor
+from registry.audit import AuditEventType as Event
+from registry.audit import audit_append
+from registry.errors import ServiceError, field_error
+from registry.models import Dataset, DataVersion, DataVersionParent, Project, SubjectIndex, SuppressedSubject
+from registry.services.common import created_by, unique_or_conflict
+from registry.subjects import InvalidSubjectId, current_key_id, subject_key, suppression_lock
+
+MAX_SUBJECTS_PER_REQUEST = 100_000
+
+
+def dataset_create(
+    *,
+    actor: Actor,
+    project: Project,
+    name: str,
+    contains_personal_data: bool,
+    legal_basis: str = "",
+    description: str = "",
+) -> Dataset:
+    if contains_personal_data and not legal_basis:
+        raise field_error("legal_basis", "is required when the dataset contains personal data")
+    with unique_or_conflict(f"dataset {name!r} already exists in {project.slug}", "name"):
+        dataset = Dataset.objects.create(
+            project=project,
+            name=name,
+            description=description,
+            contains_personal_data=contains_personal_data,
+            legal_basis=legal_basis,
+            **created_by(actor),
+        )
+        audit_append(
+            actor=actor,
+            event_type=Event.DATASET_CREATED,
+            target=dataset,
+            after={"name": name, "contains_personal_data": contains_personal_data, "legal_basis": legal_basis},
+        )
+    return dataset
+
+
+def data_version_register(
+    *,
+    actor: Actor,
+    dataset: Dataset,
+    version: str,
+    content_sha256: str,
+    row_count: int,
+    schema: dict | list,
+    profile: dict | None = None,
+    storage_uri: str = "",
+    parents: Sequence[DataVersion] = (),
+    transformation: str = "",
+) -> DataVersion:
+    for index, parent in enumerate(parents):
+        if parent.project_id != dataset.project_id:
+            raise field_error(f"parents[{index}]", "belongs to another project")
+    with unique_or_conflict(
+        f"version {version!r} of dataset {dataset.name!r} is already registered (versions are immutable)",
+        "version",
+        "already registered",
+    ):
+        data_version = DataVersion.objects.create(
+            project_id=dataset.project_id,
+            dataset=dataset,
+            version=version,
+            content_sha256=content_sha256,
+            row_count=row_count,
+            schema=schema,
+            profile=profile,
+            storage_uri=storage_uri,
+            **created_by(actor),
+        )
+        DataVersionParent.objects.bulk_create(
+            DataVersionParent(child=data_version, parent=parent, transformation=transformation)
+            for parent in dict.fromkeys(parents)
+        )
+        audit_append(
+            actor=actor,
+            event_type=Event.DATA_VERSION_REGISTERED,
+            target=data_version,
+            after={
+                "dataset": dataset.pk,
+                "version": version,
+                "content_sha256": content_sha256,
+                "row_count": row_count,
+                "parents": [p.pk for p in dict.fromkeys(parents)],
+                "transformation": transformation,
+            },
+        )
+    return data_version
+
+
+@dataclass(frozen=True)
+class IndexResult:
+    indexed: int
+    duplicates: int
+
+
+def subjects_index(*, actor: Actor, data_version: DataVersion, subject_ids: Sequence[object]) -> IndexResult:
+    """Add subjects to a data version's index (pseudonymised here; raw ids are dropped).
+
+    Subjects erased from the project (the suppression list) are refused, naming their position.
+    """
+    if len(subject_ids) > MAX_SUBJECTS_PER_REQUEST:
+        raise field_error("subject_ids", f"at most {MAX_SUBJECTS_PER_REQUEST} per request, got {len(subject_ids)}")
+    keys: list[str] = []
+    errors: dict[str, list[str]] = {}
+    for index, raw in enumerate(subject_ids):
+        try:
+            keys.append(subject_key(raw))
+        except InvalidSubjectId as exc:
+            errors[f"subject_ids[{index}]"] = [str(exc)]
+    if errors:
+        raise ServiceError(f"{len(errors)} subject ids are invalid", fields=errors)
+    unique = list(dict.fromkeys(keys))
+    key_id = current_key_id()
+    with transaction.atomic():
+        # the suppression check and the insert under the lock erasure execution takes exclusively
+        suppression_lock([data_version.project_id])
+        suppressed = suppressed_keys(project_id=data_version.project_id, keys=unique)
+        if suppressed:
+            raise ServiceError(
+                f"{len(suppressed)} subjects were erased from this project and may not be indexed again",
+                fields={
+                    f"subject_ids[{index}]": ["this subject was erased from the project"]
+                    for index, key in enumerate(keys)
+                    if key in suppressed
+                },
+                code="subject_erased",
+            )
+        if bulk.is_postgresql():
+            inserted = bulk.copy_insert_ignore(
+                table=SubjectIndex._meta.db_table,
+                columns=["data_version_id", "subject_key", "key_id"],
+                rows=((data_version.pk, key, key_id) for key in unique),
+                conflict=["data_version_id", "subject_key"],
+            )
+        else:
+            before = SubjectIndex.objects.filter(data_version=data_version).count()
+            SubjectIndex.objects.bulk_create(
+                (SubjectIndex(data_version=data_version, subject_key=key, key_id=key_id) for key in unique),
+                ignore_conflicts=True,
+                batch_size=5000,
+            )
+            inserted = SubjectIndex.objects.filter(data_version=data_version).count() - before
+        audit_append(
+            actor=actor,
+            event_type=Event.SUBJECTS_INDEXED,
+            target=data_version,
+            after={"received": len(keys), "indexed": inserted, "duplicates": len(keys) - inserted},
+        )
+    return IndexResult(indexed=inserted, duplicates=len(keys) - inserted)
+
+
+def suppressed_keys(*, project_id: int, keys: Sequence[str]) -> set[str]:
+    """Those of `keys` that were erased from the project."""
+    found: set[str] = set()
+    for start in range(0, len(keys), 5000):
+        found.update(
+            SuppressedSubject.objects.filter(
+                project_id=project_id, subject_key__in=keys[start : start + 5000]
+            ).values_list("subject_key", flat=True)
+        )
+    return found
