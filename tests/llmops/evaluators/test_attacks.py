@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from llmops.evaluators import EvalInput, EvaluatorConfigError, evaluator_build
+from tests.llmops.evaluators.test_judge import JUDGE, CannedProvider
 from tests.llmops.test_calls import call, post
-from tests.llmops.test_evaluators import JUDGE, CannedProvider
 
 L = "/api/v1/llm"
 # Slips past the config-time probe (strings of one repeated character), blows up on "abab...!".
