@@ -16,41 +16,33 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from xml.sax.saxutils import escape, quoteattr
 
-WIDTH = 880
-FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
-FONT_SIZE = 12
-CHAR_WIDTH = 6.8  # average advance of FONT_SIZE sans-serif text, for sizing the label column
+from registry.svg import (
+    CHAR_WIDTH,
+    FONT,
+    FONT_SIZE,
+    GRID,
+    INK,
+    QUIET,
+    WIDTH,
+    Svg,
+    nice_ceiling,
+    num,
+    safe_id,
+    shorten,
+    svg_document,
+    xml_attr,
+    xml_text,
+)
+
 ROW = 26
 BAR = 14
 TICKS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
-MAX_LABEL_CHARS = 30
 
-# Colours that keep apart in greyscale print: mid blue bars, a dark orange hatched bar, near-black ink.
-INK = "#1f2937"
-QUIET = "#4b5563"
-GRID = "#d1d5db"
+# Colours that keep apart in greyscale print (with registry.svg's ink): mid blue bars, a dark orange hatched bar.
 BAR_FILL = "#4f7cac"
 BELOW_FILL = "#c2410c"
 LINE = "#b91c1c"
-
-# Characters XML 1.0 does not allow (even escaped); a client's group value could hold them.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-def _text(value: object) -> str:
-    """Text content, escaped for XML (and HTML, where the SVG is inlined)."""
-    return escape(_NOT_XML.sub("\ufffd", str(value)))
-
-
-def _attr(value: object) -> str:
-    """An attribute value with its quotes, escaped."""
-    return quoteattr(_NOT_XML.sub("\ufffd", str(value)))
-
-
-def _num(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".") if not float(value).is_integer() else str(int(value))
 
 
 def rate(value: float | None) -> str:
@@ -64,10 +56,6 @@ def interval(bounds: Sequence[float] | None) -> str:
 def group_label(group: dict) -> str:
     """A group's values joined ("Black, Male"); the attribute names head the label column."""
     return ", ".join("(missing)" if value is None else str(value) for value in group.values())
-
-
-def _short(label: str) -> str:
-    return label if len(label) <= MAX_LABEL_CHARS else label[: MAX_LABEL_CHARS - 1] + "…"
 
 
 def _finite(value: object) -> float | None:
@@ -85,31 +73,7 @@ def _bounds(group: dict, metric: str) -> tuple[float, float] | None:
     return None if low is None or high is None else (low, high)
 
 
-def _name(keyword: str) -> str:
-    """font_weight -> font-weight, class_ -> class."""
-    return keyword.rstrip("_").replace("_", "-")
-
-
-class _Svg:
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-
-    def add(self, markup: str) -> None:
-        self.parts.append(markup)
-
-    def text(self, x: float, y: float, content: object, *, anchor: str = "start", **style: object) -> None:
-        attrs = "".join(f" {_name(name)}={_attr(value)}" for name, value in style.items())
-        self.add(f'<text x="{_num(x)}" y="{_num(y)}" text-anchor="{anchor}"{attrs}>{_text(content)}</text>')
-
-    def line(self, x1: float, y1: float, x2: float, y2: float, stroke: str, width: float = 1, **extra: str) -> None:
-        attrs = "".join(f" {_name(name)}={_attr(value)}" for name, value in extra.items())
-        self.add(
-            f'<line x1="{_num(x1)}" y1="{_num(y1)}" x2="{_num(x2)}" y2="{_num(y2)}" '
-            f'stroke="{stroke}" stroke-width="{_num(width)}"{attrs}/>'
-        )
-
-
-def _axis(svg: _Svg, left: float, width: float, top: float, bottom: float) -> None:
+def _axis(svg: Svg, left: float, width: float, top: float, bottom: float) -> None:
     """Grid lines and tick labels from 0 to 1 under a panel."""
     for tick in TICKS:
         x = left + tick * width
@@ -120,7 +84,7 @@ def _axis(svg: _Svg, left: float, width: float, top: float, bottom: float) -> No
 
 
 def _bar(
-    svg: _Svg,
+    svg: Svg,
     *,
     left: float,
     width: float,
@@ -133,22 +97,22 @@ def _bar(
     metric: str,
 ) -> None:
     """One group's bar (its centre line at y) with the interval whisker; 'no data' where the rate is undefined."""
-    title = f"<title>{_text(tooltip)}</title>"
+    title = f"<title>{xml_text(tooltip)}</title>"
     if value is None:
         svg.text(left + 4, y + 4, "no data", fill=QUIET, font_style="italic")
         return
     fill = f"url(#{prefix}-below)" if below else BAR_FILL
     svg.add(
-        f'<rect class="bar" data-metric={_attr(metric)} x="{_num(left)}" y="{_num(y - BAR / 2)}" '
-        f'width="{_num(max(value, 0.0) * width)}" height="{BAR}" fill="{fill}">{title}</rect>'
+        f'<rect class="bar" data-metric={xml_attr(metric)} x="{num(left)}" y="{num(y - BAR / 2)}" '
+        f'width="{num(max(value, 0.0) * width)}" height="{BAR}" fill="{fill}">{title}</rect>'
     )
     if bounds is not None:
         low, high = (left + min(max(b, 0.0), 1.0) * width for b in bounds)
         svg.add(
             f'<g class="whisker" stroke="{INK}" stroke-width="1.5">{title}'
-            f'<line x1="{_num(low)}" y1="{_num(y)}" x2="{_num(high)}" y2="{_num(y)}"/>'
-            f'<line x1="{_num(low)}" y1="{_num(y - 5)}" x2="{_num(low)}" y2="{_num(y + 5)}"/>'
-            f'<line x1="{_num(high)}" y1="{_num(y - 5)}" x2="{_num(high)}" y2="{_num(y + 5)}"/></g>'
+            f'<line x1="{num(low)}" y1="{num(y)}" x2="{num(high)}" y2="{num(y)}"/>'
+            f'<line x1="{num(low)}" y1="{num(y - 5)}" x2="{num(low)}" y2="{num(y + 5)}"/>'
+            f'<line x1="{num(high)}" y1="{num(y - 5)}" x2="{num(high)}" y2="{num(y + 5)}"/></g>'
         )
 
 
@@ -170,12 +134,12 @@ def fairness_chart_svg(
     positive = positive_label if isinstance(positive_label, str) else repr(positive_label)
     labels = [group_label(g.get("group") or {}) for g in groups]
     header = ", ".join(str(a) for a in attributes) or "group"
-    shown = [f"{_short(label)} (n={g.get('count', 0):,})" for label, g in zip(labels, groups, strict=True)]
+    shown = [f"{shorten(label)} (n={g.get('count', 0):,})" for label, g in zip(labels, groups, strict=True)]
     label_width = min(max(110.0, CHAR_WIDTH * max([len(header), *map(len, shown)]) + 16), 290.0)
     value_width = 150.0
     left = label_width
     plot = WIDTH - left - value_width - 12
-    svg = _Svg()
+    svg = Svg()
 
     # 1. Selection rates ------------------------------------------------------------------------------
     rates = [_finite(g.get("selection_rate")) for g in groups]
@@ -203,7 +167,7 @@ def fairness_chart_svg(
         centre = top + ROW * index + ROW / 2
         below = value is not None and line_at is not None and value < line_at - 1e-12
         bounds = _bounds(group, "selection_rate")
-        svg.add(f'<g class="group" data-group={_attr(label)}><title>{_text(label)}</title>')
+        svg.add(f'<g class="group" data-group={xml_attr(label)}><title>{xml_text(label)}</title>')
         svg.text(left - 10, centre + 4, text, anchor="end", fill=INK)
         svg.add("</g>")
         _bar(
@@ -232,9 +196,9 @@ def fairness_chart_svg(
         svg.text(x, top - 8, f"{min_ratio:g} × highest", anchor="middle", fill=LINE, font_weight="600")
     y = bottom + 34
     # legend
-    svg.add(f'<rect x="{_num(left)}" y="{_num(y - 10)}" width="14" height="10" fill="{BAR_FILL}"/>')
+    svg.add(f'<rect x="{num(left)}" y="{num(y - 10)}" width="14" height="10" fill="{BAR_FILL}"/>')
     svg.text(left + 20, y, "at or above the line", fill=QUIET)
-    svg.add(f'<rect x="{_num(left + 150)}" y="{_num(y - 10)}" width="14" height="10" fill="url(#{prefix}-below)"/>')
+    svg.add(f'<rect x="{num(left + 150)}" y="{num(y - 10)}" width="14" height="10" fill="url(#{prefix}-below)"/>')
     svg.text(left + 170, y, "below the line", fill=QUIET)
     svg.line(left + 280, y - 5, left + 300, y - 5, INK, 1.5)
     svg.line(left + 280, y - 9, left + 280, y - 1, INK, 1.5)
@@ -263,7 +227,7 @@ def fairness_chart_svg(
     svg.text(left - 10, top - 6, header, anchor="end", fill=QUIET, font_weight="600")
     for index, (label, text) in enumerate(zip(labels, shown, strict=True)):
         centre = top + ROW * index + ROW / 2
-        svg.add(f'<g class="group" data-group={_attr(label)}><title>{_text(label)}</title>')
+        svg.add(f'<g class="group" data-group={xml_attr(label)}><title>{xml_text(label)}</title>')
         svg.text(left - 10, centre + 4, text, anchor="end", fill=INK)
         svg.add("</g>")
     for number, (metric, title, subtitle) in enumerate(panels):
@@ -305,10 +269,10 @@ def fairness_chart_svg(
     )
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="fairness-chart" role="img" '
-        f'viewBox="0 0 {WIDTH} {_num(height)}" width="{WIDTH}" height="{_num(height)}" '
-        f'font-family={_attr(FONT)} font-size="{FONT_SIZE}" aria-labelledby="{prefix}-title {prefix}-desc">'
+        f'viewBox="0 0 {WIDTH} {num(height)}" width="{WIDTH}" height="{num(height)}" '
+        f'font-family={xml_attr(FONT)} font-size="{FONT_SIZE}" aria-labelledby="{prefix}-title {prefix}-desc">'
         f'<title id="{prefix}-title">Fairness audit charts</title>'
-        f'<desc id="{prefix}-desc">{_text(summary)}</desc>'
+        f'<desc id="{prefix}-desc">{xml_text(summary)}</desc>'
         f'<defs><pattern id="{prefix}-below" width="6" height="6" patternUnits="userSpaceOnUse" '
         f'patternTransform="rotate(45)"><rect width="6" height="6" fill="{BELOW_FILL}"/>'
         f'<line x1="0" y1="0" x2="0" y2="6" stroke="#ffffff" stroke-width="2.5"/></pattern></defs>'
@@ -322,7 +286,7 @@ def fairness_chart_svg(
 # `max_psi`; `drift_feature_svg` a small paired histogram of one feature (reference share beside window
 # share per bin, or per category for the ten largest categories); `performance_chart_svg` accuracy per
 # window over time with the baseline and the floor. Feature names and categories are clients' data:
-# everything placed in the SVG goes through `_text` or `_attr`, as above.
+# everything placed in the SVG goes through `xml_text` or `xml_attr`, as above.
 
 REFERENCE_FILL = "#9ca3af"  # grey: the training data
 WINDOW_FILL = BAR_FILL  # blue: the window
@@ -331,33 +295,16 @@ SMALL_WIDTH = 430
 TOP_CATEGORIES = 10
 
 
-def _svg_document(svg: _Svg, *, width: float, height: float, css_class: str, prefix: str, title: str, desc: str) -> str:
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="{css_class}" role="img" '
-        f'viewBox="0 0 {_num(width)} {_num(height)}" width="{_num(width)}" height="{_num(height)}" '
-        f'font-family={_attr(FONT)} font-size="{FONT_SIZE}" aria-labelledby="{prefix}-title {prefix}-desc">'
-        f'<title id="{prefix}-title">{_text(title)}</title>'
-        f'<desc id="{prefix}-desc">{_text(desc)}</desc>'
+def _svg_document(svg: Svg, *, width: float, height: float, css_class: str, prefix: str, title: str, desc: str) -> str:
+    """A report chart's document, with the hatch pattern of the bars past a threshold."""
+    defs = (
         f'<defs><pattern id="{prefix}-above" width="6" height="6" patternUnits="userSpaceOnUse" '
         f'patternTransform="rotate(45)"><rect width="6" height="6" fill="{BELOW_FILL}"/>'
         f'<line x1="0" y1="0" x2="0" y2="6" stroke="#ffffff" stroke-width="2.5"/></pattern></defs>'
-        f'<rect width="100%" height="100%" fill="#ffffff"/>' + "".join(svg.parts) + "</svg>"
     )
-
-
-def _prefix(id_prefix: str, default: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_-]", "", id_prefix) or default
-
-
-def _nice_ceiling(value: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 x 10^k at or above value (a round axis end)."""
-    if value <= 0:
-        return 1.0
-    power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if step * power >= value - 1e-12:
-            return step * power
-    return 10 * power  # pragma: no cover - the loop ends at 10
+    return svg_document(
+        svg, width=width, height=height, css_class=css_class, prefix=prefix, title=title, desc=desc, defs=defs
+    )
 
 
 def compact(value: float) -> str:
@@ -375,17 +322,17 @@ def compact(value: float) -> str:
 def drift_psi_chart_svg(features: dict, *, max_psi: float | None, id_prefix: str = "psi-chart") -> str:
     """PSI per feature (highest first) as horizontal bars, with a dashed vertical line at the policy's
     `max_psi`; bars beyond it are hatched orange, so the chart reads in black and white too."""
-    prefix = _prefix(id_prefix, "psi-chart")
+    prefix = safe_id(id_prefix, "psi-chart")
     names = sorted(features, key=lambda n: (-(_finite(features[n].get("psi")) or -1.0), str(n)))
     values = {name: _finite(features[name].get("psi")) for name in names}
     known = [v for v in values.values() if v is not None]
-    axis_end = _nice_ceiling(max([*known, (max_psi or 0.0) * 1.25, 0.05]))
-    shown = [_short(str(name)) for name in names]
+    axis_end = nice_ceiling(max([*known, (max_psi or 0.0) * 1.25, 0.05]))
+    shown = [shorten(str(name)) for name in names]
     label_width = min(max(110.0, CHAR_WIDTH * max([7, *map(len, shown)]) + 16), 290.0)
     value_width = 110.0
     left = label_width
     plot = WIDTH - left - value_width - 12
-    svg = _Svg()
+    svg = Svg()
     y = 22.0
     svg.text(0, y, "Population stability index (PSI) per feature: window against the training data", font_weight="600")
     y += 17
@@ -412,7 +359,7 @@ def drift_psi_chart_svg(features: dict, *, max_psi: float | None, id_prefix: str
         centre = top + ROW * index + ROW / 2
         value = values[name]
         above = value is not None and max_psi is not None and value > max_psi
-        svg.add(f'<g class="feature" data-feature={_attr(name)}><title>{_text(name)}</title>')
+        svg.add(f'<g class="feature" data-feature={xml_attr(name)}><title>{xml_text(name)}</title>')
         svg.text(left - 10, centre + 4, text, anchor="end", fill=INK)
         svg.add("</g>")
         if value is None:
@@ -423,8 +370,8 @@ def drift_psi_chart_svg(features: dict, *, max_psi: float | None, id_prefix: str
         fill = f"url(#{prefix}-above)" if above else BAR_FILL
         width = min(max(value, 0.0), axis_end) / axis_end * plot
         svg.add(
-            f'<rect class="psi-bar" data-feature={_attr(name)} x="{_num(left)}" y="{_num(centre - BAR / 2)}" '
-            f'width="{_num(max(width, 1.0))}" height="{BAR}" fill="{fill}"><title>{_text(f"{name}: PSI {value:.3f}")}'
+            f'<rect class="psi-bar" data-feature={xml_attr(name)} x="{num(left)}" y="{num(centre - BAR / 2)}" '
+            f'width="{num(max(width, 1.0))}" height="{BAR}" fill="{fill}"><title>{xml_text(f"{name}: PSI {value:.3f}")}'
             "</title></rect>"
         )
         svg.text(
@@ -451,10 +398,10 @@ def _shares(counts: Sequence[float]) -> list[float]:
     return [float(c) / total if total else 0.0 for c in counts]
 
 
-def _legend(svg: _Svg, x: float, y: float) -> None:
-    svg.add(f'<rect x="{_num(x)}" y="{_num(y - 9)}" width="10" height="10" fill="{REFERENCE_FILL}"/>')
+def _legend(svg: Svg, x: float, y: float) -> None:
+    svg.add(f'<rect x="{num(x)}" y="{num(y - 9)}" width="10" height="10" fill="{REFERENCE_FILL}"/>')
     svg.text(x + 14, y, "training data", fill=QUIET, font_size="11")
-    svg.add(f'<rect x="{_num(x + 100)}" y="{_num(y - 9)}" width="10" height="10" fill="{WINDOW_FILL}"/>')
+    svg.add(f'<rect x="{num(x + 100)}" y="{num(y - 9)}" width="10" height="10" fill="{WINDOW_FILL}"/>')
     svg.text(x + 114, y, "window", fill=QUIET, font_size="11")
 
 
@@ -462,12 +409,12 @@ def drift_feature_svg(name: str, result: dict, *, max_psi: float | None = None, 
     """One feature's distributions side by side: for a numeric feature, the share of the training data and
     of the window in each of the profile's bins (columns, with the bin edges beneath); for a categorical
     feature, horizontal paired bars for its ten largest categories. Empty when there is nothing to draw."""
-    prefix = _prefix(id_prefix, "feature")
+    prefix = safe_id(id_prefix, "feature")
     psi_value = _finite(result.get("psi"))
-    svg = _Svg()
+    svg = Svg()
     drifted = psi_value is not None and max_psi is not None and psi_value > max_psi
-    heading = _short(str(name))
-    svg.add(f'<g class="heading"><title>{_text(name)}</title>')
+    heading = shorten(str(name))
+    svg.add(f'<g class="heading"><title>{xml_text(name)}</title>')
     svg.text(0, 16, heading, font_weight="600", fill=INK)
     svg.add("</g>")
     if psi_value is not None:
@@ -485,7 +432,7 @@ def drift_feature_svg(name: str, result: dict, *, max_psi: float | None = None, 
         window = _shares(result["window_bins"])
         edges = list(result.get("bin_edges") or [])
         top, bottom, left, right = 48.0, 168.0, 34.0, SMALL_WIDTH - 18
-        highest = _nice_ceiling(max([*reference, *window, 0.01]))
+        highest = nice_ceiling(max([*reference, *window, 0.01]))
         for i in range(3):
             tick = highest * i / 2
             y = bottom - tick / highest * (bottom - top)
@@ -504,8 +451,8 @@ def drift_feature_svg(name: str, result: dict, *, max_psi: float | None = None, 
             ):
                 h = share / highest * (bottom - top)
                 svg.add(
-                    f'<rect class="{css}" x="{_num(x + offset)}" y="{_num(bottom - h)}" width="{_num(bar)}" '
-                    f'height="{_num(h)}" fill="{fill}"><title>{_text(tip)}</title></rect>'
+                    f'<rect class="{css}" x="{num(x + offset)}" y="{num(bottom - h)}" width="{num(bar)}" '
+                    f'height="{num(h)}" fill="{fill}"><title>{xml_text(tip)}</title></rect>'
                 )
         svg.line(left, bottom, right, bottom, QUIET)
         # edges beneath the boundaries between bins (the outer ones are the training data's min and max)
@@ -525,10 +472,10 @@ def drift_feature_svg(name: str, result: dict, *, max_psi: float | None = None, 
         new = set(str(c) for c in result.get("new_categories") or [])
         order = sorted(range(len(categories)), key=lambda i: (-max(reference[i], window[i]), categories[i]))
         chosen = order[:TOP_CATEGORIES]
-        labels = [_short(categories[i])[:20] + (" (new)" if categories[i] in new else "") for i in chosen]
+        labels = [shorten(categories[i])[:20] + (" (new)" if categories[i] in new else "") for i in chosen]
         left = min(max(70.0, CHAR_WIDTH * 0.9 * max([4, *map(len, labels)]) + 10), 170.0)
         right = SMALL_WIDTH - 44
-        highest = _nice_ceiling(max([*reference, *window, 0.01]))
+        highest = nice_ceiling(max([*reference, *window, 0.01]))
         top = 46.0
         row = 22.0
         bottom = top + row * len(chosen)
@@ -540,15 +487,15 @@ def drift_feature_svg(name: str, result: dict, *, max_psi: float | None = None, 
         for position, (i, label) in enumerate(zip(chosen, labels, strict=True)):
             y = top + row * position
             tip = f"{name} = {categories[i]}: training {reference[i]:.1%}, window {window[i]:.1%}"
-            svg.add(f'<g class="category" data-category={_attr(categories[i])}><title>{_text(tip)}</title>')
+            svg.add(f'<g class="category" data-category={xml_attr(categories[i])}><title>{xml_text(tip)}</title>')
             svg.text(left - 6, y + 14, label, anchor="end", fill=INK, font_size="11")
             for offset, share, fill, css in (
                 (3.0, reference[i], REFERENCE_FILL, "reference"),
                 (11.0, window[i], WINDOW_FILL, "window"),
             ):
                 svg.add(
-                    f'<rect class="{css}" x="{_num(left)}" y="{_num(y + offset)}" '
-                    f'width="{_num(share / highest * (right - left))}" height="8" fill="{fill}"/>'
+                    f'<rect class="{css}" x="{num(left)}" y="{num(y + offset)}" '
+                    f'width="{num(share / highest * (right - left))}" height="8" fill="{fill}"/>'
                 )
             svg.text(right + 4, y + 14, f"{window[i]:.0%}", fill=QUIET, font_size="10")
             svg.add("</g>")
@@ -593,9 +540,9 @@ def performance_chart_svg(
 ) -> str:
     """Accuracy per window as a line over time, with the validation baseline (solid green) and the floor
     (dashed red, baseline minus the policy's allowed drop); points below the floor are red squares."""
-    prefix = _prefix(id_prefix, "performance-chart")
+    prefix = safe_id(id_prefix, "performance-chart")
     points = [(_parse_time(w["start"]), _finite(w.get("accuracy")), w) for w in windows if w.get("start")]
-    svg = _Svg()
+    svg = Svg()
     left, right, top, bottom = 58.0, WIDTH - 150.0, 62.0, 322.0
     svg.text(0, 22, f"Live {metric} per {bucket}, against the validation {metric}", font_weight="600")
     if floor is not None:
@@ -632,7 +579,7 @@ def performance_chart_svg(
         metric,
         anchor="middle",
         fill=QUIET,
-        transform=f"rotate(-90 14 {_num((top + bottom) / 2)})",
+        transform=f"rotate(-90 14 {num((top + bottom) / 2)})",
     )
 
     times = [t.timestamp() for t, _, _ in points]
@@ -662,7 +609,7 @@ def performance_chart_svg(
 
     drawn = [(x_of(t), y_of(v), v, w) for t, v, w in points if v is not None]
     if len(drawn) > 1:
-        path = " ".join(f"{'M' if i == 0 else 'L'}{_num(x)} {_num(y)}" for i, (x, y, _, _) in enumerate(drawn))
+        path = " ".join(f"{'M' if i == 0 else 'L'}{num(x)} {num(y)}" for i, (x, y, _, _) in enumerate(drawn))
         svg.add(f'<path d="{path}" fill="none" stroke="{BAR_FILL}" stroke-width="2"/>')
     below_count = 0
     for x, y, value, window in drawn:
@@ -674,13 +621,13 @@ def performance_chart_svg(
         )
         if below:
             svg.add(
-                f'<rect class="point below" x="{_num(x - 5)}" y="{_num(y - 5)}" width="10" height="10" '
-                f'fill="{LINE}" stroke="#ffffff" stroke-width="1"><title>{_text(tip)}</title></rect>'
+                f'<rect class="point below" x="{num(x - 5)}" y="{num(y - 5)}" width="10" height="10" '
+                f'fill="{LINE}" stroke="#ffffff" stroke-width="1"><title>{xml_text(tip)}</title></rect>'
             )
         else:
             svg.add(
-                f'<circle class="point" cx="{_num(x)}" cy="{_num(y)}" r="4.5" fill="{BAR_FILL}" '
-                f'stroke="#ffffff" stroke-width="1"><title>{_text(tip)}</title></circle>'
+                f'<circle class="point" cx="{num(x)}" cy="{num(y)}" r="4.5" fill="{BAR_FILL}" '
+                f'stroke="#ffffff" stroke-width="1"><title>{xml_text(tip)}</title></circle>'
             )
     height = bottom + 48
     desc = f"{metric} of {len(drawn)} windows; {below_count} below the floor."

@@ -12,36 +12,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from typing import Protocol, TypedDict
+from typing import Protocol
 
 from django.db.models import Count
 
 from governance.models import Decision
+from registry.lineage import Edge, LineageEdge, LineageNode, lineage_node
 from registry.models import DataVersion, DataVersionParent, Deployment, ModelVersion, Run, RunInput
 
 KINDS = ["data_version", "run", "model_version", "deployment", "decision"]  # extended by register_lineage
 DIRECTIONS = ("upstream", "downstream", "both")
 MAX_DEPTH = 20
 DECISIONS_PER_NODE = 100
-
-
-class LineageNode(TypedDict):
-    id: str
-    kind: str
-    pk: int
-    label: str
-    attrs: dict
-
-
-class LineageEdge(TypedDict):
-    source: str
-    target: str
-    relation: str
-    attrs: dict
-
-
-# An edge as (source kind, source pk, target kind, target pk, relation, attrs); source is upstream.
-Edge = tuple[str, int, str, int, str, dict]
 
 
 class LineageExtension(Protocol):
@@ -186,7 +168,7 @@ def _load_nodes(keys: Iterable[tuple[str, int]]) -> list[LineageNode]:
     if pks := by_kind.get("data_version"):
         for dv in DataVersion.objects.filter(pk__in=pks).select_related("dataset"):
             nodes.append(
-                _node(
+                lineage_node(
                     "data_version",
                     dv.pk,
                     str(dv),
@@ -204,7 +186,7 @@ def _load_nodes(keys: Iterable[tuple[str, int]]) -> list[LineageNode]:
     if pks := by_kind.get("run"):
         for run in Run.objects.filter(pk__in=pks):
             nodes.append(
-                _node(
+                lineage_node(
                     "run",
                     run.pk,
                     str(run),
@@ -224,7 +206,7 @@ def _load_nodes(keys: Iterable[tuple[str, int]]) -> list[LineageNode]:
         )
         for mv in versions:
             nodes.append(
-                _node(
+                lineage_node(
                     "model_version",
                     mv.pk,
                     str(mv),
@@ -241,7 +223,7 @@ def _load_nodes(keys: Iterable[tuple[str, int]]) -> list[LineageNode]:
     if pks := by_kind.get("deployment"):
         for dep in Deployment.objects.filter(pk__in=pks).annotate(decision_count=Count("decisions")):
             nodes.append(
-                _node(
+                lineage_node(
                     "deployment",
                     dep.pk,
                     f"{dep.environment} ({dep.strategy})",
@@ -261,7 +243,7 @@ def _load_nodes(keys: Iterable[tuple[str, int]]) -> list[LineageNode]:
             "id", "request_id", "model_version_id", "deployment_id", "prediction", "occurred_at", "erased_at"
         ):
             nodes.append(
-                _node(
+                lineage_node(
                     "decision",
                     dec.pk,
                     dec.request_id,
@@ -279,10 +261,6 @@ def _load_nodes(keys: Iterable[tuple[str, int]]) -> list[LineageNode]:
     order = {kind: i for i, kind in enumerate(KINDS)}
     nodes.sort(key=lambda n: (order[n["kind"]], n["pk"]))
     return nodes
-
-
-def _node(kind: str, pk: int, label: str, attrs: dict) -> LineageNode:
-    return {"id": f"{kind}:{pk}", "kind": kind, "pk": pk, "label": label, "attrs": attrs}
 
 
 def lineage_graph(*, kind: str, pk: int, direction: str = "both", depth: int = MAX_DEPTH) -> dict:

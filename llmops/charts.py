@@ -1,5 +1,5 @@
 """Server-side SVG charts of LLM costs and evaluation comparisons, built as plain strings (no JavaScript,
-nothing fetched) with governance.charts' helpers, so they look like the fairness and drift charts.
+nothing fetched) with the registry's SVG kit (registry.svg), so they look like the fairness and drift charts.
 
 - `cost_by_day_svg`: cost per UTC day as stacked columns, one colour per model, with a strip beneath the
   dates counting the calls that have no price that day (their cost is unknown: never drawn as zero);
@@ -8,7 +8,7 @@ nothing fetched) with governance.charts' helpers, so they look like the fairness
 - `comparison_svg`: two evaluation runs item by item, one bar per evaluator split into the items where B
   scored higher, the same, or lower than A, with the means beside it.
 
-Model and evaluator names come from clients: everything placed in an SVG goes through `_text` or `_attr`.
+Model and evaluator names come from clients: everything placed in an SVG goes through `xml_text` or `xml_attr`.
 """
 
 from __future__ import annotations
@@ -18,21 +18,20 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
-from governance.charts import (
+from registry.svg import (
     CHAR_WIDTH,
-    FONT,
-    FONT_SIZE,
     GRID,
     INK,
     QUIET,
     WIDTH,
-    _attr,
-    _nice_ceiling,
-    _num,
-    _prefix,
-    _short,
-    _Svg,
-    _text,
+    Svg,
+    nice_ceiling,
+    num,
+    safe_id,
+    shorten,
+    svg_document,
+    xml_attr,
+    xml_text,
 )
 
 # Colour-blind-safe series colours (Okabe-Ito order, the governance blue first); grey for "other models".
@@ -74,17 +73,15 @@ def _axis_money(value: float) -> str:
     return f"${value:.2g}"
 
 
-def _document(svg: _Svg, *, width: float, height: float, css_class: str, prefix: str, title: str, desc: str) -> str:
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="{css_class}" role="img" '
-        f'viewBox="0 0 {_num(width)} {_num(height)}" width="{_num(width)}" height="{_num(height)}" '
-        f'font-family={_attr(FONT)} font-size="{FONT_SIZE}" aria-labelledby="{prefix}-title {prefix}-desc">'
-        f'<title id="{prefix}-title">{_text(title)}</title>'
-        f'<desc id="{prefix}-desc">{_text(desc)}</desc>'
+def _document(svg: Svg, *, width: float, height: float, css_class: str, prefix: str, title: str, desc: str) -> str:
+    """A cost or comparison chart's document, with the hatch pattern of unpriced days."""
+    defs = (
         f'<defs><pattern id="{prefix}-unpriced" width="6" height="6" patternUnits="userSpaceOnUse" '
         f'patternTransform="rotate(45)"><rect width="6" height="6" fill="#fee2e2"/>'
         f'<line x1="0" y1="0" x2="0" y2="6" stroke="{UNPRICED}" stroke-width="1.5"/></pattern></defs>'
-        f'<rect width="100%" height="100%" fill="#ffffff"/>' + "".join(svg.parts) + "</svg>"
+    )
+    return svg_document(
+        svg, width=width, height=height, css_class=css_class, prefix=prefix, title=title, desc=desc, defs=defs
     )
 
 
@@ -93,16 +90,16 @@ def series_colours(labels: Sequence[str]) -> dict[str, str]:
     return {label: PALETTE[i] if i < len(PALETTE) else OTHER for i, label in enumerate(labels)}
 
 
-def _legend(svg: _Svg, items: Sequence[tuple[str, str]], *, x0: float, y: float, right: float) -> float:
+def _legend(svg: Svg, items: Sequence[tuple[str, str]], *, x0: float, y: float, right: float) -> float:
     """Swatches with their labels, wrapped onto as many rows as needed; answers the y under the last row."""
     x = x0
     for label, colour in items:
-        shown = _short(label)
+        shown = shorten(label)
         width = 14 + 6 + CHAR_WIDTH * len(shown) + 18
         if x + width > right and x > x0:
             x, y = x0, y + 18
-        svg.add(f'<rect x="{_num(x)}" y="{_num(y - 10)}" width="14" height="11" fill={_attr(colour)}/>')
-        svg.add(f"<g><title>{_text(label)}</title>")
+        svg.add(f'<rect x="{num(x)}" y="{num(y - 10)}" width="14" height="11" fill={xml_attr(colour)}/>')
+        svg.add(f"<g><title>{xml_text(label)}</title>")
         svg.text(x + 20, y, shown, fill=INK)
         svg.add("</g>")
         x += width
@@ -122,8 +119,8 @@ def cost_by_day_svg(
     order (bottom first); `unpriced` the count of unpriced calls per day, drawn as red numbers in a strip
     beneath the dates.
     """
-    prefix = _prefix(id_prefix, "cost-by-day")
-    svg = _Svg()
+    prefix = safe_id(id_prefix, "cost-by-day")
+    svg = Svg()
     totals = [sum(float(s["values"][i]) for s in series) for i in range(len(days))]
     svg.text(0, 22, "Cost per day (USD), by model", font_weight="600")
     svg.text(
@@ -137,7 +134,7 @@ def cost_by_day_svg(
     y = _legend(svg, [(s["label"], s["colour"]) for s in series], x0=left, y=64, right=right)
     top = y + 14
     bottom = top + 230
-    highest = _nice_ceiling(max([*totals, 0.0]) or 1.0)
+    highest = nice_ceiling(max([*totals, 0.0]) or 1.0)
     steps = 5 if highest / 5 * 5 == highest else 4
     for i in range(steps + 1):
         tick = highest * i / steps
@@ -154,8 +151,8 @@ def cost_by_day_svg(
         if unpriced[index]:
             total_tip += f", {unpriced[index]:,} unpriced call{'s' if unpriced[index] != 1 else ''} (cost unknown)"
         svg.add(
-            f'<rect class="day" data-day="{day.isoformat()}" x="{_num(left + slot * index)}" y="{_num(top)}" '
-            f'width="{_num(slot)}" height="{_num(bottom - top)}" fill="transparent"><title>{_text(total_tip)}</title>'
+            f'<rect class="day" data-day="{day.isoformat()}" x="{num(left + slot * index)}" y="{num(top)}" '
+            f'width="{num(slot)}" height="{num(bottom - top)}" fill="transparent"><title>{xml_text(total_tip)}</title>'
             "</rect>"
         )
         base = bottom
@@ -167,16 +164,16 @@ def cost_by_day_svg(
             calls = s["calls"][index]
             tip = f"{day.isoformat()} · {s['label']}: {usd(value)} ({calls:,} call{'s' if calls != 1 else ''})"
             svg.add(
-                f'<rect class="segment" data-series={_attr(s["label"])} x="{_num(x)}" y="{_num(base - h)}" '
-                f'width="{_num(bar)}" height="{_num(max(h, 0.5))}" fill={_attr(s["colour"])}>'
-                f"<title>{_text(tip)}</title></rect>"
+                f'<rect class="segment" data-series={xml_attr(s["label"])} x="{num(x)}" y="{num(base - h)}" '
+                f'width="{num(bar)}" height="{num(max(h, 0.5))}" fill={xml_attr(s["colour"])}>'
+                f"<title>{xml_text(tip)}</title></rect>"
             )
             base -= h
         if index % every == 0 or index == len(days) - 1 and len(days) > 1 and index % every > every / 2:
             svg.line(centre, bottom, centre, bottom + 4, QUIET)
             svg.text(centre, bottom + 17, day.strftime("%d %b"), anchor="middle", fill=QUIET)
         if unpriced[index]:
-            svg.add(f'<g class="unpriced" data-day="{day.isoformat()}"><title>{_text(total_tip)}</title>')
+            svg.add(f'<g class="unpriced" data-day="{day.isoformat()}"><title>{xml_text(total_tip)}</title>')
             svg.text(centre, bottom + 38, f"{unpriced[index]:,}", anchor="middle", fill=UNPRICED, font_weight="600")
             svg.add("</g>")
     svg.line(left, bottom, right, bottom, QUIET)
@@ -197,8 +194,8 @@ def cost_by_day_svg(
 def cost_by_model_svg(rows: Sequence[dict], *, id_prefix: str = "cost-by-model") -> str:
     """Cost per model, largest first, as horizontal bars. `rows` are {"label", "colour", "cost", "calls",
     "unpriced"}; a model whose calls are all unpriced gets a hatched red band saying so, never a zero bar."""
-    prefix = _prefix(id_prefix, "cost-by-model")
-    svg = _Svg()
+    prefix = safe_id(id_prefix, "cost-by-model")
+    svg = Svg()
     svg.text(0, 22, "Cost by model (USD)", font_weight="600")
     svg.text(
         0,
@@ -206,7 +203,7 @@ def cost_by_model_svg(rows: Sequence[dict], *, id_prefix: str = "cost-by-model")
         "Bars: the cost of priced calls. Calls without a price are counted in red: their cost is unknown.",
         fill=QUIET,
     )
-    shown = [_short(str(r["label"])) for r in rows]
+    shown = [shorten(str(r["label"])) for r in rows]
     label_width = min(max(120.0, CHAR_WIDTH * max([5, *map(len, shown)]) + 16), 290.0)
     value_width = 230.0
     left = label_width
@@ -214,7 +211,7 @@ def cost_by_model_svg(rows: Sequence[dict], *, id_prefix: str = "cost-by-model")
     row_height = 28.0
     top = 62.0
     bottom = top + row_height * max(len(rows), 1)
-    highest = _nice_ceiling(max([float(r["cost"]) for r in rows] + [0.0]) or 1.0)
+    highest = nice_ceiling(max([float(r["cost"]) for r in rows] + [0.0]) or 1.0)
     for i in range(5):
         tick = highest * i / 4
         x = left + tick / highest * plot
@@ -225,15 +222,15 @@ def cost_by_model_svg(rows: Sequence[dict], *, id_prefix: str = "cost-by-model")
         centre = top + row_height * index + row_height / 2
         cost, calls, unpriced = float(row["cost"]), int(row["calls"]), int(row["unpriced"])
         priced = calls - unpriced
-        svg.add(f'<g class="model" data-model={_attr(row["label"])}><title>{_text(row["label"])}</title>')
+        svg.add(f'<g class="model" data-model={xml_attr(row["label"])}><title>{xml_text(row["label"])}</title>')
         svg.text(left - 10, centre + 4, label, anchor="end", fill=INK)
         svg.add("</g>")
         if priced == 0:
             tip = f"{row['label']}: {unpriced:,} calls without a price; cost unknown"
             svg.add(
-                f'<rect class="unpriced-band" x="{_num(left)}" y="{_num(centre - 9)}" width="{_num(plot)}" '
+                f'<rect class="unpriced-band" x="{num(left)}" y="{num(centre - 9)}" width="{num(plot)}" '
                 f'height="18" fill="#fef2f2" stroke="{UNPRICED}" stroke-width="1" stroke-dasharray="4 3">'
-                f"<title>{_text(tip)}</title></rect>"
+                f"<title>{xml_text(tip)}</title></rect>"
             )
             svg.text(left + 8, centre + 4, "no price: cost unknown, not zero", fill=UNPRICED, font_weight="600")
             svg.text(
@@ -243,9 +240,9 @@ def cost_by_model_svg(rows: Sequence[dict], *, id_prefix: str = "cost-by-model")
         width = cost / highest * plot
         tip = f"{row['label']}: {usd(cost)} over {priced:,} priced calls"
         svg.add(
-            f'<rect class="bar" data-model={_attr(row["label"])} x="{_num(left)}" y="{_num(centre - 8)}" '
-            f'width="{_num(max(width, 1.0))}" height="16" fill={_attr(row["colour"])}>'
-            f"<title>{_text(tip)}</title></rect>"
+            f'<rect class="bar" data-model={xml_attr(row["label"])} x="{num(left)}" y="{num(centre - 8)}" '
+            f'width="{num(max(width, 1.0))}" height="16" fill={xml_attr(row["colour"])}>'
+            f"<title>{xml_text(tip)}</title></rect>"
         )
         svg.text(WIDTH - value_width + 4, centre + 4, f"{usd(cost)} · {calls:,} calls", fill=INK, font_weight="600")
         if unpriced:
@@ -267,8 +264,8 @@ def comparison_svg(
 ) -> str:
     """Per evaluator, the items where B scored higher than A (green), the same (grey) or lower (red), as
     one bar of the items compared, with the mean of A, of B and the mean difference beside it."""
-    prefix = _prefix(id_prefix, "comparison-chart")
-    svg = _Svg()
+    prefix = safe_id(id_prefix, "comparison-chart")
+    svg = Svg()
     svg.text(0, 22, f"B ({label_b}) against A ({label_a}), item by item", font_weight="600")
     svg.text(
         0,
@@ -277,7 +274,7 @@ def comparison_svg(
         fill=QUIET,
     )
     names = list(evaluators)
-    shown = [_short(str(n)) for n in names]
+    shown = [shorten(str(n)) for n in names]
     label_width = min(max(110.0, CHAR_WIDTH * max([9, *map(len, shown)]) + 16), 240.0)
     value_width = 250.0
     left = label_width
@@ -291,7 +288,7 @@ def comparison_svg(
     for index, (name, label) in enumerate(zip(names, shown, strict=True)):
         stats = evaluators[name]
         centre = top + row_height * index + row_height / 2
-        svg.add(f'<g class="evaluator" data-evaluator={_attr(name)}><title>{_text(name)}</title>')
+        svg.add(f'<g class="evaluator" data-evaluator={xml_attr(name)}><title>{xml_text(name)}</title>')
         svg.text(left - 10, centre + 4, label, anchor="end", fill=INK, font_weight="600")
         svg.add("</g>")
         wins, ties, losses = int(stats["wins"]), int(stats["ties"]), int(stats["losses"])
@@ -307,8 +304,8 @@ def comparison_svg(
             width = count / total * plot
             tip = f"{name}: {word} on {count:,} of {total:,} items"
             svg.add(
-                f'<rect class="{css}" x="{_num(x)}" y="{_num(centre - 10)}" width="{_num(width)}" height="20" '
-                f'fill="{colour}"><title>{_text(tip)}</title></rect>'
+                f'<rect class="{css}" x="{num(x)}" y="{num(centre - 10)}" width="{num(width)}" height="20" '
+                f'fill="{colour}"><title>{xml_text(tip)}</title></rect>'
             )
             if width >= CHAR_WIDTH * len(str(count)) + 6:
                 svg.text(x + width / 2, centre + 4, f"{count:,}", anchor="middle", fill=ink, font_weight="600")
@@ -329,7 +326,7 @@ def comparison_svg(
     bottom = top + row_height * max(len(names), 1)
     y = bottom + 22
     for offset, colour, word in ((0, BETTER, "B better"), (100, SAME, "same"), (180, WORSE, "B worse")):
-        svg.add(f'<rect x="{_num(left + offset)}" y="{_num(y - 10)}" width="14" height="11" fill="{colour}"/>')
+        svg.add(f'<rect x="{num(left + offset)}" y="{num(y - 10)}" width="14" height="11" fill="{colour}"/>')
         svg.text(left + offset + 20, y, word, fill=QUIET)
     height = y + 14
     parts = [

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from governance.lineage import DECISIONS_PER_NODE, Edge, LineageNode, _node
+from governance.lineage import DECISIONS_PER_NODE
 from llmops.models import LLMCall, PromptVersion, RetrievedDocument
+from registry.lineage import Edge, LineageNode, lineage_node
 
 CALLS_PER_NODE = DECISIONS_PER_NODE  # the newest calls of a prompt version or data version
 
@@ -70,7 +71,7 @@ class LLMLineage:
                     "content_sha256": pv.content_sha256,
                     "labels": sorted(label.name for label in pv.labels.all()),
                 }
-                nodes.append(_node("prompt_version", pv.pk, str(pv), attrs))
+                nodes.append(lineage_node("prompt_version", pv.pk, str(pv), attrs))
         if pks := by_kind.get("llm_call"):
             fields = ("id", "client_call_id", "provider", "model", "prompt_version_id", "status", "cost", "cost_status")
             for call in LLMCall.objects.filter(pk__in=pks).only(*fields, "occurred_at", "erased_at"):
@@ -84,5 +85,5 @@ class LLMLineage:
                     "occurred_at": call.occurred_at.isoformat(),
                     "erased": call.erased_at is not None,
                 }
-                nodes.append(_node("llm_call", call.pk, call.client_call_id, attrs))
+                nodes.append(lineage_node("llm_call", call.pk, call.client_call_id, attrs))
         return nodes
