@@ -646,10 +646,6 @@ class ErasureRequestForm(forms.ModelForm):
         help_texts = {"reference": "Your ticket or case reference. Never the person's name or identifiers."}
 
 
-class TraceForm(forms.Form):
-    pass
-
-
 class ExecuteForm(forms.Form):
     confirm = forms.BooleanField(
         label="I confirm the erasure",
@@ -693,7 +689,7 @@ OPERATIONS = {
             "trace_requests",
             "Trace erasure requests",
             "Trace",
-            TraceForm,
+            forms.Form,
             (ErasureRequest.Status.RECEIVED, ErasureRequest.Status.TRACED),
         ),
         Operation(

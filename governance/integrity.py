@@ -68,11 +68,6 @@ _CONTAINERS_AND_FLOATS = (float, dict, list)
 _canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
 
 
-def canonical_value(value: object) -> str:
-    """One value as the canonical forms write it: compact, key-sorted, ASCII JSON."""
-    return _canonical(value)
-
-
 def _number(value: int | float | None) -> str:
     return str(value) if type(value) is int else _canonical(value)
 

@@ -75,7 +75,6 @@ JUDGE_SYSTEM_PROMPT = (
     "the expected answer and the context when they are given. Reply with one JSON object and nothing else, no "
     'prose and no code fences: {"score": <number from 0 to 1>, "reason": "<one short sentence>"}'
 )
-JUDGE_SECTIONS = ("rubric", "variables", "context", "expected", "candidate")
 _JUDGE_SECTION_RE = re.compile(r"<(rubric|variables|context|expected|candidate)>\n(.*?)\n</\1>", re.DOTALL)
 CONTEXT_CHUNK_SEPARATOR = "\n---\n"
 

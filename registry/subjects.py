@@ -43,10 +43,6 @@ def subject_key(raw: object) -> str:
     return mac.hexdigest()
 
 
-def subject_keys(raws: Iterable[object]) -> list[str]:
-    return [subject_key(raw) for raw in raws]
-
-
 def mentions_subject_id(text: object, raw: object) -> bool:
     """Whether a free-text value contains the (normalised) subject id it accompanies, ignoring case.
 
