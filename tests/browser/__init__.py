@@ -1,5 +1,5 @@
-"""Browser scripts and tests drive Debian's chromium (never a browser downloaded by a test tool), headless,
-with these flags."""
+"""Browser tests (tests/jupyter/test_browser_sidebar.py) and scripts/screenshots.py drive Debian's chromium (never a
+browser downloaded by a test tool), headless, with these flags."""
 
 from pathlib import Path
 
