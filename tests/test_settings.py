@@ -60,8 +60,14 @@ def test_production_needs_a_secret_key():
 
 
 def test_sqlite_is_the_default_database():
-    result = _check({"SUBJECT_HMAC_KEY": "k" * 40, "DJANGO_DEBUG": "true"})
+    """Without DATABASE_URL the service starts (`manage.py check`) on the embedded SQLite file under VAR_DIR: the
+    engine of the configured default database is SQLite's, not merely a name ending in .sqlite3."""
+    env = {"SUBJECT_HMAC_KEY": "k" * 40, "DJANGO_DEBUG": "true"}
+    result = _check(env)
     assert result.returncode == 0, result.stderr
+    default = _settings_of(env, "DATABASES")["DATABASES"]["default"]
+    assert default["ENGINE"] == "django.db.backends.sqlite3"
+    assert default["NAME"] == "/tmp/gov-settings/governance.sqlite3"
 
 
 def _settings_of(env: dict, *names: str) -> dict:
