@@ -32,6 +32,7 @@ from django.utils.text import Truncator
 from django.views.decorators.debug import sensitive_post_parameters
 
 from governance import charts, erasure, fairness
+from governance.events import GovernanceEvent
 from governance.lineage import lineage_graph
 from governance.models import (
     Decision,
@@ -44,6 +45,7 @@ from governance.models import (
     Webhook,
     WebhookDelivery,
 )
+from governance.permissions import AUDITORS, ERASURE_OFFICERS, POLICY_EDITORS
 from registry.admin import (
     EMPTY,
     InProjectFilter,
@@ -65,9 +67,8 @@ from registry.admin import (
     stage_badge,
     when,
 )
-from registry.audit import AuditEventType
 from registry.errors import ServiceError
-from registry.models import AuditEvent, Deployment, ModelVersion, Project, Role, Run, RunInput
+from registry.models import AuditEvent, Deployment, ModelVersion, Project, Run, RunInput
 
 REQUEST_ID_CHARS = 24
 ROLE_ORDER = {role: index for index, role in enumerate(RunInput.Role.values)}
@@ -397,7 +398,6 @@ class ModelVersionLineageAdmin(ModelVersionAdmin):
 
 # Erasure requests ----------------------------------------------------------------------------------
 
-OFFICERS = frozenset({Role.COMPLIANCE_OFFICER})
 CLOSED = (ErasureRequest.Status.COMPLETED, ErasureRequest.Status.REJECTED)
 DASH = "—"
 STATUS_COLOURS = {
@@ -725,7 +725,7 @@ class ErasureRequestAdmin(ServiceCreateAdmin):
     request is read-only and moves on by the trace / execute / reject actions, each confirmed on a page of
     its own. Only compliance officers of the request's project (and superusers) run them."""
 
-    write_roles = OFFICERS
+    write_roles = ERASURE_OFFICERS
     form = ErasureRequestForm
     change_form_template = "admin/governance/erasurerequest/change_form.html"
     list_display = [
@@ -848,10 +848,10 @@ class ErasureRequestAdmin(ServiceCreateAdmin):
     def has_officer_permission(self, request, obj=None) -> bool:
         """May run trace / execute / reject at all: change permission and the compliance officer role in some
         project (each request is checked again against its own project)."""
-        return self.has_change_permission(request) and admin_actor(request).has_any_role(OFFICERS)
+        return self.has_change_permission(request) and admin_actor(request).has_any_role(ERASURE_OFFICERS)
 
     def may_operate(self, request, obj: ErasureRequest) -> bool:
-        return self.has_officer_permission(request) and admin_actor(request).can(OFFICERS, obj.project_id)
+        return self.has_officer_permission(request) and admin_actor(request).can(ERASURE_OFFICERS, obj.project_id)
 
     # Pages of their own: the operations for one request, and the printable report
 
@@ -927,7 +927,7 @@ class ErasureRequestAdmin(ServiceCreateAdmin):
         rows = []
         for obj in requests:
             problem = ""
-            if not actor.can(OFFICERS, obj.project_id):
+            if not actor.can(ERASURE_OFFICERS, obj.project_id):
                 problem = f"your role in {obj.project.slug} may not {op.name} erasure requests"
             elif obj.status not in op.from_statuses:
                 problem = (
@@ -967,7 +967,7 @@ class ErasureRequestAdmin(ServiceCreateAdmin):
     def _apply(self, request, op: Operation, requests, data: dict) -> None:
         actor = admin_actor(request)
         for obj in requests:
-            if not actor.can(OFFICERS, obj.project_id):
+            if not actor.can(ERASURE_OFFICERS, obj.project_id):
                 messages.error(request, f"{obj}: your role in {obj.project.slug} may not {op.name} erasure requests.")
                 continue
             try:
@@ -1053,7 +1053,7 @@ class ErasureRequestAdmin(ServiceCreateAdmin):
             "generated_by": admin_actor(request).label,
             # The same report over the API, where erasure requests are for compliance officers only.
             "json_url": reverse("erasure-request-report", args=[obj.pk])
-            if admin_actor(request).can(OFFICERS, obj.project_id)
+            if admin_actor(request).can(ERASURE_OFFICERS, obj.project_id)
             else None,
             "verify_url": reverse("admin:registry_auditevent_verify") if may_verify_chain(request) else None,
         }
@@ -1063,8 +1063,6 @@ class ErasureRequestAdmin(ServiceCreateAdmin):
 
 # Fairness audits and policies ----------------------------------------------------------------------
 
-AUDITORS = frozenset({Role.COMPLIANCE_OFFICER, Role.RISK_ANALYST})  # as for POST /api/v1/fairness-audits/
-POLICY_EDITORS = frozenset({Role.COMPLIANCE_OFFICER})  # as for PATCH /api/v1/policies/<project>/
 RESULT_COLOURS = {True: "#15803d", False: "#b91c1c"}
 RATES = [
     ("selection_rate", "Selection rate"),
@@ -1654,7 +1652,7 @@ class PolicyAdmin(ProjectScopedAdmin):
     def history(self, obj):
         events = list(
             AuditEvent.objects.filter(
-                target_type=obj._meta.label_lower, target_id=str(obj.pk), event_type=AuditEventType.POLICY_CHANGED
+                target_type=obj._meta.label_lower, target_id=str(obj.pk), event_type=GovernanceEvent.POLICY_CHANGED
             ).order_by("-seq")[:10]
         )
         if not events:

@@ -34,9 +34,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from governance.events import GovernanceEvent as Event
 from governance.models import Webhook, WebhookDelivery
 from registry.actors import Actor
-from registry.audit import AuditEventType as Event
 from registry.audit import audit_append
 
 ALERT_TYPES = ("fairness.audit_failed", "drift.detected", "performance.degraded", "llm.budget_crossed")

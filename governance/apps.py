@@ -8,8 +8,14 @@ class GovernanceConfig(AppConfig):
 
     def ready(self) -> None:
         from governance.erasure import obligations_check
+        from governance.events import GovernanceEvent
         from governance.gate import promotion_checks
+        from governance.permissions import ROLE_GROUP_PERMISSIONS
+        from registry.audit import register_event_types
         from registry.hooks import add_gate_check, on_model_version_registered
+        from registry.roles import declare_role_permissions
 
+        register_event_types(GovernanceEvent)
+        declare_role_permissions("governance", ROLE_GROUP_PERMISSIONS)
         add_gate_check(promotion_checks)
         on_model_version_registered(lambda actor, version: obligations_check(actor=actor, model_version=version))

@@ -45,10 +45,10 @@ from scipy.stats import ks_2samp
 
 from governance import drift_counts
 from governance.alerts import alert_raise
+from governance.events import GovernanceEvent as Event
 from governance.fairness import policy_for
 from governance.models import Decision, DriftReport
 from registry.actors import Actor
-from registry.audit import AuditEventType as Event
 from registry.audit import audit_append
 from registry.errors import field_error
 from registry.models import DataVersion, ModelVersion

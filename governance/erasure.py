@@ -13,10 +13,10 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from governance.drift_counts import decisions_counted
+from governance.events import GovernanceEvent as Event
 from governance.models import Decision, ErasureRequest, RetrainingObligation
 from governance.subject_data import subject_data_contributors
 from registry.actors import Actor
-from registry.audit import AuditEventType as Event
 from registry.audit import audit_append
 from registry.errors import Conflict, field_error
 from registry.models import (

@@ -33,9 +33,9 @@ from fairlearn.metrics import (
 from sklearn.metrics import accuracy_score, precision_score
 
 from governance.alerts import alert_raise
+from governance.events import GovernanceEvent as Event
 from governance.models import Decision, FairnessAudit, Policy
 from registry.actors import Actor
-from registry.audit import AuditEventType as Event
 from registry.audit import audit_append
 from registry.errors import field_error
 from registry.models import ModelVersion

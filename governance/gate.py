@@ -18,13 +18,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from governance.events import GovernanceEvent as Event
 from governance.fairness import audit_gates, policy_for
 from governance.models import FairnessAudit, ModelVersionApproval
+from governance.permissions import APPROVERS
 from registry.actors import Actor
-from registry.audit import AuditEventType as Event
 from registry.audit import audit_append
 from registry.errors import field_error
-from registry.models import ApiKey, Model, ModelVersion, Role, Stage
+from registry.models import ApiKey, Model, ModelVersion, Stage
 
 GATED_STAGES = {Stage.PRODUCTION}
 
@@ -148,7 +149,7 @@ def model_version_approve(
         raise field_error("to_stage", f"approvals are for {', '.join(sorted(GATED_STAGES))}")
     if not comment.strip():
         raise field_error("comment", "say what was reviewed")
-    if not actor.can({Role.COMPLIANCE_OFFICER}, model_version.project_id):
+    if not actor.can(APPROVERS, model_version.project_id):
         raise field_error("to_stage", "only a compliance officer of the project may approve")
     with transaction.atomic():
         approval = ModelVersionApproval.objects.create(

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from registry.audit import AuditEventType
+from governance.events import GovernanceEvent
 from registry.models import AuditEvent
 
 BATCH_TARGET = "governance.decisionbatch"
@@ -391,7 +391,7 @@ def decisions_verify(*, model_version_id: int, max_reported: int = 1000) -> Deci
 def _recorded_outcome_batches(model_version_id: int) -> dict[str, tuple[int, dict]]:
     key = str(model_version_id)
     events = AuditEvent.objects.filter(
-        event_type=AuditEventType.OUTCOMES_RECORDED, target_type=OUTCOME_BATCH_TARGET, after__versions__has_key=key
+        event_type=GovernanceEvent.OUTCOMES_RECORDED, target_type=OUTCOME_BATCH_TARGET, after__versions__has_key=key
     ).values_list("seq", "target_id", "after")
     return {target_id: (seq, after["versions"][key]) for seq, target_id, after in events}
 
@@ -399,7 +399,7 @@ def _recorded_outcome_batches(model_version_id: int) -> dict[str, tuple[int, dic
 def _recorded_batches(model_version_id: int) -> dict[str, tuple[int, dict]]:
     key = str(model_version_id)
     events = AuditEvent.objects.filter(
-        event_type=AuditEventType.DECISIONS_INGESTED, target_type=BATCH_TARGET, after__model_versions__has_key=key
+        event_type=GovernanceEvent.DECISIONS_INGESTED, target_type=BATCH_TARGET, after__model_versions__has_key=key
     ).values_list("seq", "target_id", "after")
     return {target_id: (seq, after["model_versions"][key]) for seq, target_id, after in events}
 

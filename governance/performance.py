@@ -16,10 +16,10 @@ from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from sklearn.metrics import roc_auc_score
 
 from governance.alerts import alert_raise
+from governance.events import GovernanceEvent as Event
 from governance.fairness import policy_for
 from governance.models import Decision, PerformanceReport
 from registry.actors import Actor
-from registry.audit import AuditEventType as Event
 from registry.audit import audit_append
 from registry.errors import field_error
 from registry.models import ModelVersion

@@ -15,6 +15,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from governance.drift_counts import decisions_counted
+from governance.events import GovernanceEvent as Event
 from governance.integrity import (
     BATCH_TARGET,
     OUTCOME_BATCH_TARGET,
@@ -26,20 +27,19 @@ from governance.integrity import (
 )
 from governance.integrity import jsonb_normalise as normalise
 from governance.models import Decision, OutcomeVersion
+from governance.permissions import DECISION_INGESTERS
 from registry import bulk
 from registry.actors import Actor
-from registry.audit import AuditEventType as Event
 from registry.audit import audit_append
 from registry.errors import ServiceError, field_error
 from registry.inputs import to_sane_utc
-from registry.models import Deployment, ModelVersion, Project, Role, SuppressedSubject
+from registry.models import Deployment, ModelVersion, Project, SuppressedSubject
 from registry.services import suppressed_keys
 from registry.subjects import InvalidSubjectId, current_key_id, mentions_subject_id, subject_key, suppression_lock
 
 MAX_DECISIONS_PER_REQUEST = 10_000
 MAX_OUTCOMES_PER_REQUEST = 10_000
 MAX_REPORTED_ERRORS = 1_000
-INGEST_ROLES = frozenset({Role.INGEST})
 
 DECISION_FIELDS = frozenset(
     {
@@ -139,7 +139,7 @@ def _int_values(items: Sequence[object], name: str) -> set[int]:
 
 
 def _model_versions_in_scope(actor: Actor, ids: set[int]) -> dict[int, ModelVersion]:
-    scope = actor.project_ids(INGEST_ROLES)
+    scope = actor.project_ids(DECISION_INGESTERS)
     queryset = ModelVersion.objects.filter(pk__in=ids)
     if scope is not None:
         queryset = queryset.filter(project_id__in=scope)
@@ -148,7 +148,7 @@ def _model_versions_in_scope(actor: Actor, ids: set[int]) -> dict[int, ModelVers
 
 def _deployments_in_scope(actor: Actor, ids: set[int]) -> dict[int, int]:
     """Deployment id -> the model version it serves, for the deployments the actor may log to."""
-    scope = actor.project_ids(INGEST_ROLES)
+    scope = actor.project_ids(DECISION_INGESTERS)
     queryset = Deployment.objects.filter(pk__in=ids)
     if scope is not None:
         queryset = queryset.filter(project_id__in=scope)

@@ -50,6 +50,7 @@ from llmops.models import (
     PromptVersion,
     RetrievedDocument,
 )
+from llmops.permissions import BUDGET_OFFICERS, PROMPT_AUTHORS
 from llmops.services import budgets, evaluation, pricing, prompts
 from registry.admin import (
     EMPTY,
@@ -69,10 +70,8 @@ from registry.admin import (
     when,
 )
 from registry.errors import ServiceError
-from registry.models import Project, Role
+from registry.models import Project
 
-SCIENTISTS = frozenset({Role.DATA_SCIENTIST})  # as for POST /api/v1/llm/prompts/<id>/labels/
-OFFICERS = frozenset({Role.COMPLIANCE_OFFICER})  # as for POST /api/v1/llm/budgets/
 LABEL_COLOURS = {"production": "#15803d", "staging": "#b45309"}
 STATUS_COLOURS = {"ok": "#15803d", "error": "#b91c1c", "finished": "#15803d", "failed": "#b91c1c"}
 STATE_COLOURS = {"ok": "#15803d", "warning": "#b45309", "exceeded": "#b91c1c"}
@@ -370,7 +369,7 @@ class PromptTemplateAdmin(ServiceCreateAdmin):
     its versions (immutable, registered through the API), its labels and every move of them. Labels are moved
     on a page of their own through prompt_label_move, by data scientists of the prompt's project."""
 
-    write_roles = SCIENTISTS
+    write_roles = PROMPT_AUTHORS
     form = PromptTemplateForm
     change_form_template = "admin/llmops/prompttemplate/change_form.html"
     list_display = ["name", "project", "latest", "labels_display", "created"]
@@ -422,7 +421,7 @@ class PromptTemplateAdmin(ServiceCreateAdmin):
         if not self.has_view_permission(request, obj):
             return False
         actor = admin_actor(request)
-        return actor.can(SCIENTISTS, obj.project_id) if obj is not None else actor.has_any_role(SCIENTISTS)
+        return actor.can(PROMPT_AUTHORS, obj.project_id) if obj is not None else actor.has_any_role(PROMPT_AUTHORS)
 
     def has_move_label_permission(self, request) -> bool:
         return self.may_move_label(request)
@@ -1559,7 +1558,7 @@ class BudgetAdmin(ServiceCreateAdmin):
     """Budgets, set here through budget_create by compliance officers (of the budget's project); read-only
     once set. The state is the service's (budget_state) for the current UTC day or month."""
 
-    write_roles = OFFICERS
+    write_roles = BUDGET_OFFICERS
     form = BudgetForm
     list_display = [
         "name",

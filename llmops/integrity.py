@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from llmops.events import LLMEvent
 from llmops.models import PromptVersion
-from llmops.services.events import LLMEvent
 from llmops.services.prompts import prompt_content_sha256
 from registry.records import check_against_creation_events
 

@@ -33,7 +33,7 @@ from django.utils.text import Truncator
 
 from registry import services
 from registry.actors import Actor
-from registry.audit import AuditEventType, audit_chain_verify
+from registry.audit import audit_chain_verify, event_type_choices
 from registry.errors import ServiceError
 from registry.models import (
     ApiKey,
@@ -46,7 +46,6 @@ from registry.models import (
     Model,
     ModelVersion,
     Project,
-    Role,
     Run,
     RunInput,
     Stage,
@@ -54,12 +53,11 @@ from registry.models import (
     SubjectIndex,
     SuppressedSubject,
 )
-from registry.permissions import REGISTRY_WRITERS
+from registry.permissions import CHAIN_VERIFIERS, REGISTRY_WRITERS, TRANSITIONERS
 from registry.records import records_verify
 from registry.roles import roles_with_permission
 
 SUPERUSERS_ONLY: frozenset[str] = frozenset()
-TRANSITION_ROLES = REGISTRY_WRITERS | {Role.COMPLIANCE_OFFICER}
 
 # How to reach the project from a record of each model, and what its __str__ needs joined.
 PROJECT_PATHS: dict[type, str] = {
@@ -940,7 +938,7 @@ class ModelVersionAdmin(ServiceCreateAdmin):
         ]
 
     def may_transition(self, request) -> bool:
-        return self.has_change_permission(request) and admin_actor(request).has_any_role(TRANSITION_ROLES)
+        return self.has_change_permission(request) and admin_actor(request).has_any_role(TRANSITIONERS)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {"can_transition": self.may_transition(request), **(extra_context or {})}
@@ -996,7 +994,7 @@ class ModelVersionAdmin(ServiceCreateAdmin):
     def _transition(self, request, versions, to_stage: str, reason: str) -> None:
         actor = admin_actor(request)
         for version in versions:
-            if not actor.can(TRANSITION_ROLES, version.project_id):
+            if not actor.can(TRANSITIONERS, version.project_id):
                 messages.error(request, f"{version}: your role in {version.model.project.slug} may not change stages.")
                 continue
             before = version.stage
@@ -1108,7 +1106,6 @@ class DeploymentAdmin(ServiceCreateAdmin):
 
 # The audit trail and the suppression list ----------------------------------------------------------
 
-VERIFY_ROLES = frozenset({Role.COMPLIANCE_OFFICER, Role.RISK_ANALYST})  # as for GET /api/v1/audit-events/verify/
 AUDIT_TARGET_CHANGE_URLS = {
     # target_type -> admin URL name of that model's page, for the records an event can link to
     "registry.project": "admin:registry_project_change",
@@ -1141,17 +1138,17 @@ AUDIT_CHANGE_LIST = """{% extends "admin/change_list.html" %}
 
 
 def may_verify_chain(request: HttpRequest) -> bool:
-    return request.user.has_perm("registry.view_auditevent") and admin_actor(request).has_any_role(VERIFY_ROLES)
+    return request.user.has_perm("registry.view_auditevent") and admin_actor(request).has_any_role(CHAIN_VERIFIERS)
 
 
 class EventTypeFilter(admin.SimpleListFilter):
-    """The event types the service writes (from the enum, not from a scan of the log)."""
+    """The event types the service writes (every app's registered types, not a scan of the log)."""
 
     title = "event type"
     parameter_name = "event_type"
 
     def lookups(self, request, model_admin):
-        return [(value, value) for value in AuditEventType.values]
+        return [(value, value) for value, _ in event_type_choices()]
 
     def queryset(self, request, queryset):
         return queryset.filter(event_type=self.value()) if self.value() else queryset

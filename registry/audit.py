@@ -31,6 +31,9 @@ current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("curren
 
 
 class AuditEventType(models.TextChoices):
+    """The registry's own events. Each app above declares its events in `<app>/events.py` and registers them
+    with `register_event_types` when it is ready (the floor names no floor above it)."""
+
     PROJECT_CREATED = "project.created"
     API_KEY_CREATED = "api_key.created"
     API_KEY_REVOKED = "api_key.revoked"
@@ -44,22 +47,27 @@ class AuditEventType(models.TextChoices):
     MODEL_VERSION_TRANSITIONED = "model_version.transitioned"
     DEPLOYMENT_CREATED = "deployment.created"
     DEPLOYMENT_ENDED = "deployment.ended"
-    DECISIONS_INGESTED = "decisions.ingested"
-    OUTCOMES_RECORDED = "decisions.outcomes_recorded"
-    ERASURE_RECEIVED = "erasure.received"
-    ERASURE_TRACED = "erasure.traced"
-    ERASURE_EXECUTED = "erasure.executed"
-    ERASURE_COMPLETED = "erasure.completed"
-    ERASURE_REJECTED = "erasure.rejected"
-    OBLIGATION_OPENED = "erasure.obligation_opened"
-    OBLIGATION_CLOSED = "erasure.obligation_closed"
-    FAIRNESS_AUDITED = "fairness.audited"
-    POLICY_CHANGED = "policy.changed"
-    DRIFT_REPORTED = "drift.reported"
-    PERFORMANCE_REPORTED = "performance.reported"
-    MODEL_VERSION_APPROVED = "model_version.approved"
-    ALERT_RAISED = "alert.raised"
-    WEBHOOK_CREATED = "webhook.created"
+
+
+_event_types: dict[str, str] = {}  # value -> label, in registration order
+
+
+def register_event_types(choices: type[models.TextChoices]) -> None:
+    """Make an app's event types known to the trail: audit_append refuses any other, and the audit filters
+    (API and admin) offer exactly these. Registering the same class again is a no-op; a value another class
+    registered already is an error (two apps would share one name in the trail)."""
+    for value, label in choices.choices:
+        if _event_types.get(value, label) != label:
+            raise ValueError(f"audit event type {value!r} is registered twice")
+        _event_types[value] = label
+
+
+def event_type_choices() -> list[tuple[str, str]]:
+    """Every registered event type as (value, label), the registry's first, then each app's in app order."""
+    return list(_event_types.items())
+
+
+register_event_types(AuditEventType)
 
 
 def canonical_json(value: object) -> str:
@@ -130,7 +138,7 @@ def _head_for_update() -> AuditChainHead:
 def audit_append(
     *,
     actor: Actor,
-    event_type: AuditEventType,
+    event_type: str,
     target: models.Model | None = None,
     target_type: str | None = None,
     target_id: object = None,
@@ -139,9 +147,12 @@ def audit_append(
     before: object = None,
     after: object = None,
 ) -> AuditEvent:
-    """Append one event to the chain. Must run inside the transaction of the change it records."""
+    """Append one event to the chain. Must run inside the transaction of the change it records; `event_type`
+    is a member of a registered event type class (register_event_types)."""
     if not connection.in_atomic_block:
         raise RuntimeError("audit_append must run inside the transaction of the change it records")
+    if str(event_type) not in _event_types:
+        raise ValueError(f"unregistered audit event type {str(event_type)!r}")
     if target is not None:
         target_type = target_type or target._meta.label_lower
         target_id = target.pk if target_id is None else target_id

@@ -1,4 +1,7 @@
-"""Role-based access: each view names the roles that may read and the roles that may write."""
+"""Role-based access: each view names the roles that may read and the roles that may write.
+
+The registry's roles per operation live here; each app above declares its own in `<app>/permissions.py`.
+API views, services and admin read those sets, so one rule is written once."""
 
 from __future__ import annotations
 
@@ -9,8 +12,9 @@ from registry.auth import ApiKeyUser
 from registry.models import Role
 
 ALL_HUMAN_ROLES = frozenset({Role.DATA_SCIENTIST, Role.COMPLIANCE_OFFICER, Role.RISK_ANALYST})
-REGISTRY_WRITERS = frozenset({Role.DATA_SCIENTIST})
-INGESTERS = frozenset({Role.INGEST})
+REGISTRY_WRITERS = frozenset({Role.DATA_SCIENTIST})  # data, runs, models, versions, deployments
+TRANSITIONERS = REGISTRY_WRITERS | {Role.COMPLIANCE_OFFICER}  # a model version's stage transitions
+CHAIN_VERIFIERS = frozenset({Role.COMPLIANCE_OFFICER, Role.RISK_ANALYST})  # the audit trail's verify
 
 
 def actor_of(request) -> Actor:

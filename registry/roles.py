@@ -1,13 +1,43 @@
 """Django groups named after the roles, with the model permissions each role has in admin.
 
-This table is also what scopes admin per project: a user sees a record in admin only in the projects where
-the role they hold there has the model's view permission here (`roles_with_permission`), whatever else their
-groups grant through roles held in other projects. Keep it in step with the API's `read_roles`.
-
-Later apps add their models here and a migration that calls `sync_role_groups` again.
+Each app declares what each role may do with its own models (`<app>/permissions.py`, registered with
+`declare_role_permissions` when the app is ready); this module holds the registry's share and the union.
+That union is also what scopes admin per project: a user sees a record in admin only in the projects where
+the role they hold there has the model's view permission (`roles_with_permission`), whatever else their
+groups grant through roles held in other projects. An app adding models declares them and adds a migration
+that calls `sync_role_groups` again.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from registry.models import Role
+
+HUMAN_ROLES = (Role.DATA_SCIENTIST, Role.COMPLIANCE_OFFICER, Role.RISK_ANALYST)
+
+_declared: dict[str, dict[str, frozenset[str]]] = {}  # app label -> role -> permissions
+
+
+def view_permissions(app_label: str, models: Iterable[str]) -> set[str]:
+    return {f"{app_label}.view_{model}" for model in models}
+
+
+def declare_role_permissions(app_label: str, grants: Mapping[str, Iterable[str]]) -> None:
+    """An app's model permissions per role ("app_label.codename"), each naming only that app's models."""
+    foreign = sorted(code for codes in grants.values() for code in codes if not code.startswith(f"{app_label}."))
+    if foreign:
+        raise ValueError(f"{app_label} may only grant its own models' permissions, not {foreign}")
+    unknown = sorted(set(grants) - set(Role.values))
+    if unknown:
+        raise ValueError(f"unknown roles {unknown}")
+    _declared[app_label] = {role: frozenset(codes) for role, codes in grants.items()}
+
+
+def role_permissions() -> dict[str, frozenset[str]]:
+    """Every role (also one no app grants anything: ingest) with the union of what the apps declared."""
+    return {role: frozenset().union(*(grants.get(role, ()) for grants in _declared.values())) for role in Role.values}
+
 
 REGISTRY_MODELS = [
     "auditevent",
@@ -24,69 +54,29 @@ REGISTRY_MODELS = [
     "stagetransition",
     "deployment",
 ]
-GOVERNANCE_MODELS = ["decision", "fairnessaudit", "policy", "driftreport", "performancereport", "modelversionapproval"]
-LLMOPS_MODELS = [
-    "prompttemplate",
-    "promptversion",
-    "promptlabel",
-    "promptlabelmove",
-    "price",
-    "llmcall",
-    "retrieveddocument",
-    "budget",
-    "budgetalert",
-    "evaluationdataset",
-    "evaluationitem",
-    "evaluationrun",
-    "evaluationresult",
-    "callscore",
-]
-
-
-def _view_all() -> set[str]:
-    return (
-        {f"registry.view_{m}" for m in REGISTRY_MODELS}
-        | {f"governance.view_{m}" for m in GOVERNANCE_MODELS}
-        | {f"llmops.view_{m}" for m in LLMOPS_MODELS}
-    )
-
-
-ROLE_PERMISSIONS: dict[str, set[str]] = {
-    # Data scientists see the retraining obligations they must meet, not the erasure requests.
-    "data_scientist": _view_all()
-    | {"governance.view_retrainingobligation"}
-    | {
-        f"registry.{action}_{m}"
-        for action in ("add", "change")
-        for m in ("dataset", "dataversion", "run", "model", "modelversion", "deployment")
-    }
-    | {"llmops.add_prompttemplate", "llmops.add_promptversion", "llmops.add_evaluationdataset"},
-    # Reads everything, moves versions between stages (approvals), handles erasure requests and the
-    # project's policy and webhooks; never edits decisions.
-    "compliance_officer": _view_all()
-    | {
-        "registry.view_apikey",
-        "registry.change_modelversion",
-        "governance.view_erasurerequest",
-        "governance.add_erasurerequest",
-        "governance.change_erasurerequest",
-        "governance.view_retrainingobligation",
-        "governance.change_policy",
-        "governance.view_webhook",
-        "governance.view_webhookdelivery",
-        "llmops.add_budget",
-        "llmops.change_budget",
+_registry_view = view_permissions("registry", REGISTRY_MODELS)
+declare_role_permissions(
+    "registry",
+    {
+        # data scientists register data, runs, models and deployments
+        Role.DATA_SCIENTIST: _registry_view
+        | {
+            f"registry.{action}_{model}"
+            for action in ("add", "change")
+            for model in ("dataset", "dataversion", "run", "model", "modelversion", "deployment")
+        },
+        # compliance officers also see the API keys and move versions between stages (approvals)
+        Role.COMPLIANCE_OFFICER: _registry_view | {"registry.view_apikey", "registry.change_modelversion"},
+        Role.RISK_ANALYST: _registry_view,
+        # an application's key or user writes through the API and reads nothing in admin
+        Role.INGEST: set(),
     },
-    "risk_analyst": _view_all(),
-    # An application's key or user: it writes decisions and calls through the API and reads nothing in admin,
-    # as the API answers its reads of decisions and LLM calls (their inputs, outputs and subjects) with 403.
-    "ingest": set(),
-}
+)
 
 
 def roles_with_permission(permission: str) -> frozenset[str]:
     """The roles whose permissions include ``permission`` ("app_label.codename")."""
-    return frozenset(role for role, codes in ROLE_PERMISSIONS.items() if permission in codes)
+    return frozenset(role for role, codes in role_permissions().items() if permission in codes)
 
 
 def sync_role_groups(apps, schema_editor=None) -> None:
@@ -102,7 +92,7 @@ def sync_role_groups(apps, schema_editor=None) -> None:
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    for role, codes in ROLE_PERMISSIONS.items():
+    for role, codes in role_permissions().items():
         group, _ = Group.objects.get_or_create(name=role)
         wanted = []
         for code in sorted(codes):

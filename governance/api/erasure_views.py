@@ -13,11 +13,9 @@ from rest_framework.response import Response
 from governance import erasure
 from governance.api import serializers as s
 from governance.models import ErasureRequest, RetrainingObligation
+from governance.permissions import ERASURE_OFFICERS
 from registry.api.common import ScopedViewSet
 from registry.api.views import ERRORS, WRITE_ERRORS
-from registry.models import Role
-
-OFFICERS = frozenset({Role.COMPLIANCE_OFFICER})
 
 
 class ErasureRequestFilter(django_filters.FilterSet):
@@ -48,8 +46,8 @@ class ErasureRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sc
     )
     serializer_class = s.ErasureRequestSerializer
     filterset_class = ErasureRequestFilter
-    read_roles = OFFICERS
-    write_roles = OFFICERS
+    read_roles = ERASURE_OFFICERS
+    write_roles = ERASURE_OFFICERS
 
     def _answer(self, request_obj, code=status.HTTP_200_OK):
         return Response(self.get_serializer(self.get_queryset().get(pk=request_obj.pk)).data, status=code)

@@ -10,12 +10,11 @@ from rest_framework.response import Response
 from governance import alerts, drift, fairness, performance
 from governance.api import serializers as s
 from governance.models import DriftReport, FairnessAudit, PerformanceReport, Policy, Webhook
+from governance.permissions import AUDITORS, POLICY_EDITORS, WEBHOOK_EDITORS, WEBHOOK_READERS
 from registry.api.common import ScopedViewSet
 from registry.api.views import ERRORS, WRITE_ERRORS
-from registry.models import Project, Role
+from registry.models import Project
 from registry.permissions import ALL_HUMAN_ROLES
-
-AUDITORS = frozenset({Role.COMPLIANCE_OFFICER, Role.RISK_ANALYST})
 
 
 class ComputedRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
@@ -67,7 +66,7 @@ class PolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Upd
     lookup_value_regex = "[a-z0-9-]+"
     http_method_names = ["get", "patch", "head", "options"]
     read_roles = ALL_HUMAN_ROLES
-    write_roles = frozenset({Role.COMPLIANCE_OFFICER})
+    write_roles = POLICY_EDITORS
 
     def get_queryset(self):
         # every project has a policy (the defaults until someone changes them)
@@ -127,8 +126,8 @@ class PerformanceReportViewSet(ComputedRecordViewSet):
 class WebhookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     queryset = Webhook.objects.select_related("project").order_by("pk")
     serializer_class = s.WebhookSerializer
-    read_roles = frozenset({Role.COMPLIANCE_OFFICER, Role.DATA_SCIENTIST})
-    write_roles = frozenset({Role.COMPLIANCE_OFFICER})
+    read_roles = WEBHOOK_READERS
+    write_roles = WEBHOOK_EDITORS
 
     @extend_schema(
         summary="Add a webhook; the answer carries its signing secret, once",

@@ -9,9 +9,10 @@ from rest_framework.response import Response
 
 from governance import gate
 from governance.api import serializers as s
+from governance.permissions import APPROVERS
 from registry.api.common import ScopedViewSet
 from registry.api.views import ERRORS, WRITE_ERRORS
-from registry.models import ModelVersion, Role, Stage
+from registry.models import ModelVersion, Stage
 from registry.permissions import ALL_HUMAN_ROLES
 
 
@@ -20,7 +21,7 @@ class GateViewSet(ScopedViewSet):
 
     queryset = ModelVersion.objects.all()
     read_roles = ALL_HUMAN_ROLES
-    action_roles = {"gate": ALL_HUMAN_ROLES, "approve": {Role.COMPLIANCE_OFFICER}}
+    action_roles = {"gate": ALL_HUMAN_ROLES, "approve": APPROVERS}
 
     @extend_schema(
         summary="The promotion gate's checks for moving this version to a stage",

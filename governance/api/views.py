@@ -18,11 +18,12 @@ from governance.api import serializers as s
 from governance.api.csv_export import CSVRenderer, decisions_csv_response
 from governance.integrity import decisions_verify
 from governance.models import Decision
+from governance.permissions import DECISION_INGESTERS, LOG_VERIFIERS
 from registry.api.common import ScopedViewSet
 from registry.api.pagination import NewestFirstCursorPagination
 from registry.api.query import StrictQueryMixin
 from registry.api.views import ERRORS
-from registry.models import ModelVersion, Role
+from registry.models import ModelVersion
 from registry.permissions import ALL_HUMAN_ROLES, actor_of
 from registry.subjects import InvalidSubjectId, subject_key
 
@@ -68,9 +69,9 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]
     read_roles = ALL_HUMAN_ROLES
     action_roles = {
-        "bulk": {Role.INGEST},
-        "outcomes": {Role.INGEST},
-        "verify": {Role.COMPLIANCE_OFFICER, Role.RISK_ANALYST},
+        "bulk": DECISION_INGESTERS,
+        "outcomes": DECISION_INGESTERS,
+        "verify": LOG_VERIFIERS,
     }
 
     def finalize_response(self, request, response, *args, **kwargs):

@@ -3014,8 +3014,18 @@ export interface operations {
                  *     * `model_version.approved` - Model Version Approved
                  *     * `alert.raised` - Alert Raised
                  *     * `webhook.created` - Webhook Created
+                 *     * `llm.prompt_created` - Prompt Created
+                 *     * `llm.prompt_version_created` - Prompt Version Created
+                 *     * `llm.prompt_label_moved` - Prompt Label Moved
+                 *     * `llm.calls_ingested` - Calls Ingested
+                 *     * `llm.calls_repriced` - Calls Repriced
+                 *     * `llm.prices_imported` - Prices Imported
+                 *     * `llm.budget_set` - Budget Set
+                 *     * `llm.evaluation_dataset_created` - Dataset Created
+                 *     * `llm.evaluation_run` - Evaluation Run
+                 *     * `llm.calls_scored` - Calls Scored
                  */
-                event_type?: "alert.raised" | "api_key.created" | "api_key.revoked" | "data_version.registered" | "data_version.subjects_indexed" | "dataset.created" | "decisions.ingested" | "decisions.outcomes_recorded" | "deployment.created" | "deployment.ended" | "drift.reported" | "erasure.completed" | "erasure.executed" | "erasure.obligation_closed" | "erasure.obligation_opened" | "erasure.received" | "erasure.rejected" | "erasure.traced" | "fairness.audited" | "membership.set" | "model.created" | "model_version.approved" | "model_version.registered" | "model_version.transitioned" | "performance.reported" | "policy.changed" | "project.created" | "run.registered" | "webhook.created";
+                event_type?: "alert.raised" | "api_key.created" | "api_key.revoked" | "data_version.registered" | "data_version.subjects_indexed" | "dataset.created" | "decisions.ingested" | "decisions.outcomes_recorded" | "deployment.created" | "deployment.ended" | "drift.reported" | "erasure.completed" | "erasure.executed" | "erasure.obligation_closed" | "erasure.obligation_opened" | "erasure.received" | "erasure.rejected" | "erasure.traced" | "fairness.audited" | "llm.budget_set" | "llm.calls_ingested" | "llm.calls_repriced" | "llm.calls_scored" | "llm.evaluation_dataset_created" | "llm.evaluation_run" | "llm.prices_imported" | "llm.prompt_created" | "llm.prompt_label_moved" | "llm.prompt_version_created" | "membership.set" | "model.created" | "model_version.approved" | "model_version.registered" | "model_version.transitioned" | "performance.reported" | "policy.changed" | "project.created" | "run.registered" | "webhook.created";
                 occurred_after?: string;
                 occurred_before?: string;
                 /** @description Number of results to return per page. */

@@ -27,17 +27,15 @@ from llmops.models import (
     PromptTemplate,
     PromptVersion,
 )
+from llmops.permissions import BUDGET_OFFICERS, CALL_INGESTERS, CALL_SCORERS, EVALUATORS, PROMPT_AUTHORS, RUNNING_APPS
 from llmops.services import budgets, calls, evaluation, pricing, prompts
 from registry.api.common import ScopedViewSet
 from registry.api.pagination import NewestFirstCursorPagination
 from registry.api.views import ERRORS, WRITE_ERRORS
 from registry.inputs import SaneDateTimeField
-from registry.models import Project, Role
+from registry.models import Project
 from registry.permissions import ALL_HUMAN_ROLES, actor_of
 
-DS = frozenset({Role.DATA_SCIENTIST})
-CO = frozenset({Role.COMPLIANCE_OFFICER})
-RUNNING_APPS = ALL_HUMAN_ROLES | {Role.INGEST}  # what an application fetches at run time
 INGEST_ERRORS = {400: ERRORS[400], 401: ERRORS[401], 403: ERRORS[403]}
 
 
@@ -64,11 +62,11 @@ class PromptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     serializer_class = s.PromptSerializer
     filterset_fields = {"name": ["exact"], "project__slug": ["exact"]}
     read_roles = ALL_HUMAN_ROLES
-    write_roles = DS
-    # GET versions is a read; POST versions is checked for DS in the view (an action has one role set)
+    write_roles = PROMPT_AUTHORS
+    # GET versions is a read; POST versions is checked for PROMPT_AUTHORS in the view (an action has one role set)
     action_roles = {
         "resolve": RUNNING_APPS,
-        "labels": DS,
+        "labels": PROMPT_AUTHORS,
         "versions": ALL_HUMAN_ROLES,
         "label_history": ALL_HUMAN_ROLES,
     }
@@ -101,7 +99,7 @@ class PromptViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         if request.method == "GET":
             versions = template.versions.select_related("template", "project").prefetch_related("labels")
             return Response(s.PromptVersionSerializer(versions, many=True).data)
-        if not self.actor.can(DS, template.project_id):
+        if not self.actor.can(PROMPT_AUTHORS, template.project_id):
             raise PermissionDenied("your role may not do this")
         payload = s.PromptVersionCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -198,7 +196,7 @@ class PromptVersionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sco
     @action(detail=True, methods=["get"], url_path=r"diff/(?P<other>\d+)", filterset_class=None)
     def diff(self, request, pk=None, other=None):
         a = self.get_object()
-        b = _version_in_scope(self, int(other), ALL_HUMAN_ROLES | {Role.INGEST})
+        b = _version_in_scope(self, int(other), RUNNING_APPS)
         return Response(prompts.prompt_versions_diff(a=a, b=b))
 
 
@@ -233,7 +231,7 @@ class LLMCallViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
     filterset_class = CallFilter
     pagination_class = NewestFirstCursorPagination
     read_roles = ALL_HUMAN_ROLES
-    action_roles = {"bulk": {Role.INGEST}, "score": DS | CO}
+    action_roles = {"bulk": CALL_INGESTERS, "score": CALL_SCORERS}
 
     @extend_schema(
         summary="Record up to 5,000 LLM calls, idempotent on client_call_id; priced at each call's time",
@@ -357,7 +355,7 @@ class BudgetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     queryset = Budget.objects.select_related("project")
     serializer_class = s.BudgetSerializer
     read_roles = ALL_HUMAN_ROLES
-    write_roles = CO
+    write_roles = BUDGET_OFFICERS
 
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -390,7 +388,7 @@ class EvaluationDatasetViewSet(
     queryset = EvaluationDataset.objects.select_related("project").prefetch_related("items")
     serializer_class = s.EvaluationDatasetSerializer
     read_roles = ALL_HUMAN_ROLES
-    write_roles = DS
+    write_roles = EVALUATORS
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -416,7 +414,7 @@ class EvaluationRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mix
     serializer_class = s.EvaluationRunSerializer
     filterset_fields = ["prompt_version", "dataset", "status"]
     read_roles = ALL_HUMAN_ROLES
-    write_roles = DS
+    write_roles = EVALUATORS
     action_roles = {"compare": ALL_HUMAN_ROLES}
 
     def create(self, request, *args, **kwargs):
@@ -424,7 +422,7 @@ class EvaluationRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mix
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         try:
-            version = _version_in_scope(self, data["prompt_version"], DS)
+            version = _version_in_scope(self, data["prompt_version"], EVALUATORS)
         except Http404:
             raise serializers.ValidationError(
                 {"prompt_version": [f"prompt version {data['prompt_version']} does not exist"]}

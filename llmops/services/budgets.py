@@ -12,8 +12,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 
 from governance.alerts import alert_raise
+from llmops.events import LLMEvent
 from llmops.models import Budget, BudgetAlert, LLMCall
-from llmops.services.events import LLMEvent
 from registry import bulk
 from registry.actors import Actor
 from registry.audit import audit_append

@@ -16,22 +16,22 @@ from django.utils import timezone
 
 from governance.services import _check_items, _Errors, _is_finite_number, _is_int, parse_timestamp
 from llmops import tokens as tk
+from llmops.events import LLMEvent
 from llmops.models import LLMCall, PromptLabelMove, PromptTemplate, PromptVersion, RetrievedDocument
+from llmops.permissions import CALL_INGESTERS
 from llmops.services.budgets import budgets_check
-from llmops.services.events import LLMEvent
 from llmops.services.pricing import PriceBook, cost_of
 from llmops.usage import FORMATS, UsageError, usage_normalise
 from registry import bulk
 from registry.actors import Actor
 from registry.audit import audit_append
 from registry.errors import field_error
-from registry.models import DataVersion, Project, Role
+from registry.models import DataVersion, Project
 from registry.services import suppressed_keys
 from registry.subjects import InvalidSubjectId, current_key_id, mentions_subject_id, subject_key, suppression_lock
 
 MAX_CALLS_PER_REQUEST = 5_000
 MAX_DOCUMENTS_PER_CALL = 200
-INGEST_ROLES = frozenset({Role.INGEST})
 CALL_FIELDS = frozenset(
     {
         "client_call_id",
@@ -128,12 +128,12 @@ class CallsIngestResult:
 
 def _project_for(actor: Actor, slug: object) -> Project:
     if slug is None:
-        project = actor.default_project(INGEST_ROLES)
+        project = actor.default_project(CALL_INGESTERS)
         if project is None:
             raise field_error("project", "is required (your key or account reaches several projects)")
         return project
     project = Project.objects.filter(slug=slug).first() if isinstance(slug, str) else None
-    if project is None or not actor.can(INGEST_ROLES, project.pk):
+    if project is None or not actor.can(CALL_INGESTERS, project.pk):
         raise field_error("project", f"project {slug!r} does not exist")
     return project
 

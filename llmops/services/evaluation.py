@@ -11,6 +11,7 @@ from statistics import fmean
 from django.db import transaction
 
 from llmops.evaluators import EVALUATOR_KINDS, EvalInput, Evaluator, EvaluatorConfigError, evaluator_build
+from llmops.events import LLMEvent
 from llmops.models import (
     CallScore,
     EvaluationDataset,
@@ -21,7 +22,6 @@ from llmops.models import (
     PromptVersion,
 )
 from llmops.providers import Provider, ProviderError, provider_from_settings
-from llmops.services.events import LLMEvent
 from llmops.services.prompts import prompt_render
 from registry.actors import Actor
 from registry.audit import audit_append

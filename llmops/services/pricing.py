@@ -15,8 +15,8 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from llmops.events import LLMEvent
 from llmops.models import PER_TOKENS, USAGE_CATEGORIES, LLMCall, Price
-from llmops.services.events import LLMEvent
 from registry.actors import Actor
 from registry.audit import audit_append
 from registry.errors import ServiceError, field_error

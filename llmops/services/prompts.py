@@ -12,8 +12,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from llmops.events import LLMEvent
 from llmops.models import PromptLabel, PromptLabelMove, PromptTemplate, PromptVersion
-from llmops.services.events import LLMEvent
 from registry.actors import Actor
 from registry.audit import audit_append, canonical_json
 from registry.errors import Conflict, ServiceError, field_error

@@ -14,9 +14,9 @@ from registry.api import serializers as s
 from registry.api.common import ScopedViewSet
 from registry.api.pagination import NewestFirstCursorPagination
 from registry.api.views import ERRORS
-from registry.audit import AuditEventType
-from registry.models import AuditEvent, Role
-from registry.permissions import ALL_HUMAN_ROLES
+from registry.audit import event_type_choices
+from registry.models import AuditEvent
+from registry.permissions import ALL_HUMAN_ROLES, CHAIN_VERIFIERS
 from registry.records import trail_verify_for
 
 ANCHOR = re.compile(r"^(\d+):([0-9a-f]{64})$")
@@ -25,7 +25,8 @@ ANCHOR = re.compile(r"^(\d+):([0-9a-f]{64})$")
 class AuditEventFilter(django_filters.FilterSet):
     occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
     occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
-    event_type = django_filters.ChoiceFilter(choices=AuditEventType.choices)
+    # every app has registered its event types by now (apps are ready before any URLconf is imported)
+    event_type = django_filters.ChoiceFilter(choices=event_type_choices())
     actor = django_filters.CharFilter(field_name="actor_name", help_text="e.g. user:olga or key:<prefix>")
     project = django_filters.CharFilter(method="filter_project", help_text="project slug")
     seq_after = django_filters.NumberFilter(field_name="seq", lookup_expr="gt")
@@ -57,7 +58,7 @@ class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     filterset_class = AuditEventFilter
     pagination_class = SeqCursorPagination
     read_roles = ALL_HUMAN_ROLES
-    action_roles = {"verify": {Role.COMPLIANCE_OFFICER, Role.RISK_ANALYST}}
+    action_roles = {"verify": CHAIN_VERIFIERS}
 
     @extend_schema(
         summary="Walk the whole chain and check every content-hashed record against the hash its creation "

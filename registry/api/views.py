@@ -16,7 +16,7 @@ from registry.api import serializers as s
 from registry.api.common import ErrorSerializer, ScopedViewSet
 from registry.inputs import SaneDateTimeField
 from registry.models import Dataset, DataVersion, Deployment, Model, ModelVersion, Project, Role, Run, Stage
-from registry.permissions import REGISTRY_WRITERS
+from registry.permissions import REGISTRY_WRITERS, TRANSITIONERS
 
 ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}
 WRITE_ERRORS = {**ERRORS, 409: ErrorSerializer}
@@ -218,7 +218,7 @@ class ModelVersionViewSet(ReadCreateViewSet):
     queryset = ModelVersion.objects.select_related("project", "model", "created_by_user", "created_by_key__project")
     serializer_class = s.ModelVersionSerializer
     filterset_class = ModelVersionFilter
-    action_roles = {"transition": REGISTRY_WRITERS | {Role.COMPLIANCE_OFFICER}}
+    action_roles = {"transition": TRANSITIONERS}
 
     def perform_service(self, data):
         return services.model_version_register(actor=self.actor, **data)

@@ -7,10 +7,11 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from governance.erasure import erasure_request_create, erasure_request_execute, erasure_request_trace
+from governance.events import GovernanceEvent
 from governance.integrity import canonical_skeleton, skeleton_commitment
 from governance.models import Decision, OutcomeVersion
 from registry.actors import Actor
-from registry.audit import AuditEventType, audit_chain_verify
+from registry.audit import audit_chain_verify
 from registry.models import AuditEvent
 from tests.governance.test_integrity import auditor, logged, verify  # noqa: F401 (fixtures)
 
@@ -66,7 +67,7 @@ def test_a_correction_is_a_new_audited_version_with_its_reason(logged, ingest, a
         OutcomeVersion.objects.filter(decision=decision).order_by("version").values_list("version", "outcome", "reason")
     )
     assert history == [(1, 1, ""), (2, 0, "appeal upheld")]
-    events = AuditEvent.objects.filter(event_type=AuditEventType.OUTCOMES_RECORDED).order_by("seq")
+    events = AuditEvent.objects.filter(event_type=GovernanceEvent.OUTCOMES_RECORDED).order_by("seq")
     assert [e.after["corrected"] for e in events] == [0, 1]
     assert all(len(e.after["versions"][str(version.pk)]["versions_sha256"]) == 64 for e in events)
     assert verify(auditor, version)["ok"] and audit_chain_verify().ok

@@ -10,11 +10,19 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, connections, transaction
 
 from governance.erasure import erasure_request_create, erasure_request_execute, erasure_request_trace
+from governance.events import GovernanceEvent
 from governance.models import ErasureRequest
 from governance.services import decisions_ingest, outcomes_record
 from registry import services
 from registry.actors import Actor
-from registry.audit import GENESIS, AuditEventType, audit_append, audit_chain_verify
+from registry.audit import (
+    GENESIS,
+    AuditEventType,
+    audit_append,
+    audit_chain_verify,
+    event_type_choices,
+    register_event_types,
+)
 from registry.models import AuditEvent, Project
 from tests import factories as f
 from tests.helpers import make_promotable
@@ -81,8 +89,8 @@ def test_every_service_writes_its_event(history):
         AuditEventType.MODEL_VERSION_REGISTERED,
         AuditEventType.MODEL_VERSION_TRANSITIONED,
         AuditEventType.DEPLOYMENT_CREATED,
-        AuditEventType.DECISIONS_INGESTED,
-        AuditEventType.OUTCOMES_RECORDED,
+        GovernanceEvent.DECISIONS_INGESTED,
+        GovernanceEvent.OUTCOMES_RECORDED,
         AuditEventType.DEPLOYMENT_ENDED,
         AuditEventType.API_KEY_REVOKED,
     ]
@@ -98,7 +106,7 @@ def test_every_service_writes_its_event(history):
     assert (transition.before, transition.after["stage"]) == ({"stage": "none"}, "production")
     assert transition.target_type == "registry.modelversion"
     assert transition.target_id == str(history["version"].pk)
-    batch = AuditEvent.objects.get(event_type=AuditEventType.DECISIONS_INGESTED)
+    batch = AuditEvent.objects.get(event_type=GovernanceEvent.DECISIONS_INGESTED)
     assert batch.actor_name.startswith("key:")
     assert batch.after["model_versions"][str(history["version"].pk)]["accepted"] == 3
 
@@ -292,4 +300,57 @@ def test_eight_appenders_and_two_executions_keep_one_linear_chain():
     result = audit_chain_verify()
     assert result.ok, result
     assert result.length == AuditEvent.objects.count() == 3 + 200 + 1 + 1  # before, appends, executed, completed
-    assert AuditEvent.objects.filter(event_type=AuditEventType.ERASURE_EXECUTED).count() == 1
+    assert AuditEvent.objects.filter(event_type=GovernanceEvent.ERASURE_EXECUTED).count() == 1
+
+
+def test_each_app_registers_its_own_event_types():
+    """The floor names only its own events; governance and llmops register theirs when ready, and the trail,
+    its API filter and its admin filter know exactly the registered ones."""
+    from django.contrib import admin as django_admin
+
+    from llmops.events import LLMEvent
+    from registry.api.audit_views import AuditEventFilter
+
+    registered = [value for value, _ in event_type_choices()]
+    assert registered == [*AuditEventType.values, *GovernanceEvent.values, *LLMEvent.values]
+    assert not set(AuditEventType.values) & set(GovernanceEvent.values)
+    assert [v for v, _ in AuditEventFilter.base_filters["event_type"].extra["choices"]] == registered
+    event_admin = django_admin.site._registry[AuditEvent]
+    type_filter = next(f for f in event_admin.list_filter if getattr(f, "parameter_name", "") == "event_type")
+    assert [value for value, _ in type_filter.lookups(type_filter, None, event_admin)] == registered
+
+
+def test_an_unregistered_or_doubly_registered_event_type_is_refused(db):
+    from django.db import models, transaction
+
+    class Stray(models.TextChoices):
+        TYPO = "project.creatd"
+
+    with transaction.atomic(), pytest.raises(ValueError, match="unregistered audit event type 'project.creatd'"):
+        audit_append(actor=SYSTEM, event_type=Stray.TYPO, target_type="x", target_id=1)
+    assert not AuditEvent.objects.filter(event_type="project.creatd").exists()
+
+    class Clash(models.TextChoices):
+        MINE = "project.created", "Someone else's"
+
+    with pytest.raises(ValueError, match="registered twice"):
+        register_event_types(Clash)
+    register_event_types(AuditEventType)  # the same class again changes nothing
+    assert event_type_choices().count(("project.created", "Project Created")) == 1
+
+
+def test_llm_events_can_be_filtered_through_the_api(history, make_client):
+    from llmops.events import LLMEvent
+
+    with transaction.atomic():
+        audit_append(
+            actor=SYSTEM,
+            event_type=LLMEvent.PRICES_IMPORTED,
+            target_type="llmops.price",
+            target_id=1,
+            project_id=history["project"].pk,
+        )
+    client = make_client("risk_analyst", history["project"])
+    found = client.get("/api/v1/audit-events/", {"event_type": "llm.prices_imported"})
+    assert found.status_code == 200, found.content
+    assert [e["event_type"] for e in found.json()["results"]] == ["llm.prices_imported"]

@@ -1,4 +1,4 @@
-"""Audit event types written by llmops (the trail itself lives in registry)."""
+"""The audit event types llmops writes (the trail itself lives in registry; registered in apps.py)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,24 @@
+"""The audit event types governance writes (the trail itself lives in registry; registered in apps.py)."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class GovernanceEvent(models.TextChoices):
+    DECISIONS_INGESTED = "decisions.ingested"
+    OUTCOMES_RECORDED = "decisions.outcomes_recorded"
+    ERASURE_RECEIVED = "erasure.received"
+    ERASURE_TRACED = "erasure.traced"
+    ERASURE_EXECUTED = "erasure.executed"
+    ERASURE_COMPLETED = "erasure.completed"
+    ERASURE_REJECTED = "erasure.rejected"
+    OBLIGATION_OPENED = "erasure.obligation_opened"
+    OBLIGATION_CLOSED = "erasure.obligation_closed"
+    FAIRNESS_AUDITED = "fairness.audited"
+    POLICY_CHANGED = "policy.changed"
+    DRIFT_REPORTED = "drift.reported"
+    PERFORMANCE_REPORTED = "performance.reported"
+    MODEL_VERSION_APPROVED = "model_version.approved"
+    ALERT_RAISED = "alert.raised"
+    WEBHOOK_CREATED = "webhook.created"
