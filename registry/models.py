@@ -263,7 +263,11 @@ class ModelVersion(Created):
 
     class Meta:
         ordering = ["model", "-version"]
-        constraints = [models.UniqueConstraint(fields=["model", "version"], name="modelversion_model_version")]
+        constraints = [
+            models.UniqueConstraint(fields=["model", "version"], name="modelversion_model_version"),
+            # the target of the deployments' (model_version, model) foreign key (registry 0009)
+            models.UniqueConstraint(fields=["id", "model"], name="modelversion_id_model"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.model.name} v{self.version}"

@@ -127,6 +127,26 @@ def test_a_backdated_deployment_is_refused_and_moves_no_end(released, scientist,
     assert live(scientist, chain.model, at=v2_live.started_at + timedelta(seconds=1)) == before
 
 
+def test_the_database_refuses_a_deployment_pointed_at_another_model(released, chain):
+    """An insider who relabels a live deployment's model (or inserts one under a made-up model) would escape
+    "one live direct deployment per model and environment": the (model_version, model) foreign key refuses it."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the composite foreign key is PostgreSQL's (registry 0009)")
+    _, v2, v2_live = released
+    other = f.ModelFactory(project=v2.project)
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("UPDATE registry_deployment SET model_id = %s WHERE id = %s", [other.pk, v2_live.pk])
+    now = timezone.now()
+    with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO registry_deployment (project_id, model_id, model_version_id, environment, strategy, "
+            "traffic_percent, started_at, ended_at, created_at) "
+            "VALUES (%s, %s, %s, 'production', 'direct', 100, %s, NULL, %s)",
+            [v2.project_id, other.pk, v2.pk, now, now],
+        )
+    assert Deployment.objects.get(pk=v2_live.pk).model_id == v2.model_id
+
+
 def test_an_end_once_set_never_moves(released, scientist, chain):
     _, v2, v2_live = released
     ended = post(scientist, f"deployments/{v2_live.pk}/end/", {})
