@@ -286,6 +286,12 @@ def decisions_verify(*, model_version_id: int, max_reported: int = 1000) -> Deci
                 _report(result.bad_rows, max_reported, {"id": pk, "request_id": request_id, "reason": "salt missing"})
             else:
                 result.erased_rows += 1
+                if key is not None or features or sensitive:  # put back behind the erasure, or never erased
+                    _report(
+                        result.bad_rows,
+                        max_reported,
+                        {"id": pk, "request_id": request_id, "reason": "erased decision still holds personal fields"},
+                    )
             if stored_skeleton:
                 canonical = canonical_skeleton(
                     model_version=model_version_id,

@@ -174,7 +174,24 @@ def test_a_skeleton_edited_behind_a_fake_erasure_is_named(logged, auditor):  # n
     body = verify(auditor, version)
     assert not body["ok"]
     assert body["bad_rows"] == [
-        {"id": target.pk, "request_id": "r2", "reason": "skeleton does not match its skeleton commitment"}
+        {"id": target.pk, "request_id": "r2", "reason": "erased decision still holds personal fields"},
+        {"id": target.pk, "request_id": "r2", "reason": "skeleton does not match its skeleton commitment"},
+    ]
+
+
+def test_personal_fields_put_back_into_an_erased_decision_are_named(logged, auditor):  # noqa: F811
+    """An erasure that only cleared the salt (or an insider restoring a backup's features into an erased row)
+    leaves the person's data in the log: verify names the row, though no commitment covers those fields any
+    more."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")
+    version = logged[0]
+    erase_person_1(version)
+    assert verify(auditor, version)["ok"]
+    target = Decision.objects.filter(model_version=version, erased_at__isnull=False).order_by("id").first()
+    sql("UPDATE governance_decision SET features = '{\"income\": 4100}' WHERE id = %s", target.pk)
+    assert verify(auditor, version)["bad_rows"] == [
+        {"id": target.pk, "request_id": target.request_id, "reason": "erased decision still holds personal fields"}
     ]
 
 
