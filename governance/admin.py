@@ -44,30 +44,30 @@ from governance.models import (
     Webhook,
     WebhookDelivery,
 )
-from registry.admin import (
+from registry.admin.audit import may_verify_chain
+from registry.admin.kit import (
     EMPTY,
     InProjectFilter,
-    ModelVersionAdmin,
     ProjectFilter,
     ProjectScopedAdmin,
     ReadOnlyAdmin,
     ServiceCreateAdmin,
     admin_actor,
     admin_url,
+    choice_badge,
     count,
     link,
-    may_verify_chain,
     member_scope,
     pretty_json,
     role_scope,
     scoped_related_filter,
     short_hash,
-    stage_badge,
     when,
 )
+from registry.admin.models import ModelVersionAdmin
 from registry.audit import AuditEventType
 from registry.errors import ServiceError
-from registry.models import AuditEvent, Deployment, ModelVersion, Project, Role, Run, RunInput
+from registry.models import AuditEvent, Deployment, ModelVersion, Project, Role, Run, RunInput, Stage
 
 REQUEST_ID_CHARS = 24
 ROLE_ORDER = {role: index for index, role in enumerate(RunInput.Role.values)}
@@ -376,7 +376,7 @@ def model_version_lineage(version: ModelVersion) -> dict:
         "decision_count": root["attrs"]["decision_count"],
         "decision_count_display": f"{root['attrs']['decision_count']:,}",
         "decisions_url": decisions_url(version),
-        "stage": stage_badge(version.stage),
+        "stage": choice_badge(Stage, version.stage),
     }
 
 
@@ -543,7 +543,7 @@ def trace_view(trace: dict | None) -> dict | None:
             {
                 "label": mv_label(mv["id"]),
                 "url": reverse("admin:registry_modelversion_change", args=[mv["id"]]),
-                "stage": stage_badge(mv.get("stage", "")),
+                "stage": choice_badge(Stage, mv.get("stage", "")),
                 "live": mv.get("live", False),
                 "trained_on_subject": mv.get("trained_on_subject", False),
                 "used_for": mv.get("used_for", []),

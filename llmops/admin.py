@@ -51,7 +51,7 @@ from llmops.models import (
     RetrievedDocument,
 )
 from llmops.services import budgets, evaluation, pricing, prompts
-from registry.admin import (
+from registry.admin.kit import (
     EMPTY,
     SUPERUSERS_ONLY,
     InProjectFilter,
