@@ -48,6 +48,7 @@ __all__ = [
     "SUPERUSERS_ONLY",
     "BooleanFieldFilter",
     "DeferMixin",
+    "ErasedFilter",
     "InProjectFilter",
     "PageMixin",
     "PresenceFilter",
@@ -178,6 +179,15 @@ class PresenceFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.filter(**{f"{self.field}__isnull": True})
         return queryset
+
+
+class ErasedFilter(PresenceFilter):
+    """Whether an erasure request redacted the record (its ``erased_at``): decisions, LLM calls."""
+
+    title = "erasure"
+    parameter_name = "erased"
+    field = "erased_at"
+    labels = ("Erased", "Not erased")
 
 
 class BooleanFieldFilter(admin.SimpleListFilter):

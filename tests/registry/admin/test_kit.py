@@ -10,7 +10,8 @@ from django import forms
 from django.contrib import admin
 from django.test import RequestFactory
 
-from governance.models import FairnessAudit
+from governance.models import DriftReport, ErasureRequest, FairnessAudit, PerformanceReport, WebhookDelivery
+from llmops.models import EvaluationRun, LLMCall
 from registry.admin.kit import (
     STYLESHEET,
     BooleanFieldFilter,
@@ -29,7 +30,7 @@ from registry.errors import ServiceError, field_error
 from registry.models import Deployment, Run, Stage
 from registry.tones import declare_tones, tone_of
 
-TONED_CHOICES = [Stage]
+TONED_CHOICES = [Stage, ErasureRequest.Status, WebhookDelivery.Status, LLMCall.Status, EvaluationRun.Status]
 
 
 # Badges and tones ----------------------------------------------------------------------------------
@@ -53,6 +54,18 @@ def test_badge_escapes_its_text_and_refuses_an_unknown_tone():
         (Stage, Stage.STAGING, Tone.WARNING),
         (Stage, Stage.PRODUCTION, Tone.SUCCESS),
         (Stage, Stage.ARCHIVED, Tone.MUTED),
+        (ErasureRequest.Status, "received", Tone.INFO),
+        (ErasureRequest.Status, "traced", Tone.ACCENT),
+        (ErasureRequest.Status, "executed", Tone.WARNING),
+        (ErasureRequest.Status, "completed", Tone.SUCCESS),
+        (ErasureRequest.Status, "rejected", Tone.NEUTRAL),
+        (WebhookDelivery.Status, "pending", Tone.WARNING),
+        (WebhookDelivery.Status, "succeeded", Tone.SUCCESS),
+        (WebhookDelivery.Status, "failed", Tone.DANGER),
+        (LLMCall.Status, "ok", Tone.SUCCESS),
+        (LLMCall.Status, "error", Tone.DANGER),
+        (EvaluationRun.Status, "finished", Tone.SUCCESS),
+        (EvaluationRun.Status, "failed", Tone.DANGER),
     ],
 )
 def test_each_choice_has_the_tone_declared_beside_it(choices, value, tone):
@@ -170,6 +183,22 @@ def test_the_defer_mixin_defers_the_listed_columns_in_the_changelist(superuser_r
 def test_without_list_defer_the_changelist_defers_nothing(superuser_request):
     changelist = ReadOnlyAdmin(Run, admin.site).get_changelist_instance(superuser_request)
     assert changelist.queryset.query.deferred_loading == (frozenset(), True)
+
+
+@pytest.mark.parametrize(
+    ("model", "deferred"),
+    [
+        (ErasureRequest, {"trace", "execution"}),
+        (FairnessAudit, {"overall", "by_group", "small_groups", "policy", "bootstrap"}),
+        (DriftReport, {"features", "policy"}),
+        (PerformanceReport, {"windows"}),
+        (LLMCall, {"input", "output", "error"}),
+        (EvaluationRun, {"evaluators"}),
+    ],
+)
+def test_the_registered_lists_leave_their_large_columns_in_the_database(superuser_request, model, deferred):
+    changelist = admin.site._registry[model].get_changelist_instance(superuser_request)
+    assert changelist.queryset.query.deferred_loading == (frozenset(deferred), True)
 
 
 def test_the_page_context_is_built_once_from_the_admin(superuser_request):
