@@ -1457,21 +1457,22 @@ def budget_state_of(budget: Budget) -> budgets.BudgetState:
 
 
 def share_bar(state: budgets.BudgetState, thresholds) -> str:
-    """The share of the limit spent as a bar 120 pixels wide (an SVG: its widths are attributes, its colours the
-    stylesheet's), a tick at each alert threshold below 100 %, and the share in the state's tone beside it."""
+    """The share of the limit spent as a bar 120 by 10 pixels (an SVG: its widths are attributes, its colours the
+    stylesheet's), a tick at each alert threshold below 100 % overflowing the bar by 2 pixels, and the share in the
+    state's tone beside it."""
     share = float(state.share)
     tone = BUDGET_STATE_TONES.get(state.state, Tone.NEUTRAL).value
     ticks = format_html_join(
         "",
-        '<rect class="share-bar-tick" x="{}" y="0" width="2" height="14"><title>alert at {}</title></rect>',
+        '<rect class="share-bar-tick" x="{}" y="-2" width="2" height="14"><title>alert at {}</title></rect>',
         ((f"{float(t) * 120:.1f}", f"{float(t):.0%}") for t in thresholds if 0 < float(t) < 1),
     )
     return format_html(
         '<span class="share-bar">'
-        '<svg class="share-bar-track" width="120" height="14" viewBox="0 0 120 14" role="img">'
+        '<svg class="share-bar-track" width="120" height="10" viewBox="0 0 120 10" role="img">'
         "<title>{} of the limit spent</title>"
-        '<rect class="share-bar-empty" x="0" y="2" width="120" height="10" rx="2"></rect>'
-        '<rect class="share-bar-fill tone-{}" x="0" y="2" width="{}" height="10" rx="2"></rect>'
+        '<rect class="share-bar-empty" x="0" y="0" width="120" height="10" rx="2"></rect>'
+        '<rect class="share-bar-fill tone-{}" x="0" y="0" width="{}" height="10" rx="2"></rect>'
         "{}</svg>"
         '<span class="share-bar-figure tone-{}">{}</span></span>',
         f"{share:.1%}",
