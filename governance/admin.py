@@ -17,12 +17,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers, widgets
 from django.contrib.admin.utils import unquote
-from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db.models import BooleanField, Case, Count, F, Q, Value, When
 from django.http import HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
@@ -46,39 +44,41 @@ from governance.models import (
     WebhookDelivery,
 )
 from governance.permissions import AUDITORS, ERASURE_OFFICERS, POLICY_EDITORS
-from registry.admin import (
+from registry.admin.audit import may_verify_chain
+from registry.admin.kit import (
     EMPTY,
+    BooleanFieldFilter,
+    ErasedFilter,
     InProjectFilter,
-    ModelVersionAdmin,
+    PresenceFilter,
     ProjectFilter,
     ProjectScopedAdmin,
     ReadOnlyAdmin,
     ServiceCreateAdmin,
     admin_actor,
     admin_url,
+    apply_service_error,
+    audit_trail_url,
+    badge,
+    choice_badge,
     count,
+    json_scalar,
     link,
-    may_verify_chain,
     member_scope,
+    plural,
     pretty_json,
     role_scope,
     scoped_related_filter,
     short_hash,
-    stage_badge,
     when,
 )
+from registry.admin.models import ModelVersionAdmin
 from registry.errors import ServiceError
-from registry.models import AuditEvent, Deployment, ModelVersion, Project, Run, RunInput
+from registry.models import AuditEvent, Deployment, ModelVersion, Project, Run, RunInput, Stage
+from registry.tones import Tone
 
 REQUEST_ID_CHARS = 24
 ROLE_ORDER = {role: index for index, role in enumerate(RunInput.Role.values)}
-
-
-def json_scalar(value) -> str:
-    """A prediction or outcome as a person reads it: a label as is, anything else as JSON."""
-    if value is None:
-        return ""
-    return value if isinstance(value, str) else json.dumps(value)
 
 
 def decisions_url(version: ModelVersion) -> str:
@@ -137,33 +137,11 @@ class EnvironmentFilter(admin.SimpleListFilter):
         return queryset
 
 
-class PresenceFilter(admin.SimpleListFilter):
-    field = ""
-    labels = ("Yes", "No")
-
-    def lookups(self, request, model_admin):
-        return [("yes", self.labels[0]), ("no", self.labels[1])]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(**{f"{self.field}__isnull": False})
-        if self.value() == "no":
-            return queryset.filter(**{f"{self.field}__isnull": True})
-        return queryset
-
-
 class HasOutcomeFilter(PresenceFilter):
     title = "outcome"
     parameter_name = "has_outcome"
     field = "outcome"
     labels = ("Recorded", "Not yet")
-
-
-class ErasedFilter(PresenceFilter):
-    title = "erasure"
-    parameter_name = "erased"
-    field = "erased_at"
-    labels = ("Erased", "Not erased")
 
 
 @admin.register(Decision)
@@ -230,7 +208,7 @@ class DecisionAdmin(ReadOnlyAdmin):
     @admin.display(description="request id", ordering="request_id")
     def request(self, obj):
         shown = Truncator(obj.request_id).chars(REQUEST_ID_CHARS)
-        return format_html('<span style="white-space:nowrap" title="{}">{}</span>', obj.request_id, shown)
+        return format_html('<span class="nowrap" title="{}">{}</span>', obj.request_id, shown)
 
     @admin.display(description="occurred (UTC)", ordering="occurred_at")
     def occurred_utc(self, obj):
@@ -244,7 +222,7 @@ class DecisionAdmin(ReadOnlyAdmin):
     def subject(self, obj):
         """Whether the decision is linked to a data subject (never the key itself), or was erased."""
         if obj.erased_at is not None:
-            return format_html('<span style="color:#b45309;font-weight:600">{}</span>', "erased")
+            return format_html('<span class="text-warning">{}</span>', "erased")
         return "linked" if obj.subject_key else EMPTY
 
     @admin.display(description="outcome at")
@@ -377,7 +355,7 @@ def model_version_lineage(version: ModelVersion) -> dict:
         "decision_count": root["attrs"]["decision_count"],
         "decision_count_display": f"{root['attrs']['decision_count']:,}",
         "decisions_url": decisions_url(version),
-        "stage": stage_badge(version.stage),
+        "stage": choice_badge(Stage, version.stage),
     }
 
 
@@ -400,28 +378,13 @@ class ModelVersionLineageAdmin(ModelVersionAdmin):
 
 CLOSED = (ErasureRequest.Status.COMPLETED, ErasureRequest.Status.REJECTED)
 DASH = "—"
-STATUS_COLOURS = {
-    ErasureRequest.Status.RECEIVED: "#1d4ed8",
-    ErasureRequest.Status.TRACED: "#7c3aed",
-    ErasureRequest.Status.EXECUTED: "#b45309",
-    ErasureRequest.Status.COMPLETED: "#15803d",
-    ErasureRequest.Status.REJECTED: "#6b7280",
-}
 SOON_DAYS = 7
-NOT_YET = format_html('<span style="color:var(--body-quiet-color)">{}</span>', "not yet")
+NOT_YET = format_html('<span class="text-muted">{}</span>', "not yet")
 
 
 def status_badge(status: str):
-    return format_html(
-        '<span style="background:{};color:#fff;border-radius:4px;padding:1px 7px;font-size:0.85em;'
-        'font-weight:600;white-space:nowrap">{}</span>',
-        STATUS_COLOURS.get(status, "#6b7280"),
-        status,
-    )
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+    """An erasure request's status in the tone declared on ErasureRequest.Status."""
+    return choice_badge(ErasureRequest.Status, status)
 
 
 def days_to_due(request: ErasureRequest, now: datetime) -> int | None:
@@ -438,24 +401,24 @@ def days_left_html(request: ErasureRequest, now: datetime, *, left: str = ""):
     if days is None:
         return DASH
     due = request.due_at.astimezone(UTC).strftime("due %Y-%m-%d %H:%M UTC")
-    style = "white-space:nowrap"
+    classes = "nowrap"
     if now > request.due_at:
         text = "overdue (due today)" if days == 0 else f"overdue by {plural(-days, 'day')}"
-        style += ";color:#b91c1c;font-weight:600"
+        classes += " text-danger"
     elif days == 0:
-        text, style = "due today", style + ";color:#b45309;font-weight:600"
+        text, classes = "due today", classes + " text-warning"
     else:
         text = plural(days, "day") + left
         if days <= SOON_DAYS:
-            style += ";color:#b45309;font-weight:600"
-    return format_html('<span style="{}" title="{}">{}</span>', style, due, text)
+            classes += " text-warning"
+    return format_html('<span class="{}" title="{}">{}</span>', classes, due, text)
 
 
 def day(value: datetime):
     """The UTC date; the full timestamp on hover."""
     utc = value.astimezone(UTC)
     return format_html(
-        '<span style="white-space:nowrap" title="{}">{}</span>',
+        '<span class="nowrap" title="{}">{}</span>',
         utc.strftime("%Y-%m-%d %H:%M UTC"),
         utc.strftime("%Y-%m-%d"),
     )
@@ -543,7 +506,7 @@ def trace_view(trace: dict | None) -> dict | None:
             {
                 "label": mv_label(mv["id"]),
                 "url": reverse("admin:registry_modelversion_change", args=[mv["id"]]),
-                "stage": stage_badge(mv.get("stage", "")),
+                "stage": choice_badge(Stage, mv.get("stage", "")),
                 "live": mv.get("live", False),
                 "trained_on_subject": mv.get("trained_on_subject", False),
                 "used_for": mv.get("used_for", []),
@@ -712,13 +675,6 @@ OPERATIONS = {
 }
 
 
-class ErasureRequestChangeList(ChangeList):
-    """The list leaves the stored trace and execution (large JSON) in the database."""
-
-    def get_queryset(self, request, exclude_parameters=None):
-        return super().get_queryset(request, exclude_parameters).defer("trace", "execution")
-
-
 @admin.register(ErasureRequest)
 class ErasureRequestAdmin(ServiceCreateAdmin):
     """GDPR erasure requests. Received through the add form (only the subject key is kept); an existing
@@ -727,6 +683,7 @@ class ErasureRequestAdmin(ServiceCreateAdmin):
 
     write_roles = ERASURE_OFFICERS
     form = ErasureRequestForm
+    list_defer = ("trace", "execution")  # the stored trace and execution (large JSON) stay in the database
     change_form_template = "admin/governance/erasurerequest/change_form.html"
     list_display = [
         "reference_display",
@@ -772,9 +729,6 @@ class ErasureRequestAdmin(ServiceCreateAdmin):
     def get_readonly_fields(self, request, obj=None):
         return super().get_readonly_fields(request, obj) if obj is not None else []
 
-    def get_changelist(self, request, **kwargs):
-        return ErasureRequestChangeList
-
     def get_queryset(self, request):
         return with_flags(super().get_queryset(request).select_related("project"), timezone.now())
 
@@ -812,7 +766,7 @@ class ErasureRequestAdmin(ServiceCreateAdmin):
 
     @admin.display(description="reference", ordering="reference")
     def reference_display(self, obj):
-        return format_html('<span style="white-space:nowrap">{}</span>', obj.reference)
+        return format_html('<span class="nowrap">{}</span>', obj.reference)
 
     @admin.display(description="days left", ordering="due_at")
     def days_left(self, obj):
@@ -947,22 +901,18 @@ class ErasureRequestAdmin(ServiceCreateAdmin):
                     "plan": execution_plan(obj) if op.name == "execute" and not problem else None,
                 }
             )
-        context = {
-            **self.admin_site.each_context(request),
-            "title": op.title,
-            "subtitle": None,
-            "opts": self.opts,
-            "operation": op,
-            "requests": requests,
-            "rows": rows,
-            "ready_count": sum(1 for row in rows if not row["problem"]),
-            "form": form,
-            "from_changelist": from_changelist,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "media": self.media + form.media,
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, "admin/governance/erasurerequest/operation.html", context)
+        return self.render_page(
+            request,
+            "admin/governance/erasurerequest/operation.html",
+            title=op.title,
+            form=form,
+            operation=op,
+            requests=requests,
+            rows=rows,
+            ready_count=sum(1 for row in rows if not row["problem"]),
+            from_changelist=from_changelist,
+            action_checkbox_name=helpers.ACTION_CHECKBOX_NAME,
+        )
 
     def _apply(self, request, op: Operation, requests, data: dict) -> None:
         actor = admin_actor(request)
@@ -1014,14 +964,18 @@ class ErasureRequestAdmin(ServiceCreateAdmin):
         if not self.has_view_or_change_permission(request, obj):
             raise PermissionDenied
         report = erasure.erasure_report(request=obj)
+        return self.render_page(
+            request,
+            "admin/governance/erasurerequest/report.html",
+            title=f"Erasure report: {obj.reference}",
+            **self._report_context(request, obj, report),
+        )
+
+    def _report_context(self, request, obj: ErasureRequest, report: dict) -> dict:
         summary = report["request"]
         closed_by = [o["closed_by_version"] for o in report["obligations"] if o["closed_by_version"]]
         successors = {mv.pk: str(mv) for mv in ModelVersion.objects.filter(pk__in=closed_by).select_related("model")}
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Erasure report: {obj.reference}",
-            "subtitle": None,
-            "opts": self.opts,
+        return {
             "original": obj,
             "summary": summary,
             "status": status_badge(summary["status"]),
@@ -1057,13 +1011,10 @@ class ErasureRequestAdmin(ServiceCreateAdmin):
             else None,
             "verify_url": reverse("admin:registry_auditevent_verify") if may_verify_chain(request) else None,
         }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, "admin/governance/erasurerequest/report.html", context)
 
 
 # Fairness audits and policies ----------------------------------------------------------------------
 
-RESULT_COLOURS = {True: "#15803d", False: "#b91c1c"}
 RATES = [
     ("selection_rate", "Selection rate"),
     ("accuracy", "Accuracy"),
@@ -1092,12 +1043,7 @@ FAIRNESS_CHECKS = [
 
 
 def result_badge(passed: bool):
-    return format_html(
-        '<span class="fairness-badge" style="background:{};color:#fff;border-radius:4px;padding:1px 7px;'
-        'font-size:0.85em;font-weight:600;white-space:nowrap">{}</span>',
-        RESULT_COLOURS[bool(passed)],
-        "passed" if passed else "failed",
-    )
+    return badge("passed", Tone.SUCCESS) if passed else badge("failed", Tone.DANGER)
 
 
 def figure(value: float | None) -> str:
@@ -1122,10 +1068,6 @@ def parse_positive_label(text: str):
     if value is None or isinstance(value, (dict, list)):
         raise forms.ValidationError("Must be a label (text, a number or true/false), as the predictions are.")
     return value
-
-
-def audit_trail_url(obj) -> str:
-    return reverse("admin:registry_auditevent_changelist") + f"?target_type__exact={obj._meta.label_lower}&q={obj.pk}"
 
 
 def fairness_audit_view(audit: FairnessAudit) -> dict:
@@ -1217,33 +1159,9 @@ def fairness_audit_view(audit: FairnessAudit) -> dict:
     }
 
 
-class BooleanFieldFilter(admin.SimpleListFilter):
-    """A yes/no filter on one boolean field, with words of its own for the two values."""
-
-    field: str
-    yes: tuple[str, str]  # (parameter value, label) of True
-    no: tuple[str, str]
-
-    def lookups(self, request, model_admin):
-        return [self.yes, self.no]
-
-    def queryset(self, request, queryset):
-        if self.value() in (self.yes[0], self.no[0]):
-            return queryset.filter(**{self.field: self.value() == self.yes[0]})
-        return queryset
-
-
 class ResultFilter(BooleanFieldFilter):
     title, parameter_name, field = "result", "result", "passed"
     yes, no = ("passed", "Passed"), ("failed", "Failed")
-
-
-class FairnessAuditChangeList(ChangeList):
-    """The list leaves the per-group results (the large JSON) in the database."""
-
-    def get_queryset(self, request, exclude_parameters=None):
-        queryset = super().get_queryset(request, exclude_parameters)
-        return queryset.defer("overall", "by_group", "small_groups", "policy", "bootstrap")
 
 
 class FairnessAuditRunForm(forms.Form):
@@ -1303,7 +1221,7 @@ class ModelVersionRecordAdmin(ReadOnlyAdmin):
 
     @admin.display(description="model version", ordering="model_version__model__name")
     def model_version_name(self, obj):
-        return format_html('<span style="white-space:nowrap">{}</span>', obj.model_version)
+        return format_html('<span class="nowrap">{}</span>', obj.model_version)
 
     @admin.display(description="model version")
     def model_version_link(self, obj):
@@ -1317,6 +1235,7 @@ class FairnessAuditAdmin(ModelVersionRecordAdmin):
 
     change_form_template = "admin/governance/fairnessaudit/change_form.html"
     change_list_template = "admin/governance/fairnessaudit/change_list.html"
+    list_defer = ("overall", "by_group", "small_groups", "policy", "bootstrap")  # the per-group results
     list_display = [
         "model_version_name",
         "features",
@@ -1362,9 +1281,6 @@ class FairnessAuditAdmin(ModelVersionRecordAdmin):
         "created_by",
     ]
 
-    def get_changelist(self, request, **kwargs):
-        return FairnessAuditChangeList
-
     # Columns and fields
 
     @admin.display(description="attributes")
@@ -1392,7 +1308,7 @@ class FairnessAuditAdmin(ModelVersionRecordAdmin):
         if not failing:
             return figure(value)
         message = next(check.get("message", "") for check in obj.failed_checks if check.get("check") == name)
-        return format_html('<span style="color:#b91c1c;font-weight:600" title="{}">{}</span>', message, figure(value))
+        return format_html('<span class="text-danger" title="{}">{}</span>', message, figure(value))
 
     @admin.display(description="parity ratio")
     def parity_ratio(self, obj):
@@ -1464,13 +1380,7 @@ class FairnessAuditAdmin(ModelVersionRecordAdmin):
                     window_end=data["window_end"],
                 )
             except ServiceError as exc:
-                placed = False
-                for name, field_messages in exc.fields.items():
-                    if name in form.fields:
-                        form.add_error(name, field_messages)
-                        placed = True
-                if not placed:
-                    form.add_error(None, exc.message)
+                apply_service_error(form, exc)
             else:
                 summary = (
                     f"{audit.model_version} by {', '.join(audit.sensitive_features)}, {audit.row_count:,} decisions"
@@ -1481,17 +1391,13 @@ class FairnessAuditAdmin(ModelVersionRecordAdmin):
                     reasons = "; ".join(check["message"] for check in audit.failed_checks)
                     messages.warning(request, f"Fairness audit of {summary}: failed ({reasons}).")
                 return HttpResponseRedirect(admin_url(audit))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Run a fairness audit",
-            "subtitle": None,
-            "opts": self.opts,
-            "form": form,
-            "has_versions": versions.exists(),
-            "media": self.media + form.media,
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, "admin/governance/fairnessaudit/run.html", context)
+        return self.render_page(
+            request,
+            "admin/governance/fairnessaudit/run.html",
+            title="Run a fairness audit",
+            form=form,
+            has_versions=versions.exists(),
+        )
 
 
 class PolicyForm(forms.ModelForm):
@@ -1677,27 +1583,11 @@ class PolicyAdmin(ProjectScopedAdmin):
 
 # Drift and performance reports, webhooks ---------------------------------------------------------------
 
-DRIFT_COLOURS = {True: "#b91c1c", False: "#15803d"}
-DELIVERY_COLOURS = {
-    WebhookDelivery.Status.PENDING: "#b45309",
-    WebhookDelivery.Status.SUCCEEDED: "#15803d",
-    WebhookDelivery.Status.FAILED: "#b91c1c",
-}
-
-
-def badge(text: str, colour: str):
-    return format_html(
-        '<span class="report-badge" style="background:{};color:#fff;border-radius:4px;padding:1px 7px;'
-        'font-size:0.85em;font-weight:600;white-space:nowrap">{}</span>',
-        colour,
-        text,
-    )
-
 
 def drift_badge(report: DriftReport):
     if report.drifted:
-        return badge("drifted: " + ", ".join(str(name) for name in report.drifted_features), DRIFT_COLOURS[True])
-    return badge("stable", DRIFT_COLOURS[False])
+        return badge("drifted: " + ", ".join(str(name) for name in report.drifted_features), Tone.DANGER)
+    return badge("stable", Tone.SUCCESS)
 
 
 def window_text(start, end):
@@ -1801,7 +1691,7 @@ def performance_report_view(report: PerformanceReport) -> dict:
 
 
 def performance_badge(report: PerformanceReport):
-    return badge("degraded", DRIFT_COLOURS[True]) if report.degraded else badge("ok", DRIFT_COLOURS[False])
+    return badge("degraded", Tone.DANGER) if report.degraded else badge("ok", Tone.SUCCESS)
 
 
 class DriftedFilter(BooleanFieldFilter):
@@ -1826,7 +1716,7 @@ class ReportAdmin(ModelVersionRecordAdmin):
     def window_column(self, obj):
         start = obj.window_start.astimezone(UTC).strftime("%Y-%m-%d")
         end = obj.window_end.astimezone(UTC).strftime("%Y-%m-%d")
-        return format_html('<span style="white-space:nowrap">{} – {}</span>', start, end)
+        return format_html('<span class="nowrap">{} – {}</span>', start, end)
 
     @admin.display(description="window")
     def window(self, obj):
@@ -1837,17 +1727,13 @@ class ReportAdmin(ModelVersionRecordAdmin):
         return pretty_json(obj.policy)
 
 
-class DriftReportChangeList(ChangeList):
-    def get_queryset(self, request, exclude_parameters=None):
-        return super().get_queryset(request, exclude_parameters).defer("features", "policy")
-
-
 @admin.register(DriftReport)
 class DriftReportAdmin(ReportAdmin):
     """Data drift reports, read-only for everyone: made by governance.drift.drift_report_run (the API,
     run_monitoring)."""
 
     change_form_template = "admin/governance/driftreport/change_form.html"
+    list_defer = ("features", "policy")
     list_display = ["model_version_name", "window_column", "rows", "result", "created"]
     list_filter = [DriftedFilter, ("project", ProjectFilter)]
     fieldsets = [
@@ -1869,9 +1755,6 @@ class DriftReportAdmin(ReportAdmin):
         ),
     ]
     readonly_fields = ["model_version_link", "result", "reference", "window", "rows_display", "psi_limit", "created_by"]
-
-    def get_changelist(self, request, **kwargs):
-        return DriftReportChangeList
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("reference_data_version__dataset")
@@ -1907,17 +1790,13 @@ class DriftReportAdmin(ReportAdmin):
         return super().change_view(request, object_id, form_url, extra)
 
 
-class PerformanceReportChangeList(ChangeList):
-    def get_queryset(self, request, exclude_parameters=None):
-        return super().get_queryset(request, exclude_parameters).defer("windows")
-
-
 @admin.register(PerformanceReport)
 class PerformanceReportAdmin(ReportAdmin):
     """Live performance reports, read-only for everyone: made by governance.performance.performance_report_run
     (the API, run_monitoring)."""
 
     change_form_template = "admin/governance/performancereport/change_form.html"
+    list_defer = ("windows",)
     list_display = [
         "model_version_name",
         "window_column",
@@ -1962,9 +1841,6 @@ class PerformanceReportAdmin(ReportAdmin):
         "created_by",
     ]
 
-    def get_changelist(self, request, **kwargs):
-        return PerformanceReportChangeList
-
     @admin.display(description="decisions")
     def rows(self, obj):
         return count((obj.overall or {}).get("count", 0))
@@ -1991,7 +1867,7 @@ class PerformanceReportAdmin(ReportAdmin):
         value = overall.get("accuracy")
         floor = performance_floor(obj)
         if value is not None and floor is not None and value < floor:
-            return format_html('<span style="color:#b91c1c;font-weight:600">{}</span>', figure(value))
+            return format_html('<span class="text-danger">{}</span>', figure(value))
         return figure(value)
 
     @admin.display(description="AUC")
@@ -2077,7 +1953,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj):
-        return badge(obj.status, DELIVERY_COLOURS.get(obj.status, "#6b7280"))
+        return choice_badge(WebhookDelivery.Status, obj.status)
 
     @admin.display(description="last error")
     def last_error_short(self, obj):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 
 from registry.models import ApiKey, Created, Deployment, ModelVersion, Project
+from registry.tones import Tone, declare_tones
 
 
 class Decision(models.Model):
@@ -151,6 +152,18 @@ class ErasureRequest(Created):
 
     def __str__(self) -> str:
         return f"erasure request {self.pk} ({self.reference})"
+
+
+declare_tones(
+    ErasureRequest.Status,
+    {
+        ErasureRequest.Status.RECEIVED: Tone.INFO,
+        ErasureRequest.Status.TRACED: Tone.ACCENT,
+        ErasureRequest.Status.EXECUTED: Tone.WARNING,
+        ErasureRequest.Status.COMPLETED: Tone.SUCCESS,
+        ErasureRequest.Status.REJECTED: Tone.NEUTRAL,
+    },
+)
 
 
 class RetrainingObligation(models.Model):
@@ -368,3 +381,13 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"delivery {self.pk} of {self.event_type} ({self.status}, {self.attempts} attempts)"
+
+
+declare_tones(
+    WebhookDelivery.Status,
+    {
+        WebhookDelivery.Status.PENDING: Tone.WARNING,
+        WebhookDelivery.Status.SUCCEEDED: Tone.SUCCESS,
+        WebhookDelivery.Status.FAILED: Tone.DANGER,
+    },
+)

@@ -19,11 +19,9 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max, Min, Prefetch, Q
 from django.http import HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -31,7 +29,6 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
-from governance.admin import ErasedFilter, audit_trail_url, badge, plural
 from llmops import charts, selectors
 from llmops.models import (
     USAGE_CATEGORIES,
@@ -52,9 +49,10 @@ from llmops.models import (
 )
 from llmops.permissions import BUDGET_OFFICERS, PROMPT_AUTHORS
 from llmops.services import budgets, evaluation, pricing, prompts
-from registry.admin import (
+from registry.admin.kit import (
     EMPTY,
     SUPERUSERS_ONLY,
+    ErasedFilter,
     InProjectFilter,
     ProjectFilter,
     ReadOnlyAdmin,
@@ -62,21 +60,26 @@ from registry.admin import (
     ServiceCreateAdmin,
     admin_actor,
     admin_url,
+    apply_service_error,
+    audit_trail_url,
+    badge,
+    choice_badge,
     count,
     link,
     member_scope,
+    plural,
     pretty_json,
     short_hash,
     when,
 )
 from registry.errors import ServiceError
 from registry.models import Project
+from registry.tones import Tone
 
-LABEL_COLOURS = {"production": "#15803d", "staging": "#b45309"}
-STATUS_COLOURS = {"ok": "#15803d", "error": "#b91c1c", "finished": "#15803d", "failed": "#b91c1c"}
-STATE_COLOURS = {"ok": "#15803d", "warning": "#b45309", "exceeded": "#b91c1c"}
-UNPRICED_COLOUR = "#b91c1c"
-PASS_COLOURS = {True: "#15803d", False: "#b91c1c"}
+# Labels are free names: the two every team uses have tones of their own, any other is a plain dark grey.
+LABEL_TONES = {"production": Tone.SUCCESS, "staging": Tone.WARNING}
+# A budget's state (llmops.services.budgets.BudgetState.state) in the current period.
+BUDGET_STATE_TONES = {"ok": Tone.SUCCESS, "warning": Tone.WARNING, "exceeded": Tone.DANGER}
 CATEGORY_NAMES = {
     "input_uncached": "input (not cached)",
     "input_cache_read": "input read from the cache",
@@ -86,14 +89,13 @@ CATEGORY_NAMES = {
 }
 DASHBOARD_DAYS = 30
 MAX_DASHBOARD_DAYS = 400
-QUIET = "color:var(--body-quiet-color)"
 
 
 # Display helpers -----------------------------------------------------------------------------------
 
 
 def label_badge(name: str, version: int | None = None):
-    return badge(name if version is None else f"{name} → v{version}", LABEL_COLOURS.get(name, "#4b5563"))
+    return badge(name if version is None else f"{name} → v{version}", LABEL_TONES.get(name, Tone.SECONDARY))
 
 
 def labels_html(labels) -> str:
@@ -103,9 +105,9 @@ def labels_html(labels) -> str:
 def money(value: Decimal | None, *, unpriced_badge: bool = True):
     """A cost with its exact value on hover, or a red "unpriced" badge (never $0)."""
     if value is None:
-        return badge("unpriced", UNPRICED_COLOUR) if unpriced_badge else "unpriced"
+        return badge("unpriced", Tone.DANGER) if unpriced_badge else "unpriced"
     return format_html(
-        '<span style="white-space:nowrap;font-variant-numeric:tabular-nums" title="{}">{}</span>',
+        '<span class="nowrap text-numeric" title="{}">{}</span>',
         charts.usd(value, exact=True),
         charts.usd(value),
     )
@@ -119,8 +121,8 @@ def price_text(value: Decimal) -> str:
 
 def per_million(value: Decimal | None, *, default: str = ""):
     if value is None:
-        return format_html('<span style="{}">{}</span>', QUIET, default) if default else EMPTY
-    return format_html('<span style="font-variant-numeric:tabular-nums">{}</span>', price_text(value))
+        return format_html('<span class="text-muted">{}</span>', default) if default else EMPTY
+    return format_html('<span class="text-numeric">{}</span>', price_text(value))
 
 
 def highlighted(text: str):
@@ -185,22 +187,17 @@ def variables_html(variables: dict, limit: int = 200):
 def tags_html(tags) -> str:
     if not tags:
         return EMPTY
-    return format_html_join(
-        " ",
-        '<span style="background:#eef2f7;color:#1f2937;border-radius:3px;padding:0 5px;font-size:0.85em;'
-        'white-space:nowrap">{}</span>',
-        ((tag,) for tag in tags),
-    )
+    return format_html_join(" ", '<span class="llm-tag">{}</span>', ((tag,) for tag in tags))
 
 
 def score_cell(value: float | None, passed: bool | None, title: str = ""):
     if value is None:
         return EMPTY
-    colour = PASS_COLOURS.get(passed, "inherit") if passed is not None else "inherit"
+    outcome = {True: " score-pass", False: " score-fail"}.get(passed, "")
     mark = {True: "✓", False: "✗"}.get(passed, "")
     return format_html(
-        '<span style="color:{};font-weight:600;white-space:nowrap" title="{}">{} {}</span>',
-        colour,
+        '<span class="score-cell{}" title="{}">{} {}</span>',
+        outcome,
         title,
         f"{value:.2f}",
         mark,
@@ -293,7 +290,7 @@ def diff_lines(unified: str) -> list[tuple[str, str]]:
 
 def _value_html(value):
     if value is None or value == "":
-        return format_html('<span style="{}">{}</span>', QUIET, "(none)")
+        return format_html('<span class="text-muted">{}</span>', "(none)")
     if isinstance(value, str):
         return format_html('<pre class="llm-pre">{}</pre>', value)
     return format_html('<pre class="llm-pre">{}</pre>', json.dumps(value, indent=2, ensure_ascii=False))
@@ -402,12 +399,11 @@ class PromptTemplateAdmin(ServiceCreateAdmin):
     @admin.display(description="latest version", ordering="latest_version")
     def latest(self, obj):
         if not getattr(obj, "latest_version", None):
-            return format_html('<span style="{}">{}</span>', QUIET, "no version yet")
+            return format_html('<span class="text-muted">{}</span>', "no version yet")
         return format_html(
-            '<a href="{}">v{}</a> <span style="{}">({})</span>',
+            '<a href="{}">v{}</a> <span class="text-muted">({})</span>',
             versions_url(obj.pk),
             obj.latest_version,
-            QUIET,
             plural(obj.version_count, "version"),
         )
 
@@ -459,17 +455,14 @@ class PromptTemplateAdmin(ServiceCreateAdmin):
         return HttpResponseRedirect(reverse("admin:llmops_prompttemplate_move_label", args=[chosen[0].pk]))
 
     def _page(self, request, template: PromptTemplate, name: str, title: str, context: dict):
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "subtitle": None,
-            "opts": self.opts,
-            "original": template,
-            "change_url": admin_url(template),
+        return self.render_page(
+            request,
+            f"admin/llmops/prompttemplate/{name}.html",
+            title=title,
+            original=template,
+            change_url=admin_url(template),
             **context,
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, f"admin/llmops/prompttemplate/{name}.html", context)
+        )
 
     def diff_view(self, request, object_id):
         template = self.get_object(request, unquote(object_id))
@@ -529,8 +522,7 @@ class PromptTemplateAdmin(ServiceCreateAdmin):
             try:
                 prompts.prompt_label_move(actor=admin_actor(request), template=template, name=name, version=version)
             except ServiceError as exc:
-                target = "label" if "label" in exc.fields else "version" if "version" in exc.fields else None
-                form.add_error(target, exc.message if target is None else exc.fields[target])
+                apply_service_error(form, exc)
             else:
                 if before == version.version:
                     messages.info(request, f"{template.name}: {name} already points at v{version.version}.")
@@ -592,7 +584,7 @@ class PromptVersionAdmin(ReadOnlyAdmin):
 
     @admin.display(description="prompt version", ordering="template__name")
     def name(self, obj):
-        return format_html('<span style="white-space:nowrap">{}</span>', obj)
+        return format_html('<span class="nowrap">{}</span>', obj)
 
     @admin.display(description="commit message")
     def commit(self, obj):
@@ -723,13 +715,6 @@ class CallPromptVersionFilter(admin.SimpleListFilter):
         return queryset.filter(prompt_version_id=value) if value and value.isdigit() else queryset
 
 
-class LLMCallChangeList(ChangeList):
-    """The list leaves the inputs and outputs (the large columns) in the database."""
-
-    def get_queryset(self, request, exclude_parameters=None):
-        return super().get_queryset(request, exclude_parameters).defer("input", "output", "error")
-
-
 class RetrievedDocumentInline(ReadOnlyInline):
     model = RetrievedDocument
     fields = ["rank", "document", "source_display", "chunk", "score_display", "data_version_link", "subject"]
@@ -741,7 +726,7 @@ class RetrievedDocumentInline(ReadOnlyInline):
 
     @admin.display(description="document")
     def document(self, obj):
-        return format_html('<code style="overflow-wrap:anywhere">{}</code>', obj.document_id)
+        return format_html('<code class="text-wrap-anywhere">{}</code>', obj.document_id)
 
     @admin.display(description="source")
     def source_display(self, obj):
@@ -762,7 +747,7 @@ class RetrievedDocumentInline(ReadOnlyInline):
     @admin.display(description="about a subject")
     def subject(self, obj):
         if obj.erased_at is not None:
-            return format_html('<span style="color:#b45309;font-weight:600">{}</span>', "erased")
+            return format_html('<span class="text-warning">{}</span>', "erased")
         return "yes" if obj.subject_key else "no"
 
 
@@ -793,6 +778,7 @@ class LLMCallAdmin(ReadOnlyAdmin):
     of this admin. The subject key is never shown; whether a call is linked to a subject is."""
 
     change_list_template = "admin/llmops/llmcall/change_list.html"
+    list_defer = ("input", "output", "error")  # the inputs and outputs (the large columns) stay in the database
     list_display = [
         "occurred_utc",
         "model_name",
@@ -861,9 +847,6 @@ class LLMCallAdmin(ReadOnlyAdmin):
     ]
     inlines = [RetrievedDocumentInline, CallScoreInline]
 
-    def get_changelist(self, request, **kwargs):
-        return LLMCallChangeList
-
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("prompt_version__template", "price", "project")
 
@@ -894,21 +877,21 @@ class LLMCallAdmin(ReadOnlyAdmin):
 
     @admin.display(description="model", ordering="model")
     def model_name(self, obj):
-        return format_html('<span style="white-space:nowrap" title="{}">{}</span>', obj.provider, obj.model)
+        return format_html('<span class="nowrap" title="{}">{}</span>', obj.provider, obj.model)
 
     @admin.display(description="prompt version", ordering="prompt_version")
     def prompt_version_name(self, obj):
         if obj.prompt_version_id is None:
             return EMPTY
-        return format_html('<span style="white-space:nowrap">{}</span>', obj.prompt_version)
+        return format_html('<span class="nowrap">{}</span>', obj.prompt_version)
 
     @admin.display(description="status", ordering="status")
     def status_display(self, obj):
         """The call's status, and an "erased" badge once an erasure request redacted it."""
-        status = badge(obj.status, STATUS_COLOURS.get(obj.status, "#6b7280"))
+        status = choice_badge(LLMCall.Status, obj.status)
         if obj.erased_at is None:
             return status
-        return format_html("{} {}", status, badge("erased", "#b45309"))
+        return format_html("{} {}", status, badge("erased", Tone.WARNING))
 
     @admin.display(description="tokens in / out")
     def tokens(self, obj):
@@ -925,13 +908,11 @@ class LLMCallAdmin(ReadOnlyAdmin):
             notes.append("counted" + (", fallback" if "fallback" in obj.token_source else ""))
         figures = f"{obj.input_tokens:,} / {obj.output_tokens + obj.output_reasoning:,}"
         if not notes:
-            return format_html('<span style="white-space:nowrap" title="{}">{}</span>', obj.token_source, figures)
+            return format_html('<span class="nowrap" title="{}">{}</span>', obj.token_source, figures)
         return format_html(
-            '<span style="white-space:nowrap" title="{}">{}</span><br><span style="{};font-size:0.75rem;'
-            'white-space:nowrap">{}</span>',
+            '<span class="nowrap" title="{}">{}</span><br><span class="text-muted text-small nowrap">{}</span>',
             obj.token_source,
             figures,
-            QUIET,
             ", ".join(notes),
         )
 
@@ -951,7 +932,7 @@ class LLMCallAdmin(ReadOnlyAdmin):
 
     @admin.display(description="model")
     def model_display(self, obj):
-        return format_html('{} <span style="{}">({})</span>', obj.model, QUIET, obj.provider)
+        return format_html('{} <span class="text-muted">({})</span>', obj.model, obj.provider)
 
     @admin.display(description="prompt version")
     def prompt_version_link(self, obj):
@@ -967,9 +948,8 @@ class LLMCallAdmin(ReadOnlyAdmin):
 
     def _erased(self, obj):
         return format_html(
-            '<span style="color:#b45309;font-weight:600">{}</span> <span style="{}">{}</span>',
+            '<span class="text-warning">{}</span> <span class="text-muted">{}</span>',
             "erased",
-            QUIET,
             f"(redacted on {obj.erased_at.astimezone(UTC):%Y-%m-%d} by an erasure request)",
         )
 
@@ -1023,16 +1003,14 @@ class LLMCallAdmin(ReadOnlyAdmin):
     def cost_detail(self, obj):
         if obj.cost is None:
             return format_html(
-                '{} <span style="{}">{}</span>',
-                badge("unpriced", UNPRICED_COLOUR),
-                QUIET,
+                '{} <span class="text-muted">{}</span>',
+                badge("unpriced", Tone.DANGER),
                 "No price for this model at the call's time: the cost is unknown, not zero. Add a price row "
                 "in force then, and reprice.",
             )
         return format_html(
-            '<strong>{}</strong> <span style="{}">(exactly {})</span>',
+            '<strong>{}</strong> <span class="text-muted">(exactly {})</span>',
             charts.usd(obj.cost),
-            QUIET,
             charts.usd(obj.cost, exact=True),
         )
 
@@ -1042,9 +1020,8 @@ class LLMCallAdmin(ReadOnlyAdmin):
             return EMPTY
         price = obj.price
         return format_html(
-            '{} <span style="{}">· input {} · cached input {} · output {} per million tokens · {}</span>',
+            '{} <span class="text-muted">· input {} · cached input {} · output {} per million tokens · {}</span>',
             link(price),
-            QUIET,
             price_text(price.input_uncached),
             price_text(price.per_million("input_cache_read")),
             price_text(price.output),
@@ -1093,23 +1070,19 @@ class LLMCallAdmin(ReadOnlyAdmin):
             shown = {"project": project.slug if project else "", "start": start, "end": end, "group_by": group_by}
             form = CostsForm(shown, projects=projects)
             form.is_valid()
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "LLM costs",
-            "subtitle": None,
-            "opts": self.opts,
-            "form": form,
-            "report": report,
-            "project": project,
-            "start": start,
-            "end": end,
-            "calls_url": reverse("admin:llmops_llmcall_changelist"),
-            "prices_url": reverse("admin:llmops_price_changelist"),
-            "price_add_url": reverse("admin:llmops_price_add") if request.user.is_superuser else None,
-            "media": self.media + form.media,
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, "admin/llmops/costs.html", context)
+        return self.render_page(
+            request,
+            "admin/llmops/costs.html",
+            title="LLM costs",
+            form=form,
+            report=report,
+            project=project,
+            start=start,
+            end=end,
+            calls_url=reverse("admin:llmops_llmcall_changelist"),
+            prices_url=reverse("admin:llmops_price_changelist"),
+            price_add_url=reverse("admin:llmops_price_add") if request.user.is_superuser else None,
+        )
 
 
 # The cost dashboard ------------------------------------------------------------------------------
@@ -1267,12 +1240,11 @@ def counts_of(row: dict) -> dict:
 def table_cost(row: dict):
     """A roll-up row's cost: the priced cost, and the unpriced calls beside it (never counted as $0)."""
     if row["calls"] and row["unpriced"] == row["calls"]:
-        return format_html('{} <span style="{}">({})</span>', badge("unpriced", UNPRICED_COLOUR), QUIET, "cost unknown")
+        return format_html('{} <span class="text-muted">({})</span>', badge("unpriced", Tone.DANGER), "cost unknown")
     if row["unpriced"]:
         return format_html(
-            '{} <span style="color:{};font-weight:600;white-space:nowrap">+ {} unpriced</span>',
+            '{} <span class="text-danger nowrap">+ {} unpriced</span>',
             money(row["cost"]),
-            UNPRICED_COLOUR,
             count(row["unpriced"]),
         )
     return money(row["cost"])
@@ -1414,9 +1386,8 @@ class PriceAdmin(ServiceCreateAdmin):
         name = obj.model or obj.model_pattern
         kind = "" if obj.model else " · pattern"
         return format_html(
-            '<span style="white-space:nowrap">{}</span><br><span style="{};font-size:0.75rem">{}{}</span>',
+            '<span class="nowrap">{}</span><br><span class="text-muted text-small">{}{}</span>',
             name,
-            QUIET,
             obj.provider,
             kind,
         )
@@ -1435,15 +1406,13 @@ class PriceAdmin(ServiceCreateAdmin):
     def model_display(self, obj):
         if obj.model:
             return obj.model
-        return format_html('<code>{}</code> <span style="{}">(pattern)</span>', obj.model_pattern, QUIET)
+        return format_html('<code>{}</code> <span class="text-muted">(pattern)</span>', obj.model_pattern)
 
     @admin.display(description="from (UTC)", ordering="effective_from")
     def effective(self, obj):
         moment = obj.effective_from.astimezone(UTC)
         text = f"{moment:%Y-%m-%d}" if moment.time() == time() else f"{moment:%Y-%m-%d %H:%M}"
-        return format_html(
-            '<span style="white-space:nowrap" title="{}">{}</span>', f"{moment:%Y-%m-%d %H:%M} UTC", text
-        )
+        return format_html('<span class="nowrap" title="{}">{}</span>', f"{moment:%Y-%m-%d %H:%M} UTC", text)
 
     @admin.display(description="input $/M", ordering="input_uncached")
     def input_price(self, obj):
@@ -1487,26 +1456,29 @@ def budget_state_of(budget: Budget) -> budgets.BudgetState:
 
 
 def share_bar(state: budgets.BudgetState, thresholds) -> str:
+    """The share of the limit spent as a bar 120 by 10 pixels (an SVG: its widths are attributes, its colours the
+    stylesheet's), a tick at each alert threshold below 100 % overflowing the bar by 2 pixels, and the share in the
+    state's tone beside it."""
     share = float(state.share)
-    colour = STATE_COLOURS.get(state.state, "#6b7280")
+    tone = BUDGET_STATE_TONES.get(state.state, Tone.NEUTRAL).value
     ticks = format_html_join(
         "",
-        '<span style="position:absolute;left:{}%;top:-2px;bottom:-2px;width:2px;background:#374151" '
-        'title="alert at {}"></span>',
-        ((f"{float(t) * 100:.1f}", f"{float(t):.0%}") for t in thresholds if 0 < float(t) < 1),
+        '<rect class="share-bar-tick" x="{}" y="-2" width="2" height="14"><title>alert at {}</title></rect>',
+        ((f"{float(t) * 120:.1f}", f"{float(t):.0%}") for t in thresholds if 0 < float(t) < 1),
     )
     return format_html(
-        '<span style="display:inline-flex;align-items:center;gap:6px;white-space:nowrap">'
-        '<span style="position:relative;display:inline-block;width:120px;height:10px;background:#e5e7eb;'
-        'border-radius:2px" title="{} of the limit spent">'
-        '<span style="position:absolute;left:0;top:0;bottom:0;width:{}%;background:{};border-radius:2px"></span>'
-        "{}</span>"
-        '<span style="font-variant-numeric:tabular-nums;font-weight:600;color:{}">{}</span></span>',
+        '<span class="share-bar">'
+        '<svg class="share-bar-track" width="120" height="10" viewBox="0 0 120 10" role="img">'
+        "<title>{} of the limit spent</title>"
+        '<rect class="share-bar-empty" x="0" y="0" width="120" height="10" rx="2"></rect>'
+        '<rect class="share-bar-fill tone-{}" x="0" y="0" width="{}" height="10" rx="2"></rect>'
+        "{}</svg>"
+        '<span class="share-bar-figure tone-{}">{}</span></span>',
         f"{share:.1%}",
-        f"{min(share, 1.0) * 100:.1f}",
-        colour,
+        tone,
+        f"{min(share, 1.0) * 120:.1f}",
         ticks,
-        colour,
+        tone,
         f"{share:.0%}",
     )
 
@@ -1652,13 +1624,13 @@ class BudgetAdmin(ServiceCreateAdmin):
     @admin.display(description="state")
     def state_display(self, obj):
         state = budget_state_of(obj)
-        return badge(state.state, STATE_COLOURS.get(state.state, "#6b7280"))
+        return badge(state.state, BUDGET_STATE_TONES.get(state.state, Tone.NEUTRAL))
 
     @admin.display(description="spent / limit")
     def spent_of_limit(self, obj):
         state = budget_state_of(obj)
         return format_html(
-            '<span style="white-space:nowrap;font-variant-numeric:tabular-nums">{} / {}</span>',
+            '<span class="nowrap text-numeric">{} / {}</span>',
             money(state.spent),
             f"${obj.limit:,.2f}",
         )
@@ -1673,8 +1645,7 @@ class BudgetAdmin(ServiceCreateAdmin):
         if not unpriced:
             return "none"
         return format_html(
-            '<span style="color:{};font-weight:600">{}</span> {}',
-            UNPRICED_COLOUR,
+            '<span class="text-danger">{}</span> {}',
             plural(unpriced, "call"),
             "without a price: the spend above leaves them out (their cost is unknown, not zero).",
         )
@@ -1709,7 +1680,7 @@ def aggregates_summary(run: EvaluationRun):
         parts.append((title, text))
     if not parts:
         return EMPTY
-    return format_html_join(" · ", '<span title="{}" style="white-space:nowrap">{}</span>', parts)
+    return format_html_join(" · ", '<span title="{}" class="nowrap">{}</span>', parts)
 
 
 def compare_url(a: int, b: int) -> str:
@@ -1885,17 +1856,13 @@ class CompareForm(forms.Form):
         return cleaned
 
 
-class EvaluationRunChangeList(ChangeList):
-    def get_queryset(self, request, exclude_parameters=None):
-        return super().get_queryset(request, exclude_parameters).defer("evaluators")
-
-
 @admin.register(EvaluationRun)
 class EvaluationRunAdmin(ReadOnlyAdmin):
     """Evaluation runs, read-only for everyone (run through the API). Two runs over the same dataset are
     compared item by item on a page of their own (evaluation_runs_compare)."""
 
     change_form_template = "admin/llmops/evaluationrun/change_form.html"
+    list_defer = ("evaluators",)
     list_display = ["run", "prompt_version", "dataset", "model_name", "summary", "status_display", "created_day"]
     list_display_links = ["run"]
     list_select_related = ["prompt_version__template", "dataset"]
@@ -1934,9 +1901,6 @@ class EvaluationRunAdmin(ReadOnlyAdmin):
         "created_by",
     ]
 
-    def get_changelist(self, request, **kwargs):
-        return EvaluationRunChangeList
-
     def get_queryset(self, request):
         return (
             super()
@@ -1953,27 +1917,25 @@ class EvaluationRunAdmin(ReadOnlyAdmin):
     @admin.display(description="model", ordering="model")
     def model_display(self, obj):
         return format_html(
-            '<span style="white-space:nowrap">{} <span style="{}">({})</span></span>', obj.model, QUIET, obj.provider
+            '<span class="nowrap">{} <span class="text-muted">({})</span></span>', obj.model, obj.provider
         )
 
     @admin.display(description="model", ordering="model")
     def model_name(self, obj):
-        return format_html('<span style="white-space:nowrap" title="{}">{}</span>', obj.provider, obj.model)
+        return format_html('<span class="nowrap" title="{}">{}</span>', obj.provider, obj.model)
 
     @admin.display(description="scores (pass rate)")
     def summary(self, obj):
-        return format_html('<span style="font-size:0.75rem">{}</span>', aggregates_summary(obj))
+        return format_html('<span class="text-small">{}</span>', aggregates_summary(obj))
 
     @admin.display(description="created (UTC)", ordering="created_at")
     def created_day(self, obj):
         moment = obj.created_at.astimezone(UTC)
-        return format_html(
-            '<span style="white-space:nowrap" title="{}">{}</span>', f"{moment:%H:%M} UTC", f"{moment:%Y-%m-%d}"
-        )
+        return format_html('<span class="nowrap" title="{}">{}</span>', f"{moment:%H:%M} UTC", f"{moment:%Y-%m-%d}")
 
     @admin.display(description="status", ordering="status")
     def status_display(self, obj):
-        return badge(obj.status, STATUS_COLOURS.get(obj.status, "#6b7280"))
+        return choice_badge(EvaluationRun.Status, obj.status)
 
     @admin.display(description="prompt version")
     def prompt_version_link(self, obj):
@@ -2039,17 +2001,13 @@ class EvaluationRunAdmin(ReadOnlyAdmin):
                 form.add_error(None, exc.message)
             else:
                 comparison = comparison_view(a, b, compared)
-        context = {
-            **self.admin_site.each_context(request),
-            "title": "Compare evaluation runs",
-            "subtitle": None,
-            "opts": self.opts,
-            "form": form,
-            "comparison": comparison,
-            "media": self.media + form.media,
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, "admin/llmops/evaluationrun/compare.html", context)
+        return self.render_page(
+            request,
+            "admin/llmops/evaluationrun/compare.html",
+            title="Compare evaluation runs",
+            form=form,
+            comparison=comparison,
+        )
 
 
 class EvaluationItemInline(ReadOnlyInline):
@@ -2105,6 +2063,4 @@ class EvaluationDatasetAdmin(ReadOnlyAdmin):
         rows = [(admin_url(run), run_label(run), aggregates_summary(run)) for run in runs]
         if not rows:
             return EMPTY
-        return format_html_join(
-            "", '<div><a href="{}">{}</a> <span style="color:var(--body-quiet-color)">{}</span></div>', rows
-        )
+        return format_html_join("", '<div><a href="{}">{}</a> <span class="text-muted">{}</span></div>', rows)

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from registry.models import ApiKey, Created, DataVersion, Project
+from registry.tones import Tone, declare_tones
 
 # The canonical usage categories: every provider's usage object maps onto these without overlap.
 USAGE_CATEGORIES = ("input_uncached", "input_cache_read", "input_cache_write", "output", "output_reasoning")
@@ -206,6 +207,9 @@ class LLMCall(models.Model):
         return self.input_tokens + self.output_tokens + self.output_reasoning
 
 
+declare_tones(LLMCall.Status, {LLMCall.Status.OK: Tone.SUCCESS, LLMCall.Status.ERROR: Tone.DANGER})
+
+
 class RetrievedDocument(models.Model):
     """A chunk given to the model as RAG context for one call; the text itself is not stored."""
 
@@ -322,6 +326,11 @@ class EvaluationRun(Created):
 
     def __str__(self) -> str:
         return f"eval #{self.pk} of {self.prompt_version}"
+
+
+declare_tones(
+    EvaluationRun.Status, {EvaluationRun.Status.FINISHED: Tone.SUCCESS, EvaluationRun.Status.FAILED: Tone.DANGER}
+)
 
 
 class EvaluationResult(models.Model):

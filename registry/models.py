@@ -6,6 +6,8 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
+from registry.tones import Tone, declare_tones
+
 
 class Role(models.TextChoices):
     DATA_SCIENTIST = "data_scientist", "Data scientist"
@@ -245,6 +247,12 @@ class Stage(models.TextChoices):
     STAGING = "staging"
     PRODUCTION = "production"
     ARCHIVED = "archived"
+
+
+declare_tones(
+    Stage,
+    {Stage.NONE: Tone.NEUTRAL, Stage.STAGING: Tone.WARNING, Stage.PRODUCTION: Tone.SUCCESS, Stage.ARCHIVED: Tone.MUTED},
+)
 
 
 class ModelVersion(Created):

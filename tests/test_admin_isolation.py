@@ -16,7 +16,7 @@ from governance.models import ErasureRequest, Webhook, WebhookDelivery
 from llmops.models import LLMCall
 from registry import services
 from registry.actors import Actor
-from registry.admin import ProjectScopedAdmin, view_roles
+from registry.admin.kit import ProjectScopedAdmin, view_roles
 from registry.models import ApiKey, Membership
 from tests.helpers import staff_client
 from tests.llmops.test_calls import call, post

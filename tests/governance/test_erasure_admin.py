@@ -110,7 +110,8 @@ def test_list_shows_open_and_overdue_first_with_days_left(admin_client, mixed):
     assert "overdue by 2 days" in body
     assert ">2 days<" in body
     assert ">25 days<" in body
-    assert body.count("color:#b91c1c") == 2  # only the overdue ones are red
+    assert body.count('class="nowrap text-danger"') == 2  # only the overdue ones are red
+    assert body.count('class="nowrap text-warning"') == 1  # the one due within a week is amber
     assert body.count('<td class="field-days_left">—</td>') == 2  # completed and rejected
 
 

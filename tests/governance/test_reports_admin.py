@@ -19,7 +19,7 @@ from governance.performance import performance_report_run
 from governance.services import decisions_ingest
 from registry import services
 from registry.actors import Actor
-from registry.admin import admin_url
+from registry.admin.kit import admin_url
 from registry.models import ModelVersion
 from tests.helpers import staff_client
 

@@ -9,9 +9,9 @@ from django.db import transaction
 from django.urls import reverse
 
 from governance import erasure
-from registry import admin as registry_admin
 from registry import services
 from registry.actors import Actor
+from registry.admin import audit as registry_admin
 from registry.audit import AuditEventType, ChainVerification, audit_append, audit_chain_verify
 from registry.models import AuditEvent, DataVersion, SuppressedSubject
 from tests import factories as f

@@ -1,0 +1,215 @@
+"""Admin of the hash-chained audit trail (with its "Verify chain" page) and the suppression list."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.text import Truncator
+
+from registry.admin.kit import (
+    EMPTY,
+    ProjectFilter,
+    ReadOnlyAdmin,
+    admin_actor,
+    count,
+    link,
+    pretty_json,
+    short_hash,
+    when,
+)
+from registry.audit import audit_chain_verify, event_type_choices
+from registry.models import AuditEvent, Project, SuppressedSubject
+from registry.permissions import CHAIN_VERIFIERS
+from registry.records import records_verify
+
+AUDIT_TARGET_CHANGE_URLS = {
+    # target_type -> admin URL name of that model's page, for the records an event can link to
+    "registry.project": "admin:registry_project_change",
+    "registry.apikey": "admin:registry_apikey_change",
+    "registry.membership": "admin:registry_membership_change",
+    "registry.dataset": "admin:registry_dataset_change",
+    "registry.dataversion": "admin:registry_dataversion_change",
+    "registry.run": "admin:registry_run_change",
+    "registry.model": "admin:registry_model_change",
+    "registry.modelversion": "admin:registry_modelversion_change",
+    "registry.deployment": "admin:registry_deployment_change",
+    "governance.erasurerequest": "admin:governance_erasurerequest_change",
+    "llmops.prompttemplate": "admin:llmops_prompttemplate_change",
+    "llmops.promptversion": "admin:llmops_promptversion_change",
+    "llmops.budget": "admin:llmops_budget_change",
+    "llmops.evaluationdataset": "admin:llmops_evaluationdataset_change",
+    "llmops.evaluationrun": "admin:llmops_evaluationrun_change",
+}
+
+
+def may_verify_chain(request: HttpRequest) -> bool:
+    return request.user.has_perm("registry.view_auditevent") and admin_actor(request).has_any_role(CHAIN_VERIFIERS)
+
+
+class EventTypeFilter(admin.SimpleListFilter):
+    """The event types the service writes (every app's registered types, not a scan of the log)."""
+
+    title = "event type"
+    parameter_name = "event_type"
+
+    def lookups(self, request, model_admin):
+        return [(value, value) for value, _ in event_type_choices()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(event_type=self.value()) if self.value() else queryset
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    """The hash-chained audit trail. Append-only: nobody adds, changes or deletes an event, superusers included.
+
+    Members see the events of their projects; events of no project (such as a project's creation) are shown to
+    superusers only. "Verify chain" walks the whole chain with registry.audit.audit_chain_verify.
+    """
+
+    project_path = "project_id"
+    list_display = ["seq", "occurred_utc", "event_type", "actor", "target", "hash_short"]
+    list_display_links = ["seq"]
+    list_filter = [EventTypeFilter, "target_type"]
+    search_fields = ["target_id", "request_id", "actor_name"]
+    search_help_text = "exact target id, request id or actor (user:name, key:prefix, or a user name)"
+    ordering = ["-seq"]
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    fieldsets = [
+        (None, {"fields": ["seq", "occurred", "event_type", "actor_name", "actor_ids", "project"]}),
+        ("Target", {"fields": ["target_type", "target_id", "target_link", "request_id"]}),
+        ("Change", {"fields": ["before_display", "after_display"]}),
+        ("Chain", {"fields": ["hash_full", "prev_hash_full"]}),
+    ]
+    readonly_fields = [
+        "occurred",
+        "actor_ids",
+        "project",
+        "target_link",
+        "before_display",
+        "after_display",
+        "hash_full",
+        "prev_hash_full",
+    ]
+
+    change_list_template = "admin/registry/auditevent/change_list.html"  # with the "Verify chain" button
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path("verify/", self.admin_site.admin_view(self.verify_view), name="{}_{}_verify".format(*info)),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        verify_url = reverse("admin:registry_auditevent_verify") if may_verify_chain(request) else None
+        return super().changelist_view(request, {"verify_url": verify_url, **(extra_context or {})})
+
+    def get_search_results(self, request, queryset, search_term):
+        """Exact matches only (ids and actor names), so a search never scans the log for a substring."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        match = Q(target_id=term) | Q(request_id=term) | Q(actor_name=term)
+        if ":" not in term:
+            match |= Q(actor_name=f"user:{term}")
+        return queryset.filter(match), False
+
+    def verify_view(self, request):
+        if not may_verify_chain(request):
+            raise PermissionDenied
+        result = audit_chain_verify()
+        if result.ok:
+            messages.success(
+                request, f"Audit chain verified: {count(result.length)} events, head #{result.length} {result.head}."
+            )
+        else:
+            messages.error(
+                request,
+                f"Audit chain broken at event #{result.broken_seq}: {result.reason}. "
+                f"The {count(result.length)} events before it verify (last good hash {result.head}).",
+            )
+        records = records_verify()
+        if not records.ok:
+            first = records.bad_records[0]
+            messages.error(
+                request,
+                f"{count(len(records.bad_records))} records differ from their creation events, the first "
+                f"{first['record']} {first['id']}: {first['reason']}.",
+            )
+        return HttpResponseRedirect(reverse("admin:registry_auditevent_changelist"))
+
+    @admin.display(description="time (UTC)", ordering="seq")
+    def occurred_utc(self, obj):
+        return when(obj.occurred_at, suffix=False)
+
+    @admin.display(description="occurred at")
+    def occurred(self, obj):
+        return when(obj.occurred_at)
+
+    @admin.display(description="actor", ordering="actor_name")
+    def actor(self, obj):
+        return obj.actor_name
+
+    @admin.display(description="target")
+    def target(self, obj):
+        return Truncator(obj.target_repr).chars(60)
+
+    @admin.display(description="hash")
+    def hash_short(self, obj):
+        return short_hash(obj.hash)
+
+    @admin.display(description="hash")
+    def hash_full(self, obj):
+        return format_html("<code>{}</code>", obj.hash)
+
+    @admin.display(description="previous hash")
+    def prev_hash_full(self, obj):
+        return format_html("<code>{}</code>", obj.prev_hash)
+
+    @admin.display(description="actor ids")
+    def actor_ids(self, obj):
+        parts = [(f"user {obj.actor_user_id}", obj.actor_user_id), (f"key {obj.actor_key_id}", obj.actor_key_id)]
+        return ", ".join(text for text, pk in parts if pk) or EMPTY
+
+    @admin.display(description="project")
+    def project(self, obj):
+        return link(Project.objects.filter(pk=obj.project_id).first()) if obj.project_id else EMPTY
+
+    @admin.display(description="target")
+    def target_link(self, obj):
+        name = AUDIT_TARGET_CHANGE_URLS.get(obj.target_type)
+        if name is None or not obj.target_id:
+            return obj.target_repr or EMPTY
+        return format_html('<a href="{}">{}</a>', reverse(name, args=[obj.target_id]), obj.target_repr)
+
+    @admin.display(description="before")
+    def before_display(self, obj):
+        return pretty_json(obj.before)
+
+    @admin.display(description="after")
+    def after_display(self, obj):
+        return pretty_json(obj.after)
+
+
+@admin.register(SuppressedSubject)
+class SuppressedSubjectAdmin(ReadOnlyAdmin):
+    """Subjects erased from a project (later data about them is refused or stripped). The key is shown truncated."""
+
+    list_display = ["key_short", "project", "reason", "created"]
+    list_select_related = ["project"]
+    list_filter = [("project", ProjectFilter)]
+    search_fields = ["=subject_key"]
+    search_help_text = "exact subject key (the HMAC); raw ids are never searchable"
+    fields = ["project", "key_short", "reason", "created_at_utc"]
+    readonly_fields = ["key_short"]
+    ordering = ["-created_at"]
+
+    @admin.display(description="subject key")
+    def key_short(self, obj):
+        return format_html("<code>{}…</code>", obj.subject_key[:10])
