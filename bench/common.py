@@ -219,8 +219,8 @@ def _copy_worker(part: int, parts: int, results) -> None:
     try:
         from django.db import connection, transaction
 
-        from governance.drift_counts import decisions_counted
-        from governance.services import COPY_COLUMNS, _audit_batch
+        from governance.services.decisions import COPY_COLUMNS, _audit_batch
+        from governance.services.drift_counts import decisions_counted
         from registry.actors import Actor
         from registry.models import ApiKey
 

@@ -292,7 +292,7 @@ def in_memory(profile: dict, numeric: dict[str, np.ndarray], categorical: dict[s
     """The report's figures computed on the values in memory: the baseline."""
     from scipy.stats import ks_2samp
 
-    from governance.drift import js_distance, psi
+    from governance.services.drift import js_distance, psi
     from registry.profiles import OTHER, bin_counts
 
     out = {}
@@ -395,7 +395,7 @@ def compare(body: dict, whole: dict, sampled: dict) -> tuple[dict[str, float], l
 
 def in_process(model_version: int, repeats: int) -> tuple[float, float]:
     """Where the service's time goes: medians of summarising the window and of comparing it with the profile."""
-    from governance import drift
+    from governance.services import drift
     from registry.models import ModelVersion
 
     version = ModelVersion.objects.get(pk=model_version)
@@ -415,7 +415,7 @@ def in_process(model_version: int, repeats: int) -> tuple[float, float]:
 def python_path(model_version: int) -> float:
     """One run of the Python path (what SQLite runs, and PostgreSQL ran before window_summary): every decision's
     features read into Python, then summarised per feature."""
-    from governance import drift
+    from governance.services import drift
     from registry.models import ModelVersion
 
     version = ModelVersion.objects.get(pk=model_version)
@@ -448,7 +448,7 @@ def main() -> None:
     import django
 
     django.setup()
-    from governance.drift import KS_SAMPLE_SIZE
+    from governance.services.drift import KS_SAMPLE_SIZE
 
     migrated = time.perf_counter()
     rng = np.random.default_rng(args.seed)

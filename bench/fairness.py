@@ -269,7 +269,7 @@ def fairlearn_alone(y_true: np.ndarray, y_pred: np.ndarray, sensitive: pd.DataFr
         equalized_odds_difference,
     )
 
-    from governance.fairness import METRICS
+    from governance.services.fairness import METRICS
 
     started = time.perf_counter()
     frame = MetricFrame(metrics=METRICS, y_true=y_true, y_pred=y_pred, sensitive_features=sensitive)
@@ -292,7 +292,7 @@ def _difference(service: float | None, expected: float) -> float:
 
 def compare(body: dict, figures: tuple, sensitive: pd.DataFrame, attributes: list[str]) -> tuple[float, int, int]:
     """(largest absolute difference over all figures, figures compared, group counts that differ)."""
-    from governance.fairness import METRICS
+    from governance.services.fairness import METRICS
 
     frame, disparities = figures
     differences = [_difference(body["overall"][name], frame.overall[name]) for name in METRICS]
@@ -310,11 +310,11 @@ def compare(body: dict, figures: tuple, sensitive: pd.DataFrame, attributes: lis
 
 def in_process(model_version: int, attributes: list[str], repeats: int) -> tuple[float, float, float]:
     """Where the service's time goes: medians of the counting query, compute_fairness and its bootstrap."""
-    from governance import fairness
+    from governance.services import fairness, policies
     from registry.models import ModelVersion
 
     counting, computing, bootstrap = [], [], []
-    policy = fairness.policy_for(ModelVersion.objects.get(pk=model_version).project_id)
+    policy = policies.policy_for(ModelVersion.objects.get(pk=model_version).project_id)
     for _ in range(repeats):
         started = time.perf_counter()
         counts = fairness.decision_group_counts(

@@ -31,7 +31,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.views.decorators.debug import sensitive_post_parameters
 
-from governance import charts, erasure, fairness
+from governance import charts
 from governance.lineage import lineage_graph
 from governance.models import (
     Decision,
@@ -44,6 +44,7 @@ from governance.models import (
     Webhook,
     WebhookDelivery,
 )
+from governance.services import erasure, fairness, policies
 from registry.admin import (
     EMPTY,
     InProjectFilter,
@@ -1319,7 +1320,7 @@ class ModelVersionRecordAdmin(ReadOnlyAdmin):
 @admin.register(FairnessAudit)
 class FairnessAuditAdmin(ModelVersionRecordAdmin):
     """Fairness audits, read-only for everyone (superusers included): made through the API or the
-    "Run an audit" page here, which calls governance.fairness.fairness_audit_run."""
+    "Run an audit" page here, which calls governance.services.fairness.fairness_audit_run."""
 
     change_form_template = "admin/governance/fairnessaudit/change_form.html"
     change_list_template = "admin/governance/fairnessaudit/change_list.html"
@@ -1567,7 +1568,7 @@ class PolicyAdmin(ProjectScopedAdmin):
     """One policy per project, created with the defaults the first time anyone looks (as the API does).
 
     Only compliance officers of the policy's project (and superusers) change it, through
-    governance.fairness.policy_update, which records the change in the audit trail. The role decides, as in
+    governance.services.policies.policy_update, which records the change in the audit trail. The role decides, as in
     the API: no role group holds governance.change_policy. Never added or deleted here.
     """
 
@@ -1628,7 +1629,7 @@ class PolicyAdmin(ProjectScopedAdmin):
             raise PermissionDenied
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
         if changes:
-            fairness.policy_update(actor=admin_actor(request), policy=obj, changes=changes)
+            policies.policy_update(actor=admin_actor(request), policy=obj, changes=changes)
 
     @admin.display(description="parity ratio ≥", ordering="min_demographic_parity_ratio")
     def parity_ratio(self, obj):
@@ -1850,7 +1851,7 @@ class DriftReportChangeList(ChangeList):
 
 @admin.register(DriftReport)
 class DriftReportAdmin(ReportAdmin):
-    """Data drift reports, read-only for everyone: made by governance.drift.drift_report_run (the API,
+    """Data drift reports, read-only for everyone: made by governance.services.drift.drift_report_run (the API,
     run_monitoring)."""
 
     change_form_template = "admin/governance/driftreport/change_form.html"
@@ -1920,7 +1921,7 @@ class PerformanceReportChangeList(ChangeList):
 
 @admin.register(PerformanceReport)
 class PerformanceReportAdmin(ReportAdmin):
-    """Live performance reports, read-only for everyone: made by governance.performance.performance_report_run
+    """Live performance reports, read-only for everyone: made by governance.services.performance.performance_report_run
     (the API, run_monitoring)."""
 
     change_form_template = "admin/governance/performancereport/change_form.html"
@@ -2038,7 +2039,7 @@ class WebhookAdmin(ReadOnlyAdmin):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyAdmin):
-    """Alerts sent to webhooks, with the last attempt's outcome; read-only (governance.alerts sends them)."""
+    """Alerts sent to webhooks, with the last attempt's outcome; read-only (governance.services.alerts sends them)."""
 
     project_path = "webhook__project"
     list_display = [

@@ -7,8 +7,8 @@ class GovernanceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from governance.erasure import obligations_check
-        from governance.gate import promotion_checks
+        from governance.services.erasure import obligations_check
+        from governance.services.gate import promotion_checks
         from registry.hooks import add_gate_check, on_model_version_registered
 
         add_gate_check(promotion_checks)

@@ -10,9 +10,9 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from governance import erasure
 from governance.api import serializers as s
 from governance.models import ErasureRequest, RetrainingObligation
+from governance.services import erasure
 from registry.api.common import ScopedViewSet
 from registry.api.views import ERRORS, WRITE_ERRORS
 from registry.models import Role

@@ -7,9 +7,9 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from governance import alerts, drift, fairness, performance
 from governance.api import serializers as s
 from governance.models import DriftReport, FairnessAudit, PerformanceReport, Policy, Webhook
+from governance.services import alerts, drift, fairness, performance, policies
 from registry.api.common import ScopedViewSet
 from registry.api.views import ERRORS, WRITE_ERRORS
 from registry.models import Project, Role
@@ -79,7 +79,7 @@ class PolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Upd
         return super().get_queryset()
 
     def perform_update(self, serializer):
-        fairness.policy_update(actor=self.actor, policy=serializer.instance, changes=serializer.validated_data)
+        policies.policy_update(actor=self.actor, policy=serializer.instance, changes=serializer.validated_data)
 
 
 @extend_schema_view(

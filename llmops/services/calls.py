@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from governance.services import _check_items, _Errors, _is_finite_number, _is_int, parse_timestamp
+from governance.services.decisions import _check_items, _Errors, _is_finite_number, _is_int, parse_timestamp
 from llmops import tokens as tk
 from llmops.models import LLMCall, PromptLabelMove, PromptTemplate, PromptVersion, RetrievedDocument
 from llmops.services.budgets import budgets_check

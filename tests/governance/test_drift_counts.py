@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 from django.db import connection
 
-from governance.drift import compare_feature, summarise, window_features, window_summary
-from governance.drift_counts import HOUR, NOT_A_NUMBER, hour_counts, hours_covering
-from governance.erasure import erasure_request_create, erasure_request_execute, erasure_request_trace
 from governance.models import Decision, DriftHour
 from governance.services import decisions_ingest
+from governance.services.drift import compare_feature, summarise, window_features, window_summary
+from governance.services.drift_counts import HOUR, NOT_A_NUMBER, hour_counts, hours_covering
+from governance.services.erasure import erasure_request_create, erasure_request_execute, erasure_request_trace
 from registry import services
 from registry.actors import Actor
 from registry.models import Role

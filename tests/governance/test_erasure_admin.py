@@ -11,8 +11,8 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
-from governance import erasure
 from governance.models import Decision, ErasureRequest, RetrainingObligation
+from governance.services import erasure
 from registry import services
 from registry.actors import Actor
 from registry.models import AuditEvent, DataVersion

@@ -19,9 +19,10 @@ from sklego.datasets import load_arrests
 from governance import demo
 from governance.admin import parse_positive_label
 from governance.charts import fairness_chart_svg
-from governance.fairness import fairness_audit_run, policy_for
 from governance.models import Decision, FairnessAudit, Policy
 from governance.services import decisions_ingest, outcomes_record
+from governance.services.fairness import fairness_audit_run
+from governance.services.policies import policy_for
 from registry import services
 from registry.actors import Actor
 from registry.models import AuditEvent

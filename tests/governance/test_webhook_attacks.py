@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.utils import timezone
 
-from governance.alerts import deliveries_run
 from governance.models import Webhook, WebhookDelivery
+from governance.services.alerts import deliveries_run
 from tests.governance.test_webhooks import run_audit
 
 HOOKS = "/api/v1/webhooks/"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from governance.erasure import erasure_request_create, erasure_request_execute, erasure_request_trace
+from governance.services.erasure import erasure_request_create, erasure_request_execute, erasure_request_trace
 from llmops.models import CallScore, LLMCall, RetrievedDocument
 from llmops.services.calls import calls_ingest
 from registry.actors import Actor

@@ -15,9 +15,9 @@ from django.db.models import Case, Count, F, IntegerField, Sum, Value, When
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from sklearn.metrics import roc_auc_score
 
-from governance.alerts import alert_raise
-from governance.fairness import policy_for
 from governance.models import Decision, PerformanceReport
+from governance.services.alerts import alert_raise
+from governance.services.policies import policy_for
 from registry.actors import Actor
 from registry.audit import AuditEventType as Event
 from registry.audit import audit_append

@@ -12,8 +12,8 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from governance.drift_counts import decisions_counted
 from governance.models import Decision, ErasureRequest, RetrainingObligation
+from governance.services.drift_counts import decisions_counted
 from governance.subject_data import subject_data_contributors
 from registry.actors import Actor
 from registry.audit import AuditEventType as Event

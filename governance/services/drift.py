@@ -43,10 +43,10 @@ from psycopg import sql
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import ks_2samp
 
-from governance import drift_counts
-from governance.alerts import alert_raise
-from governance.fairness import policy_for
 from governance.models import Decision, DriftReport
+from governance.services import drift_counts
+from governance.services.alerts import alert_raise
+from governance.services.policies import policy_for
 from registry.actors import Actor
 from registry.audit import AuditEventType as Event
 from registry.audit import audit_append

@@ -18,8 +18,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from governance.fairness import audit_gates, policy_for
 from governance.models import FairnessAudit, ModelVersionApproval
+from governance.services.fairness import audit_gates
+from governance.services.policies import policy_for
 from registry.actors import Actor
 from registry.audit import AuditEventType as Event
 from registry.audit import audit_append

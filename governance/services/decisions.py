@@ -14,7 +14,6 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from governance.drift_counts import decisions_counted
 from governance.integrity import (
     BATCH_TARGET,
     OUTCOME_BATCH_TARGET,
@@ -26,6 +25,7 @@ from governance.integrity import (
 )
 from governance.integrity import jsonb_normalise as normalise
 from governance.models import Decision, OutcomeVersion
+from governance.services.drift_counts import decisions_counted
 from registry import bulk
 from registry.actors import Actor
 from registry.audit import AuditEventType as Event
