@@ -369,11 +369,11 @@ def table_sizes(url: str) -> str:
 
 def erase(lineage: Lineage, numbers: list[int]) -> tuple[dict[str, list[float]], list[dict]]:
     """Trace and execute an erasure for each subject; returns the times (seconds) and what each did."""
+    from governance.selectors import subject_trace
     from governance.services.erasure import (
         erasure_request_create,
         erasure_request_execute,
         erasure_request_trace,
-        subject_trace,
     )
     from registry.actors import Actor
     from registry.models import DataVersion
@@ -415,11 +415,11 @@ def queries_of_one_erasure(lineage: Lineage, number: int) -> dict[str, int]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from governance.selectors import subject_trace
     from governance.services.erasure import (
         erasure_request_create,
         erasure_request_execute,
         erasure_request_trace,
-        subject_trace,
     )
     from registry.actors import Actor
 

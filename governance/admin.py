@@ -31,7 +31,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.views.decorators.debug import sensitive_post_parameters
 
-from governance import charts
+from governance import charts, selectors
 from governance.lineage import lineage_graph
 from governance.models import (
     Decision,
@@ -992,7 +992,7 @@ class ErasureRequestAdmin(ServiceCreateAdmin):
 
     @staticmethod
     def _traced_message(obj: ErasureRequest) -> str:
-        summary = erasure.trace_summary(obj.trace)
+        summary = selectors.trace_summary(obj.trace)
         holding = sum(1 for dv in obj.trace["data_versions"] if dv["holds_subject"])
         return (
             f"traced: {plural(len(summary['data_versions']), 'data version')} ({holding:,} holding the subject), "
@@ -1018,7 +1018,7 @@ class ErasureRequestAdmin(ServiceCreateAdmin):
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not self.has_view_or_change_permission(request, obj):
             raise PermissionDenied
-        report = erasure.erasure_report(request=obj)
+        report = selectors.erasure_report(request=obj)
         summary = report["request"]
         closed_by = [o["closed_by_version"] for o in report["obligations"] if o["closed_by_version"]]
         successors = {mv.pk: str(mv) for mv in ModelVersion.objects.filter(pk__in=closed_by).select_related("model")}

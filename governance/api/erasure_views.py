@@ -10,6 +10,7 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from governance import selectors
 from governance.api import serializers as s
 from governance.models import ErasureRequest, RetrainingObligation
 from governance.services import erasure
@@ -114,4 +115,4 @@ class ErasureRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sc
     )
     @action(detail=True, methods=["get"])
     def report(self, request, pk=None):
-        return Response(erasure.erasure_report(request=self.get_object()))
+        return Response(selectors.erasure_report(request=self.get_object()))

@@ -16,7 +16,8 @@ from scipy.stats import ks_2samp
 
 from governance.demo import FEATURES, demo_load
 from governance.models import Decision, DriftReport
-from governance.services.drift import NUMERIC_SCALE_MAX, numeric_threshold, summarise, window_features, window_summary
+from governance.queries.drift import NUMERIC_SCALE_MAX, numeric_threshold, window_features, window_summary
+from governance.statistics.drift import summarise
 from registry.models import DataVersion, ModelVersion
 from registry.profiles import OTHER, SAMPLE_SIZE, dataframe_profile
 from tests import factories as f

@@ -14,10 +14,11 @@ import pytest
 from django.db import connection
 
 from governance.models import Decision, DriftHour
+from governance.queries.drift import window_features, window_summary
 from governance.services import decisions_ingest
-from governance.services.drift import compare_feature, summarise, window_features, window_summary
 from governance.services.drift_counts import HOUR, NOT_A_NUMBER, hour_counts, hours_covering
 from governance.services.erasure import erasure_request_create, erasure_request_execute, erasure_request_trace
+from governance.statistics.drift import compare_feature, summarise
 from registry import services
 from registry.actors import Actor
 from registry.models import Role

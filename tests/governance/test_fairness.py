@@ -17,7 +17,7 @@ from sklego.datasets import load_arrests
 
 from governance import demo
 from governance.models import FairnessAudit
-from governance.services.fairness import METRICS
+from governance.statistics.fairness import METRICS
 from registry.audit import audit_chain_verify
 
 TOLERANCE = 1e-12
