@@ -313,10 +313,12 @@ def in_process(model_version: int, attributes: list[str], repeats: int) -> tuple
     from governance.queries.fairness import decision_group_counts
     from governance.services import policies
     from governance.statistics.fairness import bootstrap_intervals, compute_fairness
+    from registry.actors import Actor
     from registry.models import ModelVersion
 
     counting, computing, bootstrap = [], [], []
-    policy = policies.policy_for(ModelVersion.objects.get(pk=model_version).project_id)
+    project_id = ModelVersion.objects.get(pk=model_version).project_id
+    policy = policies.policy_for_project(actor=Actor.system(), project_id=project_id)
     for _ in range(repeats):
         started = time.perf_counter()
         counts = decision_group_counts(model_version_id=model_version, attributes=attributes, positive_label=POSITIVE)

@@ -1621,7 +1621,7 @@ class PolicyAdmin(ProjectScopedAdmin):
         if self.has_view_or_change_permission(request):
             # every project has a policy (the defaults until someone changes them), as in the API
             missing = member_scope(Project.objects.filter(policy__isnull=True), request.user, "pk")
-            Policy.objects.bulk_create([Policy(project=project) for project in missing], ignore_conflicts=True)
+            policies.policies_ensure(actor=admin_actor(request), projects=missing)
         return super().changelist_view(request, extra_context)
 
     def save_model(self, request, obj, form, change):

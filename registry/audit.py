@@ -54,6 +54,7 @@ class AuditEventType(models.TextChoices):
     OBLIGATION_OPENED = "erasure.obligation_opened"
     OBLIGATION_CLOSED = "erasure.obligation_closed"
     FAIRNESS_AUDITED = "fairness.audited"
+    POLICY_CREATED = "policy.created"
     POLICY_CHANGED = "policy.changed"
     DRIFT_REPORTED = "drift.reported"
     PERFORMANCE_REPORTED = "performance.reported"

@@ -75,7 +75,7 @@ class PolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Upd
         missing = Project.objects.exclude(policy__isnull=False)
         if ids is not None:
             missing = missing.filter(pk__in=ids)
-        Policy.objects.bulk_create([Policy(project=p) for p in missing], ignore_conflicts=True)
+        policies.policies_ensure(actor=self.actor, projects=missing)
         return super().get_queryset()
 
     def perform_update(self, serializer):

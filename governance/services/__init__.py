@@ -29,7 +29,7 @@ from governance.services.erasure import (
 from governance.services.fairness import fairness_audit_run
 from governance.services.gate import gate_evaluate, model_version_approve, promotion_checks
 from governance.services.performance import performance_report_run
-from governance.services.policies import policy_for, policy_update
+from governance.services.policies import policies_ensure, policy_for_project, policy_update
 
 __all__ = [
     "IngestResult",
@@ -50,7 +50,8 @@ __all__ = [
     "obligations_check",
     "outcomes_record",
     "performance_report_run",
-    "policy_for",
+    "policies_ensure",
+    "policy_for_project",
     "policy_update",
     "promotion_checks",
     "webhook_create",

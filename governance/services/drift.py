@@ -12,7 +12,7 @@ from governance.models import DriftReport
 from governance.queries.drift import window_summary
 from governance.services import drift_counts
 from governance.services.alerts import alert_raise
-from governance.services.policies import policy_for
+from governance.services.policies import policy_for_project
 from governance.statistics.drift import compare_feature
 from registry.actors import Actor
 from registry.audit import AuditEventType as Event
@@ -39,7 +39,7 @@ def drift_report_run(
     if window_end <= window_start:
         raise field_error("window_end", "must be after window_start")
     reference = reference_data_version(model_version)
-    policy = policy_for(model_version.project_id)
+    policy = policy_for_project(actor=actor, project_id=model_version.project_id)
     columns = reference.profile["columns"]
     rows, window = window_summary(model_version.pk, window_start, window_end, columns)
     if rows == 0:

@@ -13,7 +13,7 @@ from django.db.models import Q
 from governance.models import FairnessAudit, Policy
 from governance.queries.fairness import decision_group_counts, sensitive_keys, window_rows
 from governance.services.alerts import alert_raise
-from governance.services.policies import policy_for
+from governance.services.policies import policy_for_project
 from governance.statistics.fairness import compute_fairness
 from registry.actors import Actor
 from registry.audit import AuditEventType as Event
@@ -83,7 +83,7 @@ def fairness_audit_run(
         raise field_error("sensitive_features", "names an attribute twice")
     if window_start and window_end and window_end <= window_start:
         raise field_error("window_end", "must be after window_start")
-    policy = policy_for(model_version.project_id)
+    policy = policy_for_project(actor=actor, project_id=model_version.project_id)
     _refuse_unseen(
         model_version_id=model_version.pk,
         attributes=list(sensitive_features),

@@ -15,7 +15,7 @@ from django.db import transaction
 from governance.models import PerformanceReport
 from governance.queries.performance import BUCKETS, accuracy_by_bucket, outcome_rows, scores_by_bucket
 from governance.services.alerts import alert_raise
-from governance.services.policies import policy_for
+from governance.services.policies import policy_for_project
 from governance.statistics.performance import auc
 from registry.actors import Actor
 from registry.audit import AuditEventType as Event
@@ -44,7 +44,7 @@ def performance_report_run(
         baseline = baseline[-1] if baseline else None
     if not isinstance(baseline, (int, float)) or isinstance(baseline, bool):
         raise field_error("model_version", f"the version records no validation {BASELINE_METRIC} to compare with")
-    policy = policy_for(model_version.project_id)
+    policy = policy_for_project(actor=actor, project_id=model_version.project_id)
     rows = outcome_rows(model_version, window_start, window_end)
     grouped = accuracy_by_bucket(rows, bucket)
     if not grouped:
