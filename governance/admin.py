@@ -32,6 +32,7 @@ from django.utils.text import Truncator
 from django.views.decorators.debug import sensitive_post_parameters
 
 from governance import charts, selectors
+from governance.erasure_states import CLOSED_STATUSES, ErasureOperation, statuses_allowing
 from governance.lineage import lineage_graph
 from governance.models import (
     Decision,
@@ -399,7 +400,7 @@ class ModelVersionLineageAdmin(ModelVersionAdmin):
 # Erasure requests ----------------------------------------------------------------------------------
 
 OFFICERS = frozenset({Role.COMPLIANCE_OFFICER})
-CLOSED = (ErasureRequest.Status.COMPLETED, ErasureRequest.Status.REJECTED)
+CLOSED = CLOSED_STATUSES
 DASH = "—"
 STATUS_COLOURS = {
     ErasureRequest.Status.RECEIVED: "#1d4ed8",
@@ -695,7 +696,7 @@ OPERATIONS = {
             "Trace erasure requests",
             "Trace",
             TraceForm,
-            (ErasureRequest.Status.RECEIVED, ErasureRequest.Status.TRACED),
+            statuses_allowing(ErasureOperation.TRACE),
         ),
         Operation(
             "execute",
@@ -703,7 +704,7 @@ OPERATIONS = {
             "Execute erasure",
             "Execute erasure",
             ExecuteForm,
-            (ErasureRequest.Status.TRACED,),
+            statuses_allowing(ErasureOperation.EXECUTE),
         ),
         Operation(
             "reject",
@@ -711,7 +712,7 @@ OPERATIONS = {
             "Reject erasure requests",
             "Reject",
             RejectForm,
-            (ErasureRequest.Status.RECEIVED, ErasureRequest.Status.TRACED),
+            statuses_allowing(ErasureOperation.REJECT),
         ),
     ]
 }

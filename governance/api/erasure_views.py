@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from governance import selectors
 from governance.api import serializers as s
+from governance.erasure_states import CLOSED_STATUSES
 from governance.models import ErasureRequest, RetrainingObligation
 from governance.services import erasure
 from registry.api.common import ScopedViewSet
@@ -29,9 +30,7 @@ class ErasureRequestFilter(django_filters.FilterSet):
         fields = ["status", "reference", "overdue"]
 
     def filter_overdue(self, queryset, name, value):
-        late = Q(due_at__lt=timezone.now()) & ~Q(
-            status__in=[ErasureRequest.Status.COMPLETED, ErasureRequest.Status.REJECTED]
-        )
+        late = Q(due_at__lt=timezone.now()) & ~Q(status__in=CLOSED_STATUSES)
         return queryset.filter(late) if value else queryset.exclude(late)
 
 

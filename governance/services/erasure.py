@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from governance.erasure_states import ErasureOperation, erasure_allows, erasure_next_status
 from governance.models import Decision, ErasureRequest, RetrainingObligation
 from governance.selectors import TRAINING_ROLES, subject_trace, trace_summary
 from governance.services.drift_counts import decisions_counted
@@ -78,14 +79,14 @@ def erasure_request_trace(*, actor: Actor, request: ErasureRequest) -> ErasureRe
     """Compute and store the trace; received -> traced (a traced request may be traced again)."""
     with transaction.atomic():
         locked = ErasureRequest.objects.select_for_update().get(pk=request.pk)
-        if locked.status not in (ErasureRequest.Status.RECEIVED, ErasureRequest.Status.TRACED):
+        if not erasure_allows(locked.status, ErasureOperation.TRACE):
             raise Conflict(
                 f"erasure request {locked.pk} is {locked.status}; it can no longer be traced", code="invalid_state"
             )
         before = locked.status
         locked.trace = subject_trace(project_id=locked.project_id, subject_key=locked.subject_key)
         locked.traced_at = timezone.now()
-        locked.status = ErasureRequest.Status.TRACED
+        locked.status = erasure_next_status(before, ErasureOperation.TRACE)
         locked.save(update_fields=["trace", "traced_at", "status"])
         _audit(
             actor,
@@ -113,7 +114,7 @@ def erasure_request_execute(*, actor: Actor, request: ErasureRequest) -> Erasure
         # every ingest checks the suppression list and inserts under this lock (shared): wait for those in
         # flight to commit, so that their rows are read below, and make those to come see the suppression
         suppression_lock([locked.project_id], exclusive=True)
-        if locked.status != ErasureRequest.Status.TRACED:
+        if not erasure_allows(locked.status, ErasureOperation.EXECUTE):
             raise Conflict(
                 f"erasure request {locked.pk} is {locked.status}; only a traced request can be executed",
                 code="invalid_state",
@@ -151,7 +152,8 @@ def erasure_request_execute(*, actor: Actor, request: ErasureRequest) -> Erasure
             for mv in trace["model_versions"]
             if mv["trained_on_subject"]
         )
-        locked.status = ErasureRequest.Status.EXECUTED
+        before = locked.status
+        locked.status = erasure_next_status(before, ErasureOperation.EXECUTE)
         locked.executed_at = now
         locked.execution = {
             "trace": trace,
@@ -166,7 +168,7 @@ def erasure_request_execute(*, actor: Actor, request: ErasureRequest) -> Erasure
             actor,
             locked,
             Event.ERASURE_EXECUTED,
-            {"status": ErasureRequest.Status.TRACED},
+            {"status": before},
             {
                 "status": locked.status,
                 "decisions_redacted": redacted,
@@ -200,12 +202,12 @@ def erasure_request_reject(*, actor: Actor, request: ErasureRequest, reason: str
         raise field_error("reason", "must not be empty")
     with transaction.atomic():
         locked = ErasureRequest.objects.select_for_update().get(pk=request.pk)
-        if locked.status not in (ErasureRequest.Status.RECEIVED, ErasureRequest.Status.TRACED):
+        if not erasure_allows(locked.status, ErasureOperation.REJECT):
             raise Conflict(
                 f"erasure request {locked.pk} is {locked.status}; it can no longer be rejected", code="invalid_state"
             )
         before = locked.status
-        locked.status, locked.rejection_reason = ErasureRequest.Status.REJECTED, reason
+        locked.status, locked.rejection_reason = erasure_next_status(before, ErasureOperation.REJECT), reason
         locked.save(update_fields=["status", "rejection_reason"])
         _audit(actor, locked, Event.ERASURE_REJECTED, {"status": before}, {"status": locked.status, "reason": reason})
     return locked
@@ -291,11 +293,14 @@ def _obligation_repr(obligation: RetrainingObligation) -> str:
 
 
 def _complete(actor: Actor, request: ErasureRequest, at: datetime) -> None:
-    request.status, request.completed_at = ErasureRequest.Status.COMPLETED, at
+    """Close an executed request (its row locked by the caller) once nothing is left to retrain. A request the
+    table does not let complete (one that a concurrent obligations check completed first) is left as it is."""
+    before = request.status
+    if not erasure_allows(before, ErasureOperation.COMPLETE):
+        return
+    request.status, request.completed_at = erasure_next_status(before, ErasureOperation.COMPLETE), at
     request.save(update_fields=["status", "completed_at"])
-    _audit(
-        actor, request, Event.ERASURE_COMPLETED, {"status": ErasureRequest.Status.EXECUTED}, {"status": request.status}
-    )
+    _audit(actor, request, Event.ERASURE_COMPLETED, {"status": before}, {"status": request.status})
 
 
 def _audit(actor: Actor, request: ErasureRequest, event_type: Event, before, after) -> AuditEvent:
