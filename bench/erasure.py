@@ -333,7 +333,7 @@ def count_rows(url: str) -> int:
 def copy_baseline(url: str) -> tuple[float, int]:
     """Read back the rows the service wrote (JSON columns as JSON text), truncate, and COPY them into the
     same table in one transaction; the clock covers the COPY and the commit."""
-    from governance.services.decisions import COPY_COLUMNS
+    from governance.columns import COPY_COLUMNS
 
     json_columns = {"features", "sensitive", "prediction"}
     select = sql.SQL("SELECT {} FROM {} ORDER BY id").format(
