@@ -76,7 +76,7 @@ from registry.profiles import dataframe_profile
 actor = Actor.system()
 project = services.project_create(actor=actor, slug="bench", name="Ingest benchmark")
 # a profiled training data version, so that the ingest keeps the drift counts of its features, as it does for
-# every model version trained on one (governance/drift_counts.py)
+# every model version trained on one (governance/services/drift_counts.py)
 rng = np.random.default_rng(0)
 train = pd.DataFrame({
     "age": rng.integers(18, 90, 20_000),

@@ -13,7 +13,7 @@ from registry.actors import Actor
 from registry.errors import ServiceError
 from registry.models import Project
 from registry.subjects import subject_key
-from tests.governance.test_erasure_attacks import Paused, Plain, wait_until_blocked
+from tests.governance.services.test_erasure_attacks import Paused, Plain, wait_until_blocked
 from tests.llmops.conftest import SYSTEM
 from tests.llmops.test_calls import call, post
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from governance.models import Webhook, WebhookDelivery
 from governance.services.alerts import deliveries_run
-from tests.governance.test_webhooks import run_audit
+from tests.governance.services.test_alerts import run_audit
 
 HOOKS = "/api/v1/webhooks/"
 

@@ -1,4 +1,4 @@
-"""Drift counts kept as decisions arrive (governance/drift_counts.py): per hour they equal a summary of the
+"""Drift counts kept as decisions arrive (governance/services/drift_counts.py): per hour they equal a summary of the
 logged decisions, through duplicates and erasures, and a report that sums them equals the Python path, which
 reads every decision."""
 
@@ -24,7 +24,7 @@ from registry.actors import Actor
 from registry.models import Role
 from registry.profiles import OTHER, bin_counts, dataframe_profile
 from tests import factories as f
-from tests.governance.test_drift import rounding_neighbours
+from tests.governance.services.test_drift import rounding_neighbours
 
 SYSTEM = Actor.system()
 START = datetime(2026, 5, 1, tzinfo=UTC)
