@@ -94,10 +94,13 @@ class IngestResult:
     batch: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ValidDecision:
-    """One decision item that passed validation, as the batch's COPY row is built from it (slots: thousands of
-    these per batch, built on the hot path)."""
+    """One decision item that passed validation, as the batch's COPY row is built from it. Treated as immutable
+    (suppression makes a stripped copy with `replace`) but not `frozen`: a frozen dataclass's generated
+    __init__ sets each field through object.__setattr__, which on CPython 3.11 costs several microseconds per
+    item for these twelve fields (a quarter of validating one), against a few tenths for a plain slotted one,
+    on a path that handles 10,000 items a request."""
 
     index: int  # in the request, for per-item errors found later (suppression)
     project_id: int
