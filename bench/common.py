@@ -19,6 +19,8 @@ import psycopg
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # the benches import modules without Django from the repository (governance.columns)
+    sys.path.insert(0, str(ROOT))
 
 
 def with_database(url: str, name: str) -> str:
@@ -152,7 +154,7 @@ def decision_row(
     key_pk: int,
     batch,
 ) -> tuple[tuple, str]:
-    """One decision as decisions_ingest writes it (governance.services.COPY_COLUMNS, with a fresh salt and its
+    """One decision as decisions_ingest writes it (governance.columns.COPY_COLUMNS, with a fresh salt and its
     commitment, and its skeleton commitment at row[-2]), and the commitment (for the batch's audit event).
     `features` already jsonb-normalised."""
     import json
@@ -219,8 +221,9 @@ def _copy_worker(part: int, parts: int, results) -> None:
     try:
         from django.db import connection, transaction
 
-        from governance.drift_counts import decisions_counted
-        from governance.services import COPY_COLUMNS, _audit_batch
+        from governance.columns import COPY_COLUMNS
+        from governance.services.decisions import _audit_batch
+        from governance.services.drift_counts import decisions_counted
         from registry.actors import Actor
         from registry.models import ApiKey
 

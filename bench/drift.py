@@ -24,8 +24,8 @@
 5. Every figure of the stored report against the baseline's: bins, categories and counts must be equal, PSI and JS
    within 1e-12. KS (statistic and p-value) and the mean within 1e-12 (the mean relative) of the same computation on
    the values KS compared: on PostgreSQL, for a window of more than 5,000 decisions, those of the 5,000 decisions
-   with the smallest hashint8(id) (governance/drift.py), whose request ids the bench reads to take their values from
-   memory; the KS statistics of that sample and of the whole window are printed side by side.
+   with the smallest hashint8(id) (governance/queries/drift.py), whose request ids the bench reads to take their
+   values from memory; the KS statistics of that sample and of the whole window are printed side by side.
 
 Prints the setup times, the service's median against the goal (under 2 s), the in-memory median and the ratio
 service/in-memory, and the differences. A figure that differs fails the bench; a missed time goal does not.
@@ -292,7 +292,7 @@ def in_memory(profile: dict, numeric: dict[str, np.ndarray], categorical: dict[s
     """The report's figures computed on the values in memory: the baseline."""
     from scipy.stats import ks_2samp
 
-    from governance.drift import js_distance, psi
+    from governance.statistics.drift import js_distance, psi
     from registry.profiles import OTHER, bin_counts
 
     out = {}
@@ -395,18 +395,20 @@ def compare(body: dict, whole: dict, sampled: dict) -> tuple[dict[str, float], l
 
 def in_process(model_version: int, repeats: int) -> tuple[float, float]:
     """Where the service's time goes: medians of summarising the window and of comparing it with the profile."""
-    from governance import drift
+    from governance.queries.drift import window_summary
+    from governance.services.drift import reference_data_version
+    from governance.statistics.drift import compare_feature
     from registry.models import ModelVersion
 
     version = ModelVersion.objects.get(pk=model_version)
-    columns = drift.reference_data_version(version).profile["columns"]
+    columns = reference_data_version(version).profile["columns"]
     reading, comparing = [], []
     for _ in range(repeats):
         started = time.perf_counter()
-        _, window = drift.window_summary(version.pk, WINDOW_START, WINDOW_END, columns)
+        _, window = window_summary(version.pk, WINDOW_START, WINDOW_END, columns)
         read = time.perf_counter()
         for name in columns:
-            drift.compare_feature(columns[name], window[name], max_psi=0.2)
+            compare_feature(columns[name], window[name], max_psi=0.2)
         reading.append(read - started)
         comparing.append(time.perf_counter() - read)
     return statistics.median(reading), statistics.median(comparing)
@@ -415,15 +417,17 @@ def in_process(model_version: int, repeats: int) -> tuple[float, float]:
 def python_path(model_version: int) -> float:
     """One run of the Python path (what SQLite runs, and PostgreSQL ran before window_summary): every decision's
     features read into Python, then summarised per feature."""
-    from governance import drift
+    from governance.queries.drift import window_features
+    from governance.services.drift import reference_data_version
+    from governance.statistics.drift import compare_feature, summarise
     from registry.models import ModelVersion
 
     version = ModelVersion.objects.get(pk=model_version)
-    columns = drift.reference_data_version(version).profile["columns"]
+    columns = reference_data_version(version).profile["columns"]
     started = time.perf_counter()
-    _, values = drift.window_features(version.pk, WINDOW_START, WINDOW_END, list(columns))
+    _, values = window_features(version.pk, WINDOW_START, WINDOW_END, list(columns))
     for name in columns:
-        drift.compare_feature(columns[name], drift.summarise(columns[name], values[name]), max_psi=0.2)
+        compare_feature(columns[name], summarise(columns[name], values[name]), max_psi=0.2)
     return time.perf_counter() - started
 
 
@@ -448,7 +452,7 @@ def main() -> None:
     import django
 
     django.setup()
-    from governance.drift import KS_SAMPLE_SIZE
+    from governance.queries.drift import KS_SAMPLE_SIZE
 
     migrated = time.perf_counter()
     rng = np.random.default_rng(args.seed)

@@ -333,7 +333,7 @@ def count_rows(url: str) -> int:
 def copy_baseline(url: str) -> tuple[float, int]:
     """Read back the rows the service wrote (JSON columns as JSON text), truncate, and COPY them into the
     same table in one transaction; the clock covers the COPY and the commit."""
-    from governance.services import COPY_COLUMNS
+    from governance.columns import COPY_COLUMNS
 
     json_columns = {"features", "sensitive", "prediction"}
     select = sql.SQL("SELECT {} FROM {} ORDER BY id").format(
@@ -369,7 +369,12 @@ def table_sizes(url: str) -> str:
 
 def erase(lineage: Lineage, numbers: list[int]) -> tuple[dict[str, list[float]], list[dict]]:
     """Trace and execute an erasure for each subject; returns the times (seconds) and what each did."""
-    from governance.erasure import erasure_request_create, erasure_request_execute, erasure_request_trace, subject_trace
+    from governance.selectors import subject_trace
+    from governance.services.erasure import (
+        erasure_request_create,
+        erasure_request_execute,
+        erasure_request_trace,
+    )
     from registry.actors import Actor
     from registry.models import DataVersion
 
@@ -410,7 +415,12 @@ def queries_of_one_erasure(lineage: Lineage, number: int) -> dict[str, int]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from governance.erasure import erasure_request_create, erasure_request_execute, erasure_request_trace, subject_trace
+    from governance.selectors import subject_trace
+    from governance.services.erasure import (
+        erasure_request_create,
+        erasure_request_execute,
+        erasure_request_trace,
+    )
     from registry.actors import Actor
 
     officer = Actor.for_key(lineage.officer_key)

@@ -14,7 +14,7 @@
    - service: POST /api/v1/fairness-audits/ to gunicorn (--workers) on a free loopback port; the clock runs from
      the request to its 201 response (the audit computed, stored and recorded in the audit trail). One untimed
      audit first, then the median of --repeats.
-   - fairlearn: MetricFrame(metrics=governance.fairness.METRICS) and the three disparity functions
+   - fairlearn: MetricFrame(metrics=governance.statistics.fairness.METRICS) and the three disparity functions
      (demographic_parity_difference and _ratio, equalized_odds_difference) on the same rows already in memory
      (numpy arrays y_true and y_pred, a DataFrame of the sensitive attributes); the median of --baseline-repeats.
    - every figure of the stored audit against fairlearn's: the largest absolute difference over the overall and
@@ -269,7 +269,7 @@ def fairlearn_alone(y_true: np.ndarray, y_pred: np.ndarray, sensitive: pd.DataFr
         equalized_odds_difference,
     )
 
-    from governance.fairness import METRICS
+    from governance.statistics.fairness import METRICS
 
     started = time.perf_counter()
     frame = MetricFrame(metrics=METRICS, y_true=y_true, y_pred=y_pred, sensitive_features=sensitive)
@@ -292,7 +292,7 @@ def _difference(service: float | None, expected: float) -> float:
 
 def compare(body: dict, figures: tuple, sensitive: pd.DataFrame, attributes: list[str]) -> tuple[float, int, int]:
     """(largest absolute difference over all figures, figures compared, group counts that differ)."""
-    from governance.fairness import METRICS
+    from governance.statistics.fairness import METRICS
 
     frame, disparities = figures
     differences = [_difference(body["overall"][name], frame.overall[name]) for name in METRICS]
@@ -310,20 +310,22 @@ def compare(body: dict, figures: tuple, sensitive: pd.DataFrame, attributes: lis
 
 def in_process(model_version: int, attributes: list[str], repeats: int) -> tuple[float, float, float]:
     """Where the service's time goes: medians of the counting query, compute_fairness and its bootstrap."""
-    from governance import fairness
+    from governance.queries.fairness import decision_group_counts
+    from governance.services import policies
+    from governance.statistics.fairness import bootstrap_intervals, compute_fairness
+    from registry.actors import Actor
     from registry.models import ModelVersion
 
     counting, computing, bootstrap = [], [], []
-    policy = fairness.policy_for(ModelVersion.objects.get(pk=model_version).project_id)
+    project_id = ModelVersion.objects.get(pk=model_version).project_id
+    policy = policies.policy_for_project(actor=Actor.system(), project_id=project_id)
     for _ in range(repeats):
         started = time.perf_counter()
-        counts = fairness.decision_group_counts(
-            model_version_id=model_version, attributes=attributes, positive_label=POSITIVE
-        )
+        counts = decision_group_counts(model_version_id=model_version, attributes=attributes, positive_label=POSITIVE)
         counted = time.perf_counter()
-        fairness.compute_fairness(counts, policy=policy, seed=model_version)
+        compute_fairness(counts, policy=policy, seed=model_version)
         computed = time.perf_counter()
-        fairness._bootstrap(counts.frame, attributes, seed=model_version)
+        bootstrap_intervals(counts.frame, attributes, seed=model_version)
         bootstrap.append(time.perf_counter() - computed)
         counting.append(counted - started)
         computing.append(computed - counted)

@@ -50,31 +50,13 @@ from common import (  # noqa: E402 (bench/ is the script's folder)
 )
 from psycopg import sql
 
+from governance.columns import COPY_COLUMNS  # what the service COPYs (common puts the repository on sys.path)
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "governance_bench"
 TABLE = "governance_decision"
 KEY_ID = "k1"
 REQUEST_TIMEOUT = 60  # seconds, per batch; gunicorn restarts a worker stuck longer
-COPY_COLUMNS = (
-    "project_id",
-    "model_version_id",
-    "deployment_id",
-    "request_id",
-    "subject_key",
-    "subject_key_id",
-    "features",
-    "sensitive",
-    "prediction",
-    "score",
-    "occurred_at",
-    "created_at",
-    "created_by_key_id",
-    "created_by_user_id",
-    "salt",
-    "commitment",
-    "batch_id",
-    "skeleton_commitment",
-)
 
 PURPOSES = ("car", "home", "education", "business", "holiday", "debt")
 EMPLOYMENT = ("employed", "self_employed", "unemployed", "retired", "student")
@@ -94,7 +76,7 @@ from registry.profiles import dataframe_profile
 actor = Actor.system()
 project = services.project_create(actor=actor, slug="bench", name="Ingest benchmark")
 # a profiled training data version, so that the ingest keeps the drift counts of its features, as it does for
-# every model version trained on one (governance/drift_counts.py)
+# every model version trained on one (governance/services/drift_counts.py)
 rng = np.random.default_rng(0)
 train = pd.DataFrame({
     "age": rng.integers(18, 90, 20_000),
@@ -270,6 +252,7 @@ def copy_rows(items: list[dict], setup: dict, hmac_key: str) -> list[tuple]:
                 digest,
                 batch,
                 skeleton_digest.hexdigest(),
+                None,  # erased_at
             )
         )
     return rows

@@ -29,7 +29,8 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 from django.views.decorators.debug import sensitive_post_parameters
 
-from governance import charts, erasure, fairness
+from governance import charts, selectors
+from governance.erasure_states import CLOSED_STATUSES, ErasureOperation, statuses_allowing
 from governance.events import GovernanceEvent
 from governance.lineage import lineage_graph
 from governance.models import (
@@ -44,6 +45,7 @@ from governance.models import (
     WebhookDelivery,
 )
 from governance.permissions import AUDITORS, ERASURE_OFFICERS, POLICY_EDITORS
+from governance.services import erasure, fairness, policies
 from registry.admin.audit import may_verify_chain
 from registry.admin.kit import (
     EMPTY,
@@ -376,7 +378,7 @@ class ModelVersionLineageAdmin(ModelVersionAdmin):
 
 # Erasure requests ----------------------------------------------------------------------------------
 
-CLOSED = (ErasureRequest.Status.COMPLETED, ErasureRequest.Status.REJECTED)
+CLOSED = CLOSED_STATUSES
 DASH = "—"
 SOON_DAYS = 7
 NOT_YET = format_html('<span class="text-muted">{}</span>', "not yet")
@@ -653,7 +655,7 @@ OPERATIONS = {
             "Trace erasure requests",
             "Trace",
             forms.Form,
-            (ErasureRequest.Status.RECEIVED, ErasureRequest.Status.TRACED),
+            statuses_allowing(ErasureOperation.TRACE),
         ),
         Operation(
             "execute",
@@ -661,7 +663,7 @@ OPERATIONS = {
             "Execute erasure",
             "Execute erasure",
             ExecuteForm,
-            (ErasureRequest.Status.TRACED,),
+            statuses_allowing(ErasureOperation.EXECUTE),
         ),
         Operation(
             "reject",
@@ -669,7 +671,7 @@ OPERATIONS = {
             "Reject erasure requests",
             "Reject",
             RejectForm,
-            (ErasureRequest.Status.RECEIVED, ErasureRequest.Status.TRACED),
+            statuses_allowing(ErasureOperation.REJECT),
         ),
     ]
 }
@@ -937,7 +939,7 @@ class ErasureRequestAdmin(ServiceCreateAdmin):
 
     @staticmethod
     def _traced_message(obj: ErasureRequest) -> str:
-        summary = erasure.trace_summary(obj.trace)
+        summary = selectors.trace_summary(obj.trace)
         holding = sum(1 for dv in obj.trace["data_versions"] if dv["holds_subject"])
         return (
             f"traced: {plural(len(summary['data_versions']), 'data version')} ({holding:,} holding the subject), "
@@ -963,7 +965,7 @@ class ErasureRequestAdmin(ServiceCreateAdmin):
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not self.has_view_or_change_permission(request, obj):
             raise PermissionDenied
-        report = erasure.erasure_report(request=obj)
+        report = selectors.erasure_report(request=obj)
         return self.render_page(
             request,
             "admin/governance/erasurerequest/report.html",
@@ -1231,7 +1233,7 @@ class ModelVersionRecordAdmin(ReadOnlyAdmin):
 @admin.register(FairnessAudit)
 class FairnessAuditAdmin(ModelVersionRecordAdmin):
     """Fairness audits, read-only for everyone (superusers included): made through the API or the
-    "Run an audit" page here, which calls governance.fairness.fairness_audit_run."""
+    "Run an audit" page here, which calls governance.services.fairness.fairness_audit_run."""
 
     change_form_template = "admin/governance/fairnessaudit/change_form.html"
     change_list_template = "admin/governance/fairnessaudit/change_list.html"
@@ -1467,7 +1469,7 @@ class PolicyAdmin(ProjectScopedAdmin):
     """One policy per project, created with the defaults the first time anyone looks (as the API does).
 
     Only compliance officers of the policy's project (and superusers) change it, through
-    governance.fairness.policy_update, which records the change in the audit trail. The role decides, as in
+    governance.services.policies.policy_update, which records the change in the audit trail. The role decides, as in
     the API: no role group holds governance.change_policy. Never added or deleted here.
     """
 
@@ -1520,7 +1522,7 @@ class PolicyAdmin(ProjectScopedAdmin):
         if self.has_view_or_change_permission(request):
             # every project has a policy (the defaults until someone changes them), as in the API
             missing = member_scope(Project.objects.filter(policy__isnull=True), request.user, "pk")
-            Policy.objects.bulk_create([Policy(project=project) for project in missing], ignore_conflicts=True)
+            policies.policies_ensure(actor=admin_actor(request), projects=missing)
         return super().changelist_view(request, extra_context)
 
     def save_model(self, request, obj, form, change):
@@ -1528,7 +1530,7 @@ class PolicyAdmin(ProjectScopedAdmin):
             raise PermissionDenied
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
         if changes:
-            fairness.policy_update(actor=admin_actor(request), policy=obj, changes=changes)
+            policies.policy_update(actor=admin_actor(request), policy=obj, changes=changes)
 
     @admin.display(description="parity ratio ≥", ordering="min_demographic_parity_ratio")
     def parity_ratio(self, obj):
@@ -1729,7 +1731,7 @@ class ReportAdmin(ModelVersionRecordAdmin):
 
 @admin.register(DriftReport)
 class DriftReportAdmin(ReportAdmin):
-    """Data drift reports, read-only for everyone: made by governance.drift.drift_report_run (the API,
+    """Data drift reports, read-only for everyone: made by governance.services.drift.drift_report_run (the API,
     run_monitoring)."""
 
     change_form_template = "admin/governance/driftreport/change_form.html"
@@ -1792,7 +1794,7 @@ class DriftReportAdmin(ReportAdmin):
 
 @admin.register(PerformanceReport)
 class PerformanceReportAdmin(ReportAdmin):
-    """Live performance reports, read-only for everyone: made by governance.performance.performance_report_run
+    """Live performance reports, read-only for everyone: made by governance.services.performance.performance_report_run
     (the API, run_monitoring)."""
 
     change_form_template = "admin/governance/performancereport/change_form.html"
@@ -1908,7 +1910,7 @@ class WebhookAdmin(ReadOnlyAdmin):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyAdmin):
-    """Alerts sent to webhooks, with the last attempt's outcome; read-only (governance.alerts sends them)."""
+    """Alerts sent to webhooks, with the last attempt's outcome; read-only (governance.services.alerts sends them)."""
 
     project_path = "webhook__project"
     list_display = [

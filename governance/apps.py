@@ -7,10 +7,10 @@ class GovernanceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from governance.erasure import obligations_check
         from governance.events import GovernanceEvent
-        from governance.gate import promotion_checks
         from governance.permissions import ROLE_GROUP_PERMISSIONS
+        from governance.services.erasure import obligations_check
+        from governance.services.gate import promotion_checks
         from registry.audit import register_event_types
         from registry.hooks import add_gate_check, on_model_version_registered
         from registry.roles import declare_role_permissions

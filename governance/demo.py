@@ -31,14 +31,15 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from governance.fairness import fairness_audit_run, policy_for, policy_update
-from governance.gate import gate_evaluate, model_version_approve
-from governance.services import (
+from governance.services.decisions import (
     MAX_DECISIONS_PER_REQUEST,
     MAX_OUTCOMES_PER_REQUEST,
     decisions_ingest,
     outcomes_record,
 )
+from governance.services.fairness import fairness_audit_run
+from governance.services.gate import gate_evaluate, model_version_approve
+from governance.services.policies import policy_for_project, policy_update
 from registry import services
 from registry.actors import Actor
 from registry.hashing import dataframe_schema, dataframe_sha256
@@ -133,7 +134,11 @@ def demo_load(*, stdout: _Writer | None = None) -> DemoResult:
             officer_person.set_unusable_password()
             officer_person.save(update_fields=["password"])
         services.membership_set(actor=system, user=officer_person, project=project, role=Role.COMPLIANCE_OFFICER)
-        policy_update(actor=system, policy=policy_for(project.pk), changes={"required_sensitive_features": ["colour"]})
+        policy_update(
+            actor=system,
+            policy=policy_for_project(actor=system, project_id=project.pk),
+            changes={"required_sensitive_features": ["colour"]},
+        )
         keys = {
             role: services.api_key_create(
                 actor=Actor.system(),

@@ -16,6 +16,7 @@ class GovernanceEvent(models.TextChoices):
     OBLIGATION_OPENED = "erasure.obligation_opened"
     OBLIGATION_CLOSED = "erasure.obligation_closed"
     FAIRNESS_AUDITED = "fairness.audited"
+    POLICY_CREATED = "policy.created"
     POLICY_CHANGED = "policy.changed"
     DRIFT_REPORTED = "drift.reported"
     PERFORMANCE_REPORTED = "performance.reported"

@@ -93,7 +93,7 @@ class OutcomeVersion(models.Model):
 
 class DriftHour(models.Model):
     """A model version's decisions of one UTC hour, counted by the bins and values of its reference profile's
-    features: what a drift report sums instead of reading every decision (governance/drift_counts.py).
+    features: what a drift report sums instead of reading every decision (governance/services/drift_counts.py).
 
     `decisions` and `counts` are kept by the service as decisions arrive (the ingest adds a batch's counts in
     its own transaction, an erasure takes its decisions out in its own). `logged` is kept by the database: on

@@ -19,7 +19,7 @@ Any other column is categorical (values as strings):
     {"kind": "categorical", "count", "missing",
      "frequencies": {VALUE: COUNT, ...}}   # the 100 most frequent; the rest summed as "__other__"
 
-Comparing a window of logged decisions with it (governance.drift): a numeric value below e0 falls
+Comparing a window of logged decisions with it (governance.statistics.drift): a numeric value below e0 falls
 in the first bin, above ek in the last.
 """
 

@@ -277,13 +277,13 @@ def seed_erasures() -> int:
     from django.db.models import Count
     from django.utils import timezone
 
-    from governance.erasure import (
+    from governance.models import Decision
+    from governance.services.erasure import (
         erasure_request_create,
         erasure_request_execute,
         erasure_request_reject,
         erasure_request_trace,
     )
-    from governance.models import Decision
     from registry.actors import Actor
     from registry.models import Project
     from registry.subjects import subject_key

@@ -11,8 +11,8 @@ from django.core.exceptions import FieldDoesNotExist
 from django.test import RequestFactory
 from django.urls import reverse
 
-from governance import erasure
 from governance.models import ErasureRequest, Webhook, WebhookDelivery
+from governance.services import erasure
 from llmops.models import LLMCall
 from registry import services
 from registry.actors import Actor

@@ -416,11 +416,11 @@ IDS = [e.name for e in ENDPOINTS]
 
 @pytest.fixture
 def ctx(chain):
-    from governance.alerts import webhook_create
-    from governance.drift import drift_report_run
-    from governance.erasure import erasure_request_create, erasure_request_trace
-    from governance.fairness import fairness_audit_run
-    from governance.performance import performance_report_run
+    from governance.services.alerts import webhook_create
+    from governance.services.drift import drift_report_run
+    from governance.services.erasure import erasure_request_create, erasure_request_trace
+    from governance.services.fairness import fairness_audit_run
+    from governance.services.performance import performance_report_run
     from registry.actors import Actor
     from registry.models import DataVersion, ModelVersion
     from registry.profiles import dataframe_profile

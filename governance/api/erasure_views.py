@@ -10,10 +10,12 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from governance import erasure
+from governance import selectors
 from governance.api import serializers as s
+from governance.erasure_states import CLOSED_STATUSES
 from governance.models import ErasureRequest, RetrainingObligation
 from governance.permissions import ERASURE_OFFICERS
+from governance.services import erasure
 from registry.api.common import ScopedViewSet
 from registry.api.views import ERRORS, WRITE_ERRORS
 
@@ -26,9 +28,7 @@ class ErasureRequestFilter(django_filters.FilterSet):
         fields = ["status", "reference", "overdue"]
 
     def filter_overdue(self, queryset, name, value):
-        late = Q(due_at__lt=timezone.now()) & ~Q(
-            status__in=[ErasureRequest.Status.COMPLETED, ErasureRequest.Status.REJECTED]
-        )
+        late = Q(due_at__lt=timezone.now()) & ~Q(status__in=CLOSED_STATUSES)
         return queryset.filter(late) if value else queryset.exclude(late)
 
 
@@ -112,4 +112,4 @@ class ErasureRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sc
     )
     @action(detail=True, methods=["get"])
     def report(self, request, pk=None):
-        return Response(erasure.erasure_report(request=self.get_object()))
+        return Response(selectors.erasure_report(request=self.get_object()))

@@ -7,10 +7,10 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from governance import alerts, drift, fairness, performance
 from governance.api import serializers as s
 from governance.models import DriftReport, FairnessAudit, PerformanceReport, Policy, Webhook
 from governance.permissions import AUDITORS, POLICY_EDITORS, WEBHOOK_EDITORS, WEBHOOK_READERS
+from governance.services import alerts, drift, fairness, performance, policies
 from registry.api.common import ScopedViewSet
 from registry.api.views import ERRORS, WRITE_ERRORS
 from registry.models import Project
@@ -74,11 +74,11 @@ class PolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Upd
         missing = Project.objects.exclude(policy__isnull=False)
         if ids is not None:
             missing = missing.filter(pk__in=ids)
-        Policy.objects.bulk_create([Policy(project=p) for p in missing], ignore_conflicts=True)
+        policies.policies_ensure(actor=self.actor, projects=missing)
         return super().get_queryset()
 
     def perform_update(self, serializer):
-        fairness.policy_update(actor=self.actor, policy=serializer.instance, changes=serializer.validated_data)
+        policies.policy_update(actor=self.actor, policy=serializer.instance, changes=serializer.validated_data)
 
 
 @extend_schema_view(

@@ -7,9 +7,9 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
-from governance import gate
 from governance.api import serializers as s
 from governance.permissions import APPROVERS
+from governance.services import gate
 from registry.api.common import ScopedViewSet
 from registry.api.views import ERRORS, WRITE_ERRORS
 from registry.models import ModelVersion, Stage

@@ -3008,6 +3008,7 @@ export interface operations {
                  *     * `erasure.obligation_opened` - Obligation Opened
                  *     * `erasure.obligation_closed` - Obligation Closed
                  *     * `fairness.audited` - Fairness Audited
+                 *     * `policy.created` - Policy Created
                  *     * `policy.changed` - Policy Changed
                  *     * `drift.reported` - Drift Reported
                  *     * `performance.reported` - Performance Reported
@@ -3025,7 +3026,7 @@ export interface operations {
                  *     * `llm.evaluation_run` - Evaluation Run
                  *     * `llm.calls_scored` - Calls Scored
                  */
-                event_type?: "alert.raised" | "api_key.created" | "api_key.revoked" | "data_version.registered" | "data_version.subjects_indexed" | "dataset.created" | "decisions.ingested" | "decisions.outcomes_recorded" | "deployment.created" | "deployment.ended" | "drift.reported" | "erasure.completed" | "erasure.executed" | "erasure.obligation_closed" | "erasure.obligation_opened" | "erasure.received" | "erasure.rejected" | "erasure.traced" | "fairness.audited" | "llm.budget_set" | "llm.calls_ingested" | "llm.calls_repriced" | "llm.calls_scored" | "llm.evaluation_dataset_created" | "llm.evaluation_run" | "llm.prices_imported" | "llm.prompt_created" | "llm.prompt_label_moved" | "llm.prompt_version_created" | "membership.set" | "model.created" | "model_version.approved" | "model_version.registered" | "model_version.transitioned" | "performance.reported" | "policy.changed" | "project.created" | "run.registered" | "webhook.created";
+                event_type?: "alert.raised" | "api_key.created" | "api_key.revoked" | "data_version.registered" | "data_version.subjects_indexed" | "dataset.created" | "decisions.ingested" | "decisions.outcomes_recorded" | "deployment.created" | "deployment.ended" | "drift.reported" | "erasure.completed" | "erasure.executed" | "erasure.obligation_closed" | "erasure.obligation_opened" | "erasure.received" | "erasure.rejected" | "erasure.traced" | "fairness.audited" | "llm.budget_set" | "llm.calls_ingested" | "llm.calls_repriced" | "llm.calls_scored" | "llm.evaluation_dataset_created" | "llm.evaluation_run" | "llm.prices_imported" | "llm.prompt_created" | "llm.prompt_label_moved" | "llm.prompt_version_created" | "membership.set" | "model.created" | "model_version.approved" | "model_version.registered" | "model_version.transitioned" | "performance.reported" | "policy.changed" | "policy.created" | "project.created" | "run.registered" | "webhook.created";
                 occurred_after?: string;
                 occurred_before?: string;
                 /** @description Number of results to return per page. */

@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 
-from governance.alerts import alert_raise
+from governance.services.alerts import alert_raise
 from llmops.events import LLMEvent
 from llmops.models import Budget, BudgetAlert, LLMCall
 from registry import bulk

@@ -14,7 +14,6 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from governance.services import _check_items, _Errors, _is_finite_number, _is_int, parse_timestamp
 from llmops import tokens as tk
 from llmops.events import LLMEvent
 from llmops.models import LLMCall, PromptLabelMove, PromptTemplate, PromptVersion, RetrievedDocument
@@ -29,6 +28,7 @@ from registry.errors import field_error
 from registry.models import DataVersion, Project
 from registry.services import suppressed_keys
 from registry.subjects import InvalidSubjectId, current_key_id, mentions_subject_id, subject_key, suppression_lock
+from registry.validation import BulkErrors, check_items, is_finite_number, is_int, parse_timestamp
 
 MAX_CALLS_PER_REQUEST = 5_000
 MAX_DOCUMENTS_PER_CALL = 200
@@ -142,7 +142,7 @@ class _Prompts:
     """Resolves each call's prompt (a version id, or a prompt name and label at the call's time)."""
 
     def __init__(self, project: Project, items: Sequence[object]):
-        ids = {v for i in items if isinstance(i, dict) and _is_int(v := i.get("prompt_version"))}
+        ids = {v for i in items if isinstance(i, dict) and is_int(v := i.get("prompt_version"))}
         self.versions = dict(PromptVersion.objects.filter(project=project, pk__in=ids).values_list("pk", "template_id"))
         names = {p.get("name") for i in items if isinstance(i, dict) and isinstance(p := i.get("prompt"), dict)} - {
             None
@@ -152,13 +152,13 @@ class _Prompts:
         for move in PromptLabelMove.objects.filter(template_id__in=self.templates.values()).order_by("moved_at", "id"):
             self.moves.setdefault((move.template_id, move.name), []).append((move.moved_at, move.to_version_id))
 
-    def resolve(self, item: dict, at: datetime | None, errors: _Errors, index: int) -> int | None:
+    def resolve(self, item: dict, at: datetime | None, errors: BulkErrors, index: int) -> int | None:
         version_id, prompt = item.get("prompt_version"), item.get("prompt")
         if version_id is not None and prompt is not None:
             errors.add(index, "prompt", "give prompt_version or prompt, not both")
             return None
         if version_id is not None:
-            if not _is_int(version_id) or version_id not in self.versions:
+            if not is_int(version_id) or version_id not in self.versions:
                 errors.add(index, "prompt_version", f"prompt version {version_id} does not exist")
                 return None
             return version_id
@@ -211,7 +211,7 @@ def _message_texts(value: object) -> object:
 
 
 def _documents(
-    item: dict, index: int, errors: _Errors, project: Project, data_versions: set[int], call_subject: object
+    item: dict, index: int, errors: BulkErrors, project: Project, data_versions: set[int], call_subject: object
 ) -> list[dict]:
     documents = item.get("retrieved_documents")
     if documents is None:
@@ -241,12 +241,12 @@ def _documents(
         elif chunk and (not isinstance(chunk, str) or len(chunk) != 64 or not HEX.match(chunk)):
             errors.add(index, f"{name}.chunk_sha256", "must be 64 lowercase hex digits")
         score, rank = doc.get("score"), doc.get("rank")
-        if score is not None and not _is_finite_number(score):
+        if score is not None and not is_finite_number(score):
             errors.add(index, f"{name}.score", "must be a finite number")
-        if rank is not None and (not _is_int(rank) or rank < 0):
+        if rank is not None and (not is_int(rank) or rank < 0):
             errors.add(index, f"{name}.rank", "must be a non-negative integer")
         dv = doc.get("data_version")
-        if dv is not None and (not _is_int(dv) or dv not in data_versions):
+        if dv is not None and (not is_int(dv) or dv not in data_versions):
             errors.add(index, f"{name}.data_version", f"data version {dv} does not exist in {project.slug}")
         key = None
         if doc.get("subject_id") is not None:
@@ -275,7 +275,7 @@ def _documents(
     return parsed
 
 
-def _tokens(item: dict, model: str, input_value: object, output: str, index: int, errors: _Errors):
+def _tokens(item: dict, model: str, input_value: object, output: str, index: int, errors: BulkErrors):
     usage = item.get("usage")
     if usage is not None:
         fmt = item.get("usage_format")
@@ -293,7 +293,7 @@ def _tokens(item: dict, model: str, input_value: object, output: str, index: int
     return {**tokens, "output": counted_out, "output_reasoning": 0}, source
 
 
-def _parse(item: object, index: int, errors: _Errors, project: Project, prompts: _Prompts, dvs: set[int]):
+def _parse(item: object, index: int, errors: BulkErrors, project: Project, prompts: _Prompts, dvs: set[int]):
     if not isinstance(item, dict):
         errors.add(index, None, "must be an object")
         return None
@@ -328,7 +328,7 @@ def _parse(item: object, index: int, errors: _Errors, project: Project, prompts:
     if not isinstance(error, str):
         errors.add(index, "error", "must be a string")
     latency = item.get("latency_ms")
-    if latency is not None and (not _is_finite_number(latency) or latency < 0):
+    if latency is not None and (not is_finite_number(latency) or latency < 0):
         errors.add(index, "latency_ms", "must be a non-negative number")
     tags = item.get("tags", []) or []
     if not isinstance(tags, list) or not all(isinstance(t, str) and 0 < len(t) <= 100 for t in tags):
@@ -379,7 +379,7 @@ def _parse(item: object, index: int, errors: _Errors, project: Project, prompts:
     )
 
 
-def _suppress(project: Project, calls: list[_Call], errors: _Errors) -> int:
+def _suppress(project: Project, calls: list[_Call], errors: BulkErrors) -> int:
     """Calls by or about a subject erased from the project: refused, or kept without the subject and its
     texts (input, output, error, tags; a document about the subject loses its id, source and chunk hash), as
     the project says. Takes the project's suppression lock first: call inside the insert's transaction.
@@ -422,15 +422,15 @@ def _suppress(project: Project, calls: list[_Call], errors: _Errors) -> int:
 def calls_ingest(*, actor: Actor, project_slug: object = None, items: Sequence[object]) -> CallsIngestResult:
     """Validate a whole batch of LLM calls, then store those not yet recorded, with their documents."""
     project = _project_for(actor, project_slug)
-    items = _check_items(items, "calls", MAX_CALLS_PER_REQUEST)
-    errors = _Errors("calls")
+    items = check_items(items, "calls", MAX_CALLS_PER_REQUEST)
+    errors = BulkErrors("calls")
     prompts = _Prompts(project, items)
     dv_ids = {
         d.get("data_version")
         for i in items
         if isinstance(i, dict) and isinstance(i.get("retrieved_documents"), list)
         for d in i["retrieved_documents"]
-        if isinstance(d, dict) and _is_int(d.get("data_version"))
+        if isinstance(d, dict) and is_int(d.get("data_version"))
     }
     dvs = set(DataVersion.objects.filter(project=project, pk__in=dv_ids).values_list("pk", flat=True))
     calls: list[_Call] = []

@@ -191,7 +191,7 @@ def test_second_call_is_a_no_op(demo):
 def test_a_person_in_the_test_split_obliges_no_retraining(demo):
     """arrest-00003 is indexed in `2002-raw` and `test`; `train` is derived from raw with its own index
     without them: the models were evaluated on the person, not trained on them."""
-    from governance.erasure import subject_trace
+    from governance.selectors import subject_trace
 
     project = Project.objects.get(slug=DEMO_PROJECT)
     versions = {v.version: v for v in DataVersion.objects.filter(project=project)}

@@ -11,8 +11,9 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
-from governance import erasure
+from governance import selectors
 from governance.models import Decision, ErasureRequest, RetrainingObligation
+from governance.services import erasure
 from registry import services
 from registry.actors import Actor
 from registry.models import AuditEvent, DataVersion
@@ -447,7 +448,7 @@ def test_report_page_shows_every_step_with_its_hashes_and_never_the_key(officer,
     response = officer.get(page(request, "report"))
     assert response.status_code == 200
     body = response.content.decode()
-    steps = erasure.erasure_report(request=request)["steps"]
+    steps = selectors.erasure_report(request=request)["steps"]
     assert [step["event_type"] for step in steps] == [
         "erasure.received",
         "erasure.traced",

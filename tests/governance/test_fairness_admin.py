@@ -19,9 +19,10 @@ from sklego.datasets import load_arrests
 from governance import demo
 from governance.admin import parse_positive_label
 from governance.charts import fairness_chart_svg
-from governance.fairness import fairness_audit_run, policy_for
 from governance.models import Decision, FairnessAudit, Policy
 from governance.services import decisions_ingest, outcomes_record
+from governance.services.fairness import fairness_audit_run
+from governance.services.policies import policy_for_project
 from registry import services
 from registry.actors import Actor
 from registry.models import AuditEvent
@@ -506,7 +507,7 @@ def test_an_officer_changes_the_policy_through_the_service(officer, project, oth
     assert "max_equalized_odds_difference" in response.context["adminform"].form.errors
     assert AuditEvent.objects.filter(event_type="policy.changed").count() == 1
 
-    theirs = policy_for(other_project.pk)
+    theirs = policy_for_project(actor=Actor.system(), project_id=other_project.pk)
     assert officer.get(policy_page(theirs)).status_code == 302  # another project's: "does not exist"
     assert officer.post(policy_page(theirs), policy_form(theirs, max_psi=0.9)).status_code == 302
     theirs.refresh_from_db()

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from governance.erasure import erasure_request_create, erasure_request_execute, erasure_request_trace
 from governance.events import GovernanceEvent
 from governance.integrity import canonical_skeleton, skeleton_commitment
 from governance.models import Decision, OutcomeVersion
+from governance.services.erasure import erasure_request_create, erasure_request_execute, erasure_request_trace
 from registry.actors import Actor
 from registry.audit import audit_chain_verify
 from registry.models import AuditEvent

@@ -11,10 +11,10 @@ from django.db import connection
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from governance.erasure import erasure_request_create, erasure_request_execute, erasure_request_trace
 from governance.integrity import jsonb_normalise
 from governance.models import Decision
 from governance.services import decisions_ingest
+from governance.services.erasure import erasure_request_create, erasure_request_execute, erasure_request_trace
 from registry import services
 from registry.actors import Actor
 from registry.audit import audit_chain_verify

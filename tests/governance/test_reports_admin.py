@@ -13,10 +13,10 @@ from django.urls import reverse
 
 from governance.charts import drift_feature_svg, drift_psi_chart_svg, performance_chart_svg
 from governance.demo import demo_load
-from governance.drift import drift_report_run
 from governance.models import Decision, DriftReport, PerformanceReport, Webhook, WebhookDelivery
-from governance.performance import performance_report_run
 from governance.services import decisions_ingest
+from governance.services.drift import drift_report_run
+from governance.services.performance import performance_report_run
 from registry import services
 from registry.actors import Actor
 from registry.admin.kit import admin_url

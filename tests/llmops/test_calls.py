@@ -210,8 +210,8 @@ def test_costs_group_by_tag_day_prompt_version_and_subject(ingest, scientist, pr
 
 def test_budget_thresholds_fire_once_per_period_with_audit_and_webhook(ingest, project, prices, settings):
     settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]  # the receiver is on loopback, which the operator must allow
-    from governance.alerts import webhook_create
     from governance.models import WebhookDelivery
+    from governance.services.alerts import webhook_create
 
     webhook_create(actor=SYSTEM, project=project, url="http://127.0.0.1:9/hook", events=["llm.budget_crossed"])
     budget = budgets.budget_create(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from governance.erasure import erasure_request_create, erasure_request_execute, erasure_request_trace
+from governance.services.erasure import erasure_request_create, erasure_request_execute, erasure_request_trace
 from llmops.models import LLMCall, RetrievedDocument
 from llmops.selectors import costs_rollup
 from registry.models import AuditEvent

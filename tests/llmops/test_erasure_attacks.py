@@ -6,14 +6,14 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from governance.erasure import erasure_request_create, erasure_request_execute, erasure_request_trace
+from governance.services.erasure import erasure_request_create, erasure_request_execute, erasure_request_trace
 from llmops.models import CallScore, LLMCall, RetrievedDocument
 from llmops.services.calls import calls_ingest
 from registry.actors import Actor
 from registry.errors import ServiceError
 from registry.models import Project
 from registry.subjects import subject_key
-from tests.governance.test_erasure_attacks import Paused, Plain, wait_until_blocked
+from tests.governance.services.test_erasure_attacks import Paused, Plain, wait_until_blocked
 from tests.llmops.conftest import SYSTEM
 from tests.llmops.test_calls import call, post
 

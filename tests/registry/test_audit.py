@@ -9,10 +9,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, connections, transaction
 
-from governance.erasure import erasure_request_create, erasure_request_execute, erasure_request_trace
 from governance.events import GovernanceEvent
 from governance.models import ErasureRequest
 from governance.services import decisions_ingest, outcomes_record
+from governance.services.erasure import erasure_request_create, erasure_request_execute, erasure_request_trace
 from registry import services
 from registry.actors import Actor
 from registry.audit import (

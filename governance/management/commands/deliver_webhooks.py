@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from governance.alerts import deliveries_run
+from governance.services.alerts import deliveries_run
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from governance.gate import gate_evaluate
+from governance.services.gate import gate_evaluate
 from registry.actors import Actor
 from registry.models import ModelVersion, Stage
 

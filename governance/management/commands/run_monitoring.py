@@ -8,11 +8,11 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from governance.alerts import deliveries_run
-from governance.drift import drift_report_run
-from governance.fairness import fairness_audit_run
 from governance.models import FairnessAudit
-from governance.performance import performance_report_run
+from governance.services.alerts import deliveries_run
+from governance.services.drift import drift_report_run
+from governance.services.fairness import fairness_audit_run
+from governance.services.performance import performance_report_run
 from registry.actors import Actor
 from registry.errors import ServiceError
 from registry.models import ModelVersion, Stage

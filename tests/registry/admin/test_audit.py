@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.urls import reverse
 
-from governance import erasure
+from governance.services import erasure
 from registry import services
 from registry.actors import Actor
 from registry.admin import audit as registry_admin

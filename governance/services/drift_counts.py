@@ -2,7 +2,7 @@
 
 A drift report compares a window's features with the training data's profile through counts: per numeric
 feature how many of its values fall in each of the profile's bins, per categorical feature how many decisions
-have each value (`governance.drift.compare_feature`). Those counts are kept as decisions arrive, by the hour
+have each value (`governance.statistics.drift.compare_feature`). Those counts are kept as decisions arrive, by the hour
 (`DriftHour`): `decisions_ingest` adds a batch's counts in the batch's transaction, an erasure takes its
 decisions' counts out in its own. A report on PostgreSQL then sums the hours its window covers (744 rows for
 a month) instead of reading every decision's features, and summarises from the decisions themselves only what
@@ -14,7 +14,7 @@ inserted (a duplicate is not), and taken out once, when it is erased, so the two
 decision of the hour was counted: decisions logged before the counts were kept, or written or erased by a
 path that does not keep them, make their hours disagree, and those hours are read from the decisions.
 
-The keys are those of the Python path (`governance.drift.summarise`), computed on the values as the database
+The keys are those of the Python path (`governance.statistics.drift.summarise`), computed on the values as the database
 gives them back (the ingest stores `jsonb_normalise`d features), so the sums equal a summary of the decisions.
 The reference profile of a model version cannot change (a data version and a run's inputs are immutable), so
 the bins counted at ingest are the bins of every later report.
@@ -74,7 +74,7 @@ def reference_data_version(model_version: ModelVersion) -> DataVersion | None:
 
 
 def hour_counts(columns: dict, decisions: Iterable[tuple[datetime, dict]]) -> dict[datetime, HourCounts]:
-    """The counts of (occurred_at in UTC, features) by hour, as `governance.drift.summarise` counts a window:
+    """The counts of (occurred_at in UTC, features) by hour, as `governance.statistics.drift.summarise` counts a window:
     a numeric feature's numbers by the profile's bins (`registry.profiles.bin_counts`: values equal to an inner
     edge in the bin above it, values beyond the edges in the first or last bin), its other values under
     NOT_A_NUMBER; a categorical feature's values by str(value), those the profile does not list folded into its

@@ -1,15 +1,7 @@
-"""Data drift: a window of logged decisions' features against the training data version's profile.
+"""A window's summary for a drift report (`governance.statistics.drift.WindowFeature` per feature): on SQLite
+Python reads every decision's features; on PostgreSQL the database summarises them.
 
-Per feature: the population stability index (PSI) over the profile's bins (numeric: its quantile
-bins; categorical: its categories), the Jensen-Shannon distance (base 2, so within 0..1) of the
-same two distributions, and for numerics the two-sample Kolmogorov-Smirnov statistic and p-value
-(scipy.stats.ks_2samp) of the window's values against the profile's stored sample. A feature has
-drifted when its PSI exceeds the project policy's `max_psi`.
-
-PSI = sum((a - e) * ln(a / e)) over the bins, with e and a the reference and window shares, each
-floored at 1e-4 so that an empty bin counts as rare rather than infinitely surprising.
-
-On PostgreSQL the counts come from `DriftHour` (governance/drift_counts.py), kept by the hour as decisions
+On PostgreSQL the counts come from `DriftHour` (governance/services/drift_counts.py), kept by the hour as decisions
 are logged and erased: a report sums the hours its window covers, and summarises the rest of the window (the
 partial hours at its edges, and hours whose counts do not cover exactly the decisions in the log) from the
 decisions, in one pass with GROUPING SETS (`_grouped_counts`): per numeric feature how many of its values
@@ -33,71 +25,31 @@ import json
 import math
 import re
 import struct
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, localcontext
 
 import numpy as np
 from django.db import connection, transaction
 from psycopg import sql
-from scipy.spatial.distance import jensenshannon
-from scipy.stats import ks_2samp
 
-from governance import drift_counts
-from governance.alerts import alert_raise
-from governance.events import GovernanceEvent as Event
-from governance.fairness import policy_for
-from governance.models import Decision, DriftReport
-from registry.actors import Actor
-from registry.audit import audit_append
-from registry.errors import field_error
-from registry.models import DataVersion, ModelVersion
-from registry.profiles import OTHER, PROFILE_FORMAT, SAMPLE_SIZE, bin_counts
+from governance.models import Decision
+from governance.services import drift_counts
+from governance.statistics.drift import WindowFeature, summarise
+from registry.profiles import SAMPLE_SIZE
 
-PSI_FLOOR = 1e-4
 KS_SAMPLE_SIZE = SAMPLE_SIZE  # decisions of a larger window whose values the KS test compares
+
+
 MAX_IDENTIFIER_BYTES = 63  # PostgreSQL truncates longer names, so such features are read in Python
+
+
 NUMERIC_SCALE_MAX = 16383  # PostgreSQL's numeric holds no value with more digits after the decimal point
+
+
 NUMERIC_STEP = f"1e-{NUMERIC_SCALE_MAX}"  # so no two numerics are closer than this
+
+
 MAX_JOINT_KEYS = 2048  # numeric features binned in one grouping set: at most this many combinations of keys
-
-
-def psi(reference_counts, window_counts) -> float:
-    e = np.asarray(reference_counts, dtype=float)
-    a = np.asarray(window_counts, dtype=float)
-    e = np.maximum(e / e.sum(), PSI_FLOOR)
-    a = np.maximum(a / a.sum(), PSI_FLOOR)
-    return float(np.sum((a - e) * np.log(a / e)))
-
-
-def js_distance(reference_counts, window_counts) -> float:
-    e = np.asarray(reference_counts, dtype=float)
-    a = np.asarray(window_counts, dtype=float)
-    return float(jensenshannon(e / e.sum(), a / a.sum(), base=2))
-
-
-def reference_data_version(model_version: ModelVersion) -> DataVersion:
-    """The version's training data version that carries a profile."""
-    reference = drift_counts.reference_data_version(model_version)
-    if reference is None:
-        raise field_error(
-            "model_version",
-            f"the training data of model version {model_version.pk} has no profile ({PROFILE_FORMAT}) to compare with",
-        )
-    return reference
-
-
-@dataclass
-class WindowFeature:
-    """What the window holds of one feature: all that `compare_feature` needs."""
-
-    present: int = 0  # values that are not null
-    numbers: int = 0  # numeric: how many of them are numbers
-    bins: list[int] = field(default_factory=list)  # numeric: those numbers in the profile's bins
-    mean: float | None = None  # numeric: the mean of `sample`
-    sample: np.ndarray = field(default_factory=lambda: np.empty(0))  # numeric: what KS compares
-    sampled: bool = False  # numeric: `sample` is a sample of the numbers, not all of them
-    counts: dict[str, int] = field(default_factory=dict)  # categorical: by str(value)
 
 
 def window_features(model_version_id: int, start: datetime, end: datetime, names: list[str]) -> tuple[int, dict]:
@@ -114,23 +66,6 @@ def window_features(model_version_id: int, start: datetime, end: datetime, names
             if value is not None:
                 values[name].append(value)
     return rows, values
-
-
-def summarise(reference: dict, values: list) -> WindowFeature:
-    """One feature's window from its values (the Python path)."""
-    if reference["kind"] == "numeric":
-        numbers = np.array([v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)], dtype=float)
-        return WindowFeature(
-            present=len(values),
-            numbers=int(numbers.size),
-            bins=[int(c) for c in bin_counts(numbers, reference["bin_edges"])],
-            mean=float(numbers.mean()) if numbers.size else None,
-            sample=numbers,
-        )
-    counts: dict[str, int] = {}
-    for value in values:
-        counts[str(value)] = counts.get(str(value), 0) + 1
-    return WindowFeature(present=len(values), counts=counts)
 
 
 def window_summary(
@@ -415,107 +350,3 @@ def _categorical_counts(
         if value is not None:
             counts[str(value)] = counts.get(str(value), 0) + count
     return counts
-
-
-def compare_feature(reference: dict, window: WindowFeature, *, max_psi: float) -> dict:
-    if not window.present:
-        return {"kind": reference["kind"], "window_count": 0, "status": "absent from the window", "drifted": False}
-    if reference["kind"] == "numeric":
-        if window.numbers == 0 or not reference["bin_counts"]:
-            return {"kind": "numeric", "window_count": 0, "status": "no numeric values in the window", "drifted": False}
-        counts = window.bins
-        ks = ks_2samp(np.asarray(reference["sample"], dtype=float), window.sample)
-        result = {
-            "kind": "numeric",
-            "window_count": window.numbers,
-            "reference_count": reference["count"],
-            "bin_edges": reference["bin_edges"],
-            "reference_bins": reference["bin_counts"],
-            "window_bins": counts,
-            "psi": psi(reference["bin_counts"], counts),
-            "js_distance": js_distance(reference["bin_counts"], counts),
-            "ks_statistic": float(ks.statistic),
-            "ks_pvalue": float(ks.pvalue),
-            "window_mean": window.mean,
-            "reference_mean": reference.get("mean"),
-        }
-        if window.sampled:
-            result["ks_window_sample"] = int(window.sample.size)
-    else:
-        known = reference["frequencies"]
-        counted: dict[str, int] = {}
-        for key, count in window.counts.items():
-            key = key if key in known else (OTHER if OTHER in known else key)
-            counted[key] = counted.get(key, 0) + count
-        categories = sorted(set(known) | set(counted))
-        ref = [known.get(c, 0) for c in categories]
-        win = [counted.get(c, 0) for c in categories]
-        result = {
-            "kind": "categorical",
-            "window_count": window.present,
-            "reference_count": reference["count"],
-            "categories": categories,
-            "reference_frequencies": ref,
-            "window_frequencies": win,
-            "psi": psi(ref, win),
-            "js_distance": js_distance(ref, win),
-            "new_categories": [c for c in categories if c not in known],
-        }
-    result["drifted"] = result["psi"] > max_psi
-    return result
-
-
-def drift_report_run(
-    *, actor: Actor, model_version: ModelVersion, window_start: datetime, window_end: datetime
-) -> DriftReport:
-    if window_end <= window_start:
-        raise field_error("window_end", "must be after window_start")
-    reference = reference_data_version(model_version)
-    policy = policy_for(model_version.project_id)
-    columns = reference.profile["columns"]
-    rows, window = window_summary(model_version.pk, window_start, window_end, columns)
-    if rows == 0:
-        raise field_error("window_start", "no decisions of this model version in this window")
-    features = {name: compare_feature(columns[name], window[name], max_psi=policy.max_psi) for name in columns}
-    drifted = sorted(name for name, result in features.items() if result["drifted"])
-    with transaction.atomic():
-        report = DriftReport.objects.create(
-            project_id=model_version.project_id,
-            model_version=model_version,
-            reference_data_version=reference,
-            window_start=window_start,
-            window_end=window_end,
-            row_count=rows,
-            features=features,
-            drifted=bool(drifted),
-            drifted_features=drifted,
-            policy=policy.snapshot(),
-            created_by_user=actor.user if actor.user is not None and actor.user.pk else None,
-            created_by_key=actor.api_key,
-        )
-        audit_append(
-            actor=actor,
-            event_type=Event.DRIFT_REPORTED,
-            target=report,
-            after={
-                "model_version": model_version.pk,
-                "reference": reference.pk,
-                "rows": rows,
-                "drifted": drifted,
-                "psi": {name: result.get("psi") for name, result in features.items()},
-            },
-        )
-        if drifted:
-            alert_raise(
-                actor=actor,
-                project_id=model_version.project_id,
-                alert_type="drift.detected",
-                target=report,
-                payload={
-                    "model_version": model_version.pk,
-                    "drift_report": report.pk,
-                    "features": drifted,
-                    "psi": {name: features[name]["psi"] for name in drifted},
-                },
-            )
-    return report

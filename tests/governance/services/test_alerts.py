@@ -11,9 +11,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from governance.alerts import deliveries_run
-from governance.fairness import fairness_audit_run
 from governance.models import WebhookDelivery
+from governance.services.alerts import deliveries_run
+from governance.services.fairness import fairness_audit_run
 from registry.actors import Actor
 from registry.models import AuditEvent
 

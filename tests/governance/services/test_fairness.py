@@ -16,8 +16,8 @@ from sklearn.model_selection import train_test_split
 from sklego.datasets import load_arrests
 
 from governance import demo
-from governance.fairness import METRICS
 from governance.models import FairnessAudit
+from governance.statistics.fairness import METRICS
 from registry.audit import audit_chain_verify
 
 TOLERANCE = 1e-12

@@ -15,8 +15,9 @@ from django.db import connection
 from scipy.stats import ks_2samp
 
 from governance.demo import FEATURES, demo_load
-from governance.drift import NUMERIC_SCALE_MAX, numeric_threshold, summarise, window_features, window_summary
 from governance.models import Decision, DriftReport
+from governance.queries.drift import NUMERIC_SCALE_MAX, numeric_threshold, window_features, window_summary
+from governance.statistics.drift import summarise
 from registry.models import DataVersion, ModelVersion
 from registry.profiles import OTHER, SAMPLE_SIZE, dataframe_profile
 from tests import factories as f

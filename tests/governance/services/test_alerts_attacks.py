@@ -11,9 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.utils import timezone
 
-from governance.alerts import deliveries_run
 from governance.models import Webhook, WebhookDelivery
-from tests.governance.test_webhooks import run_audit
+from governance.services.alerts import deliveries_run
+from tests.governance.services.test_alerts import run_audit
 
 HOOKS = "/api/v1/webhooks/"
 

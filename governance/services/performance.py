@@ -2,40 +2,28 @@
 version's validation metric (`metrics["accuracy"]`), and ROC AUC per bucket where scores exist.
 
 A bucket (and the report) is flagged when its accuracy falls more than the policy's
-`max_performance_drop` below the validation accuracy.
+`max_performance_drop` below the validation accuracy. The counts come from `governance.queries.performance`,
+the AUC from `governance.statistics.performance`; the report is stored here with its audit event.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-import numpy as np
 from django.db import transaction
-from django.db.models import Case, Count, F, IntegerField, Sum, Value, When
-from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
-from sklearn.metrics import roc_auc_score
 
-from governance.alerts import alert_raise
 from governance.events import GovernanceEvent as Event
-from governance.fairness import policy_for
-from governance.models import Decision, PerformanceReport
+from governance.models import PerformanceReport
+from governance.queries.performance import BUCKETS, accuracy_by_bucket, outcome_rows, scores_by_bucket
+from governance.services.alerts import alert_raise
+from governance.services.policies import policy_for_project
+from governance.statistics.performance import auc
 from registry.actors import Actor
 from registry.audit import audit_append
 from registry.errors import field_error
 from registry.models import ModelVersion
 
-BUCKETS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
 BASELINE_METRIC = "accuracy"
-
-
-def _auc(pairs: list[tuple[float, object]], positive_label: object) -> float | None:
-    if positive_label is None or len(pairs) < 2:
-        return None
-    scores = np.array([s for s, _ in pairs], dtype=float)
-    truth = np.array([o == positive_label for _, o in pairs], dtype=int)
-    if truth.min() == truth.max():
-        return None  # one class only: AUC is undefined
-    return float(roc_auc_score(truth, scores))
 
 
 def performance_report_run(
@@ -56,32 +44,12 @@ def performance_report_run(
         baseline = baseline[-1] if baseline else None
     if not isinstance(baseline, (int, float)) or isinstance(baseline, bool):
         raise field_error("model_version", f"the version records no validation {BASELINE_METRIC} to compare with")
-    policy = policy_for(model_version.project_id)
-    rows = Decision.objects.filter(
-        model_version=model_version, outcome__isnull=False, occurred_at__gte=window_start, occurred_at__lt=window_end
-    )
-    grouped = list(
-        rows.annotate(period=BUCKETS[bucket]("occurred_at"))
-        .values("period")
-        .annotate(
-            count=Count("id"),
-            correct=Sum(
-                Case(When(prediction=F("outcome"), then=Value(1)), default=Value(0), output_field=IntegerField())
-            ),
-        )
-        .order_by("period")
-    )
+    policy = policy_for_project(actor=actor, project_id=model_version.project_id)
+    rows = outcome_rows(model_version, window_start, window_end)
+    grouped = accuracy_by_bucket(rows, bucket)
     if not grouped:
         raise field_error("window_start", "no decisions with outcomes of this model version in this window")
-    scored: dict[datetime, list] = {}
-    if positive_label is not None:
-        for period, score, outcome in (
-            rows.filter(score__isnull=False)
-            .annotate(period=BUCKETS[bucket]("occurred_at"))
-            .values_list("period", "score", "outcome")
-            .iterator(chunk_size=10_000)
-        ):
-            scored.setdefault(period, []).append((score, outcome))
+    scored = scores_by_bucket(rows, bucket) if positive_label is not None else {}
     floor = float(baseline) - policy.max_performance_drop
     windows = []
     for group in grouped:
@@ -91,7 +59,7 @@ def performance_report_run(
                 "start": group["period"].isoformat(),
                 "count": group["count"],
                 "accuracy": accuracy,
-                "auc": _auc(scored.get(group["period"], []), positive_label),
+                "auc": auc(scored.get(group["period"], []), positive_label),
                 "degraded": accuracy < floor,
             }
         )
@@ -101,7 +69,7 @@ def performance_report_run(
     overall = {
         "count": total,
         "accuracy": correct / total,
-        "auc": _auc(all_scored, positive_label),
+        "auc": auc(all_scored, positive_label),
         "drop": float(baseline) - correct / total,
     }
     degraded = overall["accuracy"] < floor or any(w["degraded"] for w in windows)

@@ -1,4 +1,4 @@
-"""Drift counts kept as decisions arrive (governance/drift_counts.py): per hour they equal a summary of the
+"""Drift counts kept as decisions arrive (governance/services/drift_counts.py): per hour they equal a summary of the
 logged decisions, through duplicates and erasures, and a report that sums them equals the Python path, which
 reads every decision."""
 
@@ -13,17 +13,18 @@ import pandas as pd
 import pytest
 from django.db import connection
 
-from governance.drift import compare_feature, summarise, window_features, window_summary
-from governance.drift_counts import HOUR, NOT_A_NUMBER, hour_counts, hours_covering
-from governance.erasure import erasure_request_create, erasure_request_execute, erasure_request_trace
 from governance.models import Decision, DriftHour
+from governance.queries.drift import window_features, window_summary
 from governance.services import decisions_ingest
+from governance.services.drift_counts import HOUR, NOT_A_NUMBER, hour_counts, hours_covering
+from governance.services.erasure import erasure_request_create, erasure_request_execute, erasure_request_trace
+from governance.statistics.drift import compare_feature, summarise
 from registry import services
 from registry.actors import Actor
 from registry.models import Role
 from registry.profiles import OTHER, bin_counts, dataframe_profile
 from tests import factories as f
-from tests.governance.test_drift import rounding_neighbours
+from tests.governance.services.test_drift import rounding_neighbours
 
 SYSTEM = Actor.system()
 START = datetime(2026, 5, 1, tzinfo=UTC)

@@ -19,9 +19,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from governance.events import GovernanceEvent as Event
-from governance.fairness import audit_gates, policy_for
 from governance.models import FairnessAudit, ModelVersionApproval
 from governance.permissions import APPROVERS
+from governance.services.fairness import audit_gates
+from governance.services.policies import policy_for_project
 from registry.actors import Actor
 from registry.audit import audit_append
 from registry.errors import field_error
@@ -83,7 +84,7 @@ def _fairness_check(policy, model_version: ModelVersion) -> dict:
 def promotion_checks(actor: Actor, model_version: ModelVersion, to_stage: str) -> list[dict]:
     if to_stage not in GATED_STAGES:
         return []
-    policy = policy_for(model_version.project_id)
+    policy = policy_for_project(actor=actor, project_id=model_version.project_id)
     checks = []
     for metric, floor in sorted(policy.metric_floors.items()):
         value = model_version.metrics.get(metric)

@@ -252,3 +252,17 @@ def test_another_projects_deployment_does_not_exist_for_the_key(ingest, chain, o
     assert response.json()["error"]["fields"] == {
         "decisions[0].deployment": [f"deployment {foreign.pk} does not exist"]
     }
+
+
+def test_the_copy_columns_are_importable_without_django_and_are_the_decision_table_s():
+    """bench/ingest.py never sets Django up: it imports the column list the service COPYs from governance.columns."""
+    import subprocess
+    import sys
+
+    from governance.columns import COPY_COLUMNS
+    from governance.models import Decision
+
+    code = "import sys, governance.columns as c; assert 'django' not in sys.modules; print(len(c.COPY_COLUMNS))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)  # noqa: S603
+    assert out.stdout.strip() == str(len(COPY_COLUMNS))
+    assert set(COPY_COLUMNS) <= {field.attname for field in Decision._meta.concrete_fields}

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
-from governance.erasure import obligations_check
 from governance.models import Decision, ErasureRequest, RetrainingObligation
 from governance.services import decisions_ingest
+from governance.services.erasure import obligations_check
 from governance.subject_data import register_subject_data, unregister_subject_data
 from registry import services
 from registry.actors import Actor
@@ -247,14 +247,14 @@ def test_derived_versions_are_traced_transitively(world):
 
 
 def _traced(w, who):
-    from governance.erasure import erasure_request_create, erasure_request_trace
+    from governance.services.erasure import erasure_request_create, erasure_request_trace
 
     request = erasure_request_create(actor=SYSTEM, project=w["project"], subject_id=who, reference="T")
     return erasure_request_trace(actor=SYSTEM, request=request)
 
 
 def _executed(w, who):
-    from governance.erasure import erasure_request_execute
+    from governance.services.erasure import erasure_request_execute
 
     return erasure_request_execute(actor=SYSTEM, request=_traced(w, who))
 
@@ -397,7 +397,7 @@ def test_later_modules_join_trace_and_redaction_through_the_hook(world):
     try:
         request = _traced(world, "alice")
         assert request.trace["other"]["notes"] == {"count": 2}
-        from governance.erasure import erasure_request_execute
+        from governance.services.erasure import erasure_request_execute
 
         executed = erasure_request_execute(actor=SYSTEM, request=request)
         assert executed.execution["other"]["notes"] == {"notes_redacted": 2}

@@ -13,10 +13,10 @@ import time
 import pytest
 from django.db import connection, connections, transaction
 
-from governance.erasure import erasure_request_create, erasure_request_execute, erasure_request_trace
 from governance.integrity import decisions_verify
 from governance.models import Decision, ErasureRequest, RetrainingObligation
 from governance.services import decisions_ingest
+from governance.services.erasure import erasure_request_create, erasure_request_execute, erasure_request_trace
 from registry import services
 from registry.actors import Actor
 from registry.errors import ServiceError

@@ -1,0 +1,94 @@
+"""A project's policy: the thresholds its fairness audits, drift and performance reports and promotion gate
+apply. Every project has one: the defaults, created the first time anyone (a reader, a report, the gate)
+needs it, by `policy_for_project` or `policies_ensure` only, each creation recorded as a `policy.created`
+audit event in its transaction, so that the trail shows which thresholds applied from the start. Changes go
+through `policy_update`, which records the before and after (`policy.changed`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from governance.events import GovernanceEvent as Event
+from governance.models import Policy
+from registry.actors import Actor
+from registry.audit import audit_append
+from registry.errors import field_error
+from registry.models import Project
+
+
+def policy_for_project(*, actor: Actor, project_id: int) -> Policy:
+    """The project's policy, created with the defaults (and its audit event) if the project has none yet."""
+    policy = Policy.objects.filter(project_id=project_id).first()
+    if policy is not None:
+        return policy
+    with transaction.atomic():
+        policy, created = Policy.objects.get_or_create(project_id=project_id)
+        if created:  # a concurrent first read that lost the race gets the winner's row, and records nothing
+            _audit_created(actor, policy)
+    return policy
+
+
+def policies_ensure(*, actor: Actor, projects: Iterable[Project]) -> list[Policy]:
+    """Give each of these projects that has no policy its default one (a list page shows every project's
+    policy); answers the policies created, each with its audit event, in one transaction."""
+    created: list[Policy] = []
+    with transaction.atomic():
+        for project in projects:
+            policy, new = Policy.objects.get_or_create(project_id=project.pk)
+            if new:
+                _audit_created(actor, policy, target_repr=f"policy of {project.slug}")
+                created.append(policy)
+    return created
+
+
+def _audit_created(actor: Actor, policy: Policy, *, target_repr: str | None = None) -> None:
+    audit_append(
+        actor=actor,
+        event_type=Event.POLICY_CREATED,
+        target=policy,
+        target_repr=target_repr,
+        project_id=policy.project_id,
+        before=None,
+        after=policy.snapshot(),
+    )
+
+
+def policy_update(*, actor: Actor, policy: Policy, changes: dict) -> Policy:
+    """Change a policy's thresholds (validated as the API's serializer does), recording before and after."""
+    ratio = changes.get("min_demographic_parity_ratio")
+    if ratio is not None and not 0 <= ratio <= 1:
+        raise field_error("min_demographic_parity_ratio", "must be between 0 and 1")
+    for name in ("max_equalized_odds_difference", "max_psi", "max_performance_drop"):
+        if changes.get(name) is not None and changes[name] < 0:
+            raise field_error(name, "must not be negative")
+    required = changes.get("required_sensitive_features")
+    if required is not None and (
+        not isinstance(required, list)
+        or not all(isinstance(name, str) and name.strip() for name in required)
+        or len(set(required)) != len(required)
+    ):
+        raise field_error("required_sensitive_features", 'must be a list of distinct attribute names, e.g. ["sex"]')
+    floors = changes.get("metric_floors")
+    if floors is not None and (
+        not isinstance(floors, dict)
+        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in floors.values())
+    ):
+        raise field_error("metric_floors", 'must be an object of metric -> number, e.g. {"accuracy": 0.6}')
+    with transaction.atomic():
+        locked = Policy.objects.select_for_update().get(pk=policy.pk)
+        before = locked.snapshot()
+        for name, value in changes.items():
+            setattr(locked, name, value)
+        locked.save()
+        audit_append(
+            actor=actor,
+            event_type=Event.POLICY_CHANGED,
+            target=locked,
+            project_id=locked.project_id,
+            before=before,
+            after=locked.snapshot(),
+        )
+    policy.refresh_from_db()
+    return locked
