@@ -12,11 +12,13 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
 from llmops import charts, selectors
-from llmops.admin.costs import DASHBOARD_DAYS, CostsForm, cost_dashboard, default_range
-from llmops.admin.display import content_text, messages_html, money, per_million, price_text, score_cell, tags_html
+from llmops.admin.costs import CostsForm
+from llmops.presenters.costs import DASHBOARD_DAYS, cost_dashboard, default_range
+from llmops.admin.display import content_html, messages_html, money, per_million, price_text, score_cell, tags_html
 from llmops.models import (
     USAGE_CATEGORIES,
     CallScore,
@@ -24,6 +26,7 @@ from llmops.models import (
     PromptVersion,
     RetrievedDocument,
 )
+from llmops.presenters import content
 from registry.admin.kit import (
     EMPTY,
     ErasedFilter,
@@ -51,6 +54,11 @@ CATEGORY_NAMES = {
     "output": "output",
     "output_reasoning": "output: reasoning",
 }
+
+
+def draw(chart, *args, **kwargs):
+    """An SVG of llmops.charts, placed in the page as markup (the charts escape every text they place)."""
+    return mark_safe(chart(*args, **kwargs))  # noqa: S308
 
 
 def _called(request) -> list[tuple[str, str]]:
@@ -357,7 +365,7 @@ class LLMCallAdmin(ReadOnlyAdmin):
             return EMPTY
         if isinstance(obj.input, list):
             return messages_html(obj.input)
-        return format_html('<div class="llm-messages"><pre>{}</pre></div>', content_text(obj.input))
+        return content_html(content.text_content(content.content_text(obj.input)))
 
     @admin.display(description="output")
     def output_display(self, obj):
@@ -472,6 +480,8 @@ class LLMCallAdmin(ReadOnlyAdmin):
             title="LLM costs",
             form=form,
             report=report,
+            day_chart=draw(charts.cost_by_day_svg, **report["day_chart"]) if report["day_chart"] else None,
+            model_chart=draw(charts.cost_by_model_svg, report["model_chart"]) if report["model_chart"] else None,
             project=project,
             start=start,
             end=end,

@@ -17,13 +17,14 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
 from llmops import charts
-from llmops.admin.display import aggregates_summary, compare_url, diff_url, percent, run_label, variables_html
+from llmops.admin.display import aggregates_summary, variables_html
 from llmops.models import (
     EvaluationDataset,
     EvaluationItem,
     EvaluationResult,
     EvaluationRun,
 )
+from llmops.presenters.content import compare_url, diff_url, percent, run_label
 from llmops.services import evaluation
 from registry.admin.kit import (
     EMPTY,

@@ -3,8 +3,6 @@ history and the diff of two versions; versions, immutable and read-only."""
 
 from __future__ import annotations
 
-import json
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -16,14 +14,15 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.text import Truncator
 
-from llmops.admin.display import diff_url, label_badge, labels_html, messages_html, version_content, versions_url
+from llmops.admin.display import label_badge, labels_html, version_content
 from llmops.models import (
     PromptLabel,
-    PromptLabelMove,
     PromptTemplate,
     PromptVersion,
 )
 from llmops.permissions import PROMPT_AUTHORS
+from llmops.presenters.content import diff_url, versions_url
+from llmops.presenters.prompts import prompt_diff, prompt_history
 from llmops.services import prompts
 from registry.admin.kit import (
     EMPTY,
@@ -34,119 +33,12 @@ from registry.admin.kit import (
     admin_actor,
     admin_url,
     apply_service_error,
-    audit_trail_url,
     link,
     plural,
     pretty_json,
     short_hash,
-    when,
 )
 from registry.errors import ServiceError
-
-
-def prompt_history(template: PromptTemplate) -> dict:
-    """What the prompt's page shows beneath its fields: every version with its content, and every label move."""
-    versions = list(
-        template.versions.select_related("created_by_user", "created_by_key__project")
-        .prefetch_related(Prefetch("labels", queryset=PromptLabel.objects.select_related("version")))
-        .order_by("-version")
-    )
-    numbers = {v.version for v in versions}
-    rows = []
-    for version in versions:
-        previous = max((n for n in numbers if n < version.version), default=None)
-        rows.append(
-            {
-                "number": version.version,
-                "url": admin_url(version),
-                "commit": version.commit_message,
-                "author": version.created_by,
-                "created": when(version.created_at),
-                "hash": short_hash(version.content_sha256),
-                "labels": format_html_join(" ", "{}", ((label_badge(label.name),) for label in version.labels.all())),
-                "model": version.model,
-                "parameters": json.dumps(version.parameters, sort_keys=True) if version.parameters else "",
-                "variables": ", ".join(version.variables),
-                "kind": version.get_kind_display(),
-                "content": version_content(version),
-                "diff_url": diff_url(template.pk, previous, version.version) if previous is not None else None,
-                "previous": previous,
-            }
-        )
-    moves = PromptLabelMove.objects.filter(template=template).select_related("from_version", "to_version")
-    return {
-        "versions": rows,
-        "moves": [
-            {
-                "label": label_badge(move.name),
-                "from": f"v{move.from_version.version}" if move.from_version_id else None,
-                "to": f"v{move.to_version.version}",
-                "to_url": admin_url(move.to_version),
-                "by": move.moved_by,
-                "when": when(move.moved_at),
-            }
-            for move in moves.order_by("-moved_at", "-id")
-        ],
-        "audit_trail_url": audit_trail_url(template),
-        "diff_base_url": reverse("admin:llmops_prompttemplate_diff", args=[template.pk]),
-        "latest": versions[0].version if versions else None,
-        "before_latest": versions[1].version if len(versions) > 1 else None,
-        "numbers": [v.version for v in versions],
-    }
-
-
-def diff_lines(unified: str) -> list[tuple[str, str]]:
-    """The unified diff's lines, each with its kind: file, hunk, add, del or same."""
-    lines = []
-    for line in unified.splitlines():
-        if line.startswith(("---", "+++")):
-            kind = "file"
-        elif line.startswith("@@"):
-            kind = "hunk"
-        elif line.startswith("+"):
-            kind = "add"
-        elif line.startswith("-"):
-            kind = "del"
-        else:
-            kind = "same"
-        lines.append((kind, line))
-    return lines
-
-
-def _value_html(value):
-    if value is None or value == "":
-        return format_html('<span class="text-muted">{}</span>', "(none)")
-    if isinstance(value, str):
-        return format_html('<pre class="llm-pre">{}</pre>', value)
-    return format_html('<pre class="llm-pre">{}</pre>', json.dumps(value, indent=2, ensure_ascii=False))
-
-
-def diff_changes(changes: dict) -> list[dict]:
-    """prompt_versions_diff's field changes as table rows (from and to already HTML)."""
-    rows = []
-    for field, change in changes.items():
-        if field == "variables":
-            rows.append(
-                {
-                    "field": "variables",
-                    "from": _value_html(", ".join(change["removed"]) and "removed: " + ", ".join(change["removed"])),
-                    "to": _value_html(", ".join(change["added"]) and "added: " + ", ".join(change["added"])),
-                }
-            )
-        elif field == "parameters":
-            for name, values in change.items():
-                rows.append(
-                    {
-                        "field": f"parameters.{name}",
-                        "from": _value_html(values["from"]),
-                        "to": _value_html(values["to"]),
-                    }
-                )
-        elif field == "messages":
-            rows.append({"field": "messages", "from": messages_html(change["from"]), "to": messages_html(change["to"])})
-        else:
-            rows.append({"field": field, "from": _value_html(change["from"]), "to": _value_html(change["to"])})
-    return rows
 
 
 class PromptTemplateForm(forms.ModelForm):
@@ -305,19 +197,7 @@ class PromptTemplateAdmin(ServiceCreateAdmin):
         diff = None
         if versions and form.is_valid():
             a, b = by_number[form.cleaned_data["a"]], by_number[form.cleaned_data["b"]]
-            diff = prompts.prompt_versions_diff(a=a, b=b)
-            diff = {
-                **diff,
-                "a": a,
-                "b": b,
-                "a_url": admin_url(a),
-                "b_url": admin_url(b),
-                "rows": diff_changes(diff["changes"]),
-                "lines": diff_lines(diff["unified"]),
-                "added": sum(1 for kind, _ in diff_lines(diff["unified"]) if kind == "add"),
-                "removed": sum(1 for kind, _ in diff_lines(diff["unified"]) if kind == "del"),
-                "swap_url": diff_url(template.pk, b.version, a.version),
-            }
+            diff = prompt_diff(a, b)
         return self._page(
             request,
             template,

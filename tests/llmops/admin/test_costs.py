@@ -32,7 +32,10 @@ def test_cost_dashboard_lists_the_unpriced_model_and_draws_the_costs(admin_clien
     assert bars == ["gpt-4o", "claude-sonnet-4-5"]  # the unknown model has no bar, not a zero bar
     assert [r for r in models.iter(f"{NS}rect") if r.get("class") == "unpriced-band"]
     rows = {row["label"]: row for row in response.context["report"]["rows"]}
-    assert rows["gpt-9-turbo"]["calls"] == "2" and "cost unknown" in rows["gpt-9-turbo"]["cost_html"]
+    assert rows["gpt-9-turbo"]["calls"] == "2" and rows["gpt-9-turbo"]["all_unpriced"]
+    table = body[body.index('id="cost-table"') :]
+    unknown = table[table.index("<td>gpt-9-turbo</td>") :].split("</tr>")[0]
+    assert '<span class="badge badge-danger">unpriced</span> <span class="text-muted">(cost unknown)</span>' in unknown
     assert response.context["report"]["cost"] == "$0.0108"  # 2 x 0.004125 + (400 x 3 + 90 x 15) per million
 
 
