@@ -17,7 +17,6 @@ from django.utils.text import Truncator
 
 from llmops import charts, selectors
 from llmops.admin.costs import CostsForm
-from llmops.presenters.costs import DASHBOARD_DAYS, cost_dashboard, default_range
 from llmops.admin.display import content_html, messages_html, money, per_million, price_text, score_cell, tags_html
 from llmops.models import (
     USAGE_CATEGORIES,
@@ -27,6 +26,7 @@ from llmops.models import (
     RetrievedDocument,
 )
 from llmops.presenters import content
+from llmops.presenters.costs import DASHBOARD_DAYS, cost_dashboard, default_range
 from registry.admin.kit import (
     EMPTY,
     ErasedFilter,

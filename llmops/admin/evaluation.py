@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC
 
 from django import forms
@@ -24,7 +23,8 @@ from llmops.models import (
     EvaluationResult,
     EvaluationRun,
 )
-from llmops.presenters.content import compare_url, diff_url, percent, run_label
+from llmops.presenters.content import compare_url, run_label
+from llmops.presenters.evaluation import evaluation_run_page, run_comparison
 from llmops.services import evaluation
 from registry.admin.kit import (
     EMPTY,
@@ -33,158 +33,12 @@ from registry.admin.kit import (
     ReadOnlyAdmin,
     ReadOnlyInline,
     admin_url,
-    audit_trail_url,
     choice_badge,
     count,
     link,
     pretty_json,
 )
 from registry.errors import ServiceError
-
-
-def evaluation_run_view(run: EvaluationRun, others) -> dict:
-    """What a run's page shows beneath its fields: the scores per evaluator, the results item by item and the
-    other runs over the same dataset to compare with."""
-    names = [e["name"] for e in run.evaluators]
-    aggregates = []
-    for name in names:
-        values = (run.aggregates or {}).get(name, {})
-        aggregates.append(
-            {
-                "name": name,
-                "kind": values.get("kind", ""),
-                "mean": EMPTY if values.get("mean") is None else f"{values['mean']:.3f}",
-                "pass_rate": percent(values.get("pass_rate")),
-                "pass_width": f"{(values.get('pass_rate') or 0) * 100:.0f}",
-                "count": count(values.get("count", 0)),
-                "errors": values.get("errors", 0),
-            }
-        )
-    results = []
-    for result in run.results.select_related("item").order_by("item__position"):
-        cells = []
-        for name in names:
-            score = result.scores.get(name)
-            if score is None or score.get("value") is None:
-                continue
-            detail = json.dumps(score.get("detail") or {}, ensure_ascii=False, sort_keys=True)
-            cells.append(
-                {
-                    "name": name,
-                    "value": f"{score['value']:.2f}",
-                    "outcome": {True: "win", False: "loss"}.get(score.get("passed"), ""),
-                    "mark": {True: "✓", False: "✗"}.get(score.get("passed"), ""),
-                    "detail": Truncator(detail).chars(300),
-                }
-            )
-        results.append(
-            {
-                "position": result.item.position,
-                "variables": variables_html(result.item.variables, limit=90),
-                "expected": result.item.expected,
-                "output": result.output,
-                "error": result.error,
-                "cells": cells,
-                "tokens": f"{result.input_tokens:,} / {result.output_tokens:,}",
-                "latency": EMPTY if result.latency_ms is None else f"{result.latency_ms:,.0f} ms",
-            }
-        )
-    return {
-        "names": names,
-        "aggregates": aggregates,
-        "results": results,
-        "others": [
-            {
-                "label": run_label(other),
-                "url": admin_url(other),
-                "compare_url": compare_url(*[r.pk for r in sorted([run, other], key=lambda r: (r.created_at, r.pk))]),
-                "summary": aggregates_summary(other),
-            }
-            for other in others
-        ],
-        "audit_trail_url": audit_trail_url(run),
-    }
-
-
-def comparison_view(a: EvaluationRun, b: EvaluationRun, compared: dict) -> dict:
-    """evaluation_runs_compare's result as the compare page shows it, with each item's question and expected
-    answer (from the results already loaded with their items)."""
-    items = {r.item_id: r.item for r in a.results.all()}
-    kinds = {e["name"]: e.get("kind", "") for e in a.evaluators}
-    evaluators = []
-    for name, stats in compared["evaluators"].items():
-        delta = stats["mean_delta"]
-        evaluators.append(
-            {
-                "name": name,
-                "kind": kinds.get(name, ""),
-                "mean_a": EMPTY if stats["mean_a"] is None else f"{stats['mean_a']:.3f}",
-                "mean_b": EMPTY if stats["mean_b"] is None else f"{stats['mean_b']:.3f}",
-                "delta": EMPTY if delta is None else f"{delta:+.3f}",
-                "direction": "" if delta is None or abs(delta) < 1e-12 else ("better" if delta > 0 else "worse"),
-                "wins": stats["wins"],
-                "ties": stats["ties"],
-                "losses": stats["losses"],
-            }
-        )
-    names = list(compared["evaluators"])
-    rows = []
-    for row in compared["items"]:
-        item = items.get(row["item"])
-        cells = []
-        for name in names:
-            score = row["scores"].get(name)
-            if score is None:
-                cells.append(None)
-                continue
-            cells.append(
-                {"name": name, "a": f"{score['a']:.2f}", "b": f"{score['b']:.2f}", "outcome": score["outcome"]}
-            )
-        outcomes = {c["outcome"] for c in cells if c}
-        rows.append(
-            {
-                "position": row["position"],
-                "variables": variables_html(item.variables if item else {}, limit=90),
-                "expected": item.expected if item else "",
-                "output_a": row["output_a"],
-                "output_b": row["output_b"],
-                "same_output": row["output_a"] == row["output_b"],
-                "cells": cells,
-                "overall": "mixed"
-                if {"win", "loss"} <= outcomes
-                else "win"
-                if "win" in outcomes
-                else "loss"
-                if "loss" in outcomes
-                else "tie",
-            }
-        )
-    return {
-        "a": a,
-        "b": b,
-        "a_url": admin_url(a),
-        "b_url": admin_url(b),
-        "a_version_url": admin_url(a.prompt_version),
-        "b_version_url": admin_url(b.prompt_version),
-        "a_summary": aggregates_summary(a),
-        "b_summary": aggregates_summary(b),
-        "same_version": a.prompt_version_id == b.prompt_version_id,
-        "version_diff_url": diff_url(a.prompt_version.template_id, a.prompt_version.version, b.prompt_version.version)
-        if a.prompt_version.template_id == b.prompt_version.template_id and a.prompt_version_id != b.prompt_version_id
-        else None,
-        "evaluators": evaluators,
-        "names": names,
-        "rows": rows,
-        "chart": mark_safe(  # noqa: S308 - llmops.charts escapes every text it places
-            charts.comparison_svg(
-                compared["evaluators"],
-                label_a=f"run #{a.pk}, {a.prompt_version}",
-                label_b=f"run #{b.pk}, {b.prompt_version}",
-            )
-        ),
-        "swap_url": compare_url(b.pk, a.pk),
-        "item_count": len(rows),
-    }
 
 
 class CompareForm(forms.Form):
@@ -317,7 +171,7 @@ class EvaluationRunAdmin(ReadOnlyAdmin):
                 .exclude(pk=run.pk)
                 .order_by("-created_at", "-id")[:20]
             )
-            extra["evaluation"] = evaluation_run_view(run, others)
+            extra["evaluation"] = evaluation_run_page(run, others)
         return super().change_view(request, object_id, form_url, extra)
 
     @admin.action(description="Compare the two selected runs", permissions=["view"])
@@ -351,13 +205,14 @@ class EvaluationRunAdmin(ReadOnlyAdmin):
             except ServiceError as exc:
                 form.add_error(None, exc.message)
             else:
-                comparison = comparison_view(a, b, compared)
+                comparison = run_comparison(a, b, compared)
         return self.render_page(
             request,
             "admin/llmops/evaluationrun/compare.html",
             title="Compare evaluation runs",
             form=form,
             comparison=comparison,
+            chart=mark_safe(charts.comparison_svg(**comparison["chart"])) if comparison else None,  # noqa: S308 - the chart escapes its texts
         )
 
 
