@@ -3,7 +3,9 @@ through the services, runserver on a free loopback port, and Debian's Chromium d
 
     .venv/bin/python scripts/screenshots.py [admin|erasure|llmops|all] [--out DIR] [--all]
 
-- `admin`: a small credit-model story; docs/admin-model-version.png and docs/admin-decisions.png;
+- `admin`: a small credit-model story whose versions reach production through the promotion gate (a policy
+  naming `sex`, shadow decisions with outcomes, a passing audit, two officers' approvals);
+  docs/admin-model-version.png and docs/admin-decisions.png;
 - `erasure`: the same story plus erasure requests in every state; docs/admin-erasure-list.png and
   docs/admin-erasure-report.png;
 - `llmops`: the LLM demo (llmops.demo: a support assistant's prompt versions, a few hundred calls with documents,
@@ -30,6 +32,11 @@ import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # Django is set up in main(), after the scratch database is chosen
+    from registry.actors import Actor
+    from registry.models import Deployment, ModelVersion
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -94,22 +101,41 @@ LLM_EXTRA_PAGES = [
 ]
 
 
+AUDITED = ["sex"]  # the attribute Acme's policy names: the gating fairness audit is by it
+OFFICERS = ("olga.berg", "ines.moreau")  # Acme's compliance officers: the four eyes on every promotion
+
+
 def seed_story() -> int:
     """The story: raw applications -> cleaned -> train/validation splits (joined with bureau scores)
-    -> a training run -> credit-approval v2 in production after a canary -> decisions. Returns v2's pk."""
+    -> training runs -> credit-approval v1 in production, then v2 after a shadow run and a canary -> decisions.
+    Each version reaches production through the promotion gate as the service enforces it (see `_promote`).
+    Returns v2's pk."""
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
 
     from governance.models import Decision
-    from governance.services import decisions_ingest, outcomes_record
+    from governance.services.decisions import decisions_ingest, outcomes_record
+    from governance.services.policies import policy_for_project, policy_update
     from registry import services
     from registry.actors import Actor
+    from registry.models import Role
 
     call_command("migrate", verbosity=0)
-    admin_user = get_user_model().objects.create_superuser("admin", "admin@example.invalid", PASSWORD)
+    User = get_user_model()
+    admin_user = User.objects.create_superuser("admin", "admin@example.invalid", PASSWORD)
     actor = Actor.for_user(admin_user)
     project = services.project_create(actor=actor, slug="acme", name="Acme Bank")
     services.project_create(actor=actor, slug="globex", name="Globex Insurance")
+    for username in OFFICERS:
+        person = User.objects.create_user(username, f"{username}@example.invalid", PASSWORD, is_staff=True)
+        services.membership_set(actor=actor, user=person, project=project, role=Role.COMPLIANCE_OFFICER)
+    officers = [Actor.for_user(User.objects.get(username=username)) for username in OFFICERS]
+    # Acme's policy names the attribute its gating audits cover (while it names none, nothing is promoted).
+    policy_update(
+        actor=officers[0],
+        policy=policy_for_project(actor=officers[0], project_id=project.pk),
+        changes={"required_sensitive_features": AUDITED},
+    )
     schema = {"age": "int64", "income": "float64", "loan_amount": "float64", "employment": "object"}
 
     applications = services.dataset_create(
@@ -184,6 +210,8 @@ def seed_story() -> int:
         artifact_uri="s3://acme-ml/models/credit-approval/1/model.pkl",
         artifact_sha256="1" * 64,
         framework="sklearn",
+        intended_use="Baseline: decide consumer loan applications up to EUR 50,000; refer the rest.",
+        limitations="Application data only, no bureau scores; not validated for applicants under 21.",
     )
     v2 = services.model_version_register(
         actor=actor,
@@ -196,14 +224,64 @@ def seed_story() -> int:
         intended_use="Decide consumer loan applications up to EUR 50,000; refer the rest to an underwriter.",
         limitations="Not validated for applicants under 21 or for business loans.",
     )
-    services.model_version_transition(actor=actor, model_version=v1, to_stage="production", reason="baseline")
-    start = datetime(2026, 1, 5, 9, tzinfo=UTC)  # history: backfilled (the API refuses a past start)
+
+    def log(decisions: list[tuple[dict, str]], *, share: float, rng: random.Random) -> None:
+        """Ingest the decisions, then the ground truth of about `share` of them, four weeks after each."""
+        decisions_ingest(actor=Actor.system(), items=[item for item, _ in decisions])
+        outcomes_record(
+            actor=Actor.system(),
+            items=[
+                {
+                    "model_version": item["model_version"],
+                    "request_id": item["request_id"],
+                    "outcome": truth,
+                    "outcome_at": (datetime.fromisoformat(item["occurred_at"]) + timedelta(days=28)).isoformat(),
+                }
+                for item, truth in decisions
+                if rng.random() < share
+            ],
+        )
+
+    # History is backfilled (the API refuses a past start); the gate and the stage rules hold even then.
+    # v1 runs three days in shadow, is audited over its shadow decisions and goes to production.
+    rng = random.Random(11)
+    shadow_1 = services.deployment_create(
+        actor=actor,
+        model_version=v1,
+        environment="shadow-eu",
+        strategy="shadow",
+        started_at=datetime(2026, 1, 2, 9, tzinfo=UTC),
+        ended_at=datetime(2026, 1, 5, 9, tzinfo=UTC),
+        backfill=True,
+    )
+    log(
+        _decisions(rng, v1.pk, [shadow_1] * 640, "app-2026-{}", first=20_000, every=timedelta(minutes=6)),
+        share=0.95,
+        rng=rng,
+    )
+    _promote(promoter=actor, officers=officers, model_version=v1, reason="baseline")
+    start = datetime(2026, 1, 5, 9, tzinfo=UTC)
     services.deployment_create(actor=actor, model_version=v1, environment="production", started_at=start, backfill=True)
+
+    # v2: staging, two weeks in shadow beside v1, the gate, a canary, then all of production.
     services.model_version_transition(
         actor=actor, model_version=v2, to_stage="staging", reason="AUC +0.06 on the validation split"
     )
-    services.model_version_transition(
-        actor=actor, model_version=v2, to_stage="production", reason="canary clean for 10 days; approved by risk"
+    rng = random.Random(13)
+    shadow_2 = services.deployment_create(
+        actor=actor,
+        model_version=v2,
+        environment="shadow-eu",
+        strategy="shadow",
+        started_at=datetime(2026, 1, 6, 9, tzinfo=UTC),
+        backfill=True,
+    )
+    log(_decisions(rng, v2.pk, [shadow_2] * 620, "app-2026-{:05d}", every=timedelta(minutes=30)), share=0.95, rng=rng)
+    _promote(
+        promoter=actor,
+        officers=officers,
+        model_version=v2,
+        reason="clean in shadow since 2026-01-06; fairness audit by sex passed; approved by compliance",
     )
     canary = services.deployment_create(
         actor=actor,
@@ -222,52 +300,73 @@ def seed_story() -> int:
         started_at=datetime(2026, 2, 1, 9, tzinfo=UTC),
         backfill=True,
     )
-    services.deployment_create(
-        actor=actor,
-        model_version=v2,
-        environment="shadow-eu",
-        strategy="shadow",
-        started_at=datetime(2026, 2, 3, 9, tzinfo=UTC),
-        backfill=True,
-    )
-
     rng = random.Random(7)
-    items = []
-    for i in range(180):
-        deployment = canary if i < 30 else live
-        at = deployment.started_at + timedelta(hours=3 * i + rng.randint(0, 2), minutes=rng.randint(0, 59))
-        score = round(rng.random(), 3)
-        items.append(
-            {
-                "model_version": v2.pk,
-                "deployment": deployment.pk,
-                "request_id": f"app-2026-{10_000 + i}",
-                "subject_id": f"customer-{rng.randint(0, 399)}",
-                "features": {"age": rng.randint(21, 70), "income": rng.randint(18, 140) * 1000},
-                "sensitive": {"sex": rng.choice("FM"), "age_band": rng.choice(["21-34", "35-54", "55+"])},
-                "prediction": "approve" if score >= 0.5 else "refer",
-                "score": score,
-                "occurred_at": at.isoformat(),
-            }
-        )
-    decisions_ingest(actor=Actor.system(), items=items)
-    outcomes_record(
-        actor=Actor.system(),
-        items=[
-            {
-                "model_version": v2.pk,
-                "request_id": item["request_id"],
-                "outcome": rng.choice(["repaid", "repaid", "repaid", "defaulted"]),
-                "outcome_at": "2026-04-01T00:00:00Z",
-            }
-            for item in items
-            if rng.random() < 0.6  # ground truth arrives for some decisions only
-        ],
-    )
-    # Scratch data only: what an executed erasure leaves of two decisions (there is no erasure service yet).
+    items = _decisions(rng, v2.pk, [canary] * 30 + [live] * 150, "app-2026-{}", first=10_000, every=timedelta(hours=3))
+    log(items, share=0.6, rng=rng)  # ground truth arrives for some decisions only
+    # Scratch data only: what an executed erasure leaves of two decisions, written directly so that the decision
+    # list shows erased rows without a ninth request in the erasure list (the `erasure` set executes real ones).
     erased = Decision.objects.filter(request_id__in=["app-2026-10003", "app-2026-10177"])
     erased.update(subject_key=None, features={}, sensitive={}, erased_at=datetime(2026, 3, 2, tzinfo=UTC))
     return v2.pk
+
+
+def _decisions(
+    rng: random.Random,
+    version: int,
+    deployments: list[Deployment],
+    request_id: str,
+    *,
+    every: timedelta,
+    first: int = 0,
+) -> list[tuple[dict, str]]:
+    """The i-th decision of the list for the i-th deployment given, near its start + i * `every`, each with its
+    ground truth. The model separates well whatever the applicant's sex, and the truth is in the decision's own
+    terms (approving was right: the loan was repaid), so that a fairness audit compares like with like."""
+    decisions = []
+    for i, deployment in enumerate(deployments):
+        truth = "approve" if rng.random() < 0.72 else "refer"
+        score = round(min(max(rng.gauss(0.66 if truth == "approve" else 0.34, 0.14), 0.0), 1.0), 3)
+        at = deployment.started_at + every * i + timedelta(hours=rng.randint(0, 2), minutes=rng.randint(0, 59))
+        item = {
+            "model_version": version,
+            "deployment": deployment.pk,
+            "request_id": request_id.format(first + i),
+            "subject_id": f"customer-{rng.randint(0, 399)}",
+            "features": {"age": rng.randint(21, 70), "income": rng.randint(18, 140) * 1000},
+            "sensitive": {"sex": rng.choice("FM"), "age_band": rng.choice(["21-34", "35-54", "55+"])},
+            "prediction": "approve" if score >= 0.5 else "refer",
+            "score": score,
+            "occurred_at": at.isoformat(),
+        }
+        decisions.append((item, truth))
+    return decisions
+
+
+def _promote(*, promoter: Actor, officers: list[Actor], model_version: ModelVersion, reason: str) -> None:
+    """Into production through the promotion gate, with what it asks for given through the services: a
+    compliance officer audits the version's decisions by the policy's attribute, both officers approve (four
+    eyes), and another person (the admin) moves it. The gate itself decides; when it refuses, say why."""
+    from governance.services.fairness import fairness_audit_run
+    from governance.services.gate import model_version_approve
+    from registry import services
+    from registry.errors import ServiceError
+
+    audit = fairness_audit_run(
+        actor=officers[0], model_version=model_version, sensitive_features=AUDITED, positive_label="approve"
+    )
+    for officer in officers:
+        model_version_approve(
+            actor=officer,
+            model_version=model_version,
+            to_stage="production",
+            comment=f"fairness audit {audit.pk} by {', '.join(AUDITED)} reviewed; model card reviewed",
+        )
+    try:
+        services.model_version_transition(
+            actor=promoter, model_version=model_version, to_stage="production", reason=reason
+        )
+    except ServiceError as exc:  # the gate may ask for more than when this story was written
+        raise RuntimeError(f"{exc.message}: {exc.fields}") from exc
 
 
 def seed_erasures() -> int:
@@ -288,7 +387,7 @@ def seed_erasures() -> int:
     from registry.models import Project
     from registry.subjects import subject_key
 
-    officer = get_user_model().objects.create_user("olga.berg", "olga@example.invalid", PASSWORD, is_staff=True)
+    officer = get_user_model().objects.get(username=OFFICERS[0])  # an officer of the story's project
     actor = Actor.for_user(get_user_model().objects.get(username="admin"))
     acme, globex = Project.objects.get(slug="acme"), Project.objects.get(slug="globex")
     now = timezone.now()
