@@ -17,7 +17,7 @@ from sklearn.model_selection import train_test_split
 from sklego.datasets import load_arrests
 
 from governance import demo
-from governance.admin import parse_positive_label
+from governance.admin.fairness import parse_positive_label
 from governance.charts import fairness_chart_svg
 from governance.models import Decision, FairnessAudit, Policy
 from governance.services import decisions_ingest, outcomes_record
