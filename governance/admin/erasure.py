@@ -3,11 +3,13 @@ and reject operations, each confirmed on a page of its own, with a printable rep
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import F
+from django.db.models import BooleanField, Case, Count, F, Q, Value, When
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -16,25 +18,16 @@ from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_post_parameters
 
 from governance import selectors
-from governance.admin.erasure_display import (
-    CLOSED,
-    NOT_YET,
-    OverdueFilter,
-    day,
-    days_left_html,
-    execution_plan,
-    execution_view,
-    obligations_view,
-    status_badge,
-    trace_view,
-    with_flags,
-)
 from governance.admin.erasure_forms import OPERATIONS, ErasureRequestForm, Operation
+from governance.erasure_states import CLOSED_STATUSES
 from governance.models import (
     ErasureRequest,
+    RetrainingObligation,
 )
 from governance.permissions import ERASURE_OFFICERS
+from governance.presenters import erasure as presenters
 from governance.services import erasure
+from governance.templatetags import governance_admin as draw
 from registry.admin.audit import may_verify_chain
 from registry.admin.kit import (
     ProjectFilter,
@@ -45,7 +38,49 @@ from registry.admin.kit import (
     when,
 )
 from registry.errors import ServiceError
-from registry.models import ModelVersion
+
+
+def day(value: datetime):
+    """The UTC date; the full timestamp on hover."""
+    utc = value.astimezone(UTC)
+    return format_html(
+        '<span class="nowrap" title="{}">{}</span>',
+        utc.strftime("%Y-%m-%d %H:%M UTC"),
+        utc.strftime("%Y-%m-%d"),
+    )
+
+
+def open_requests() -> Q:
+    return ~Q(status__in=CLOSED_STATUSES)
+
+
+def overdue_requests(now: datetime) -> Q:
+    return open_requests() & Q(due_at__lt=now)
+
+
+def with_flags(queryset, now: datetime):
+    """Annotate `is_open`, `overdue` and the open obligation count (one query for a whole page)."""
+    return queryset.annotate(
+        is_open=Case(When(open_requests(), then=Value(True)), default=Value(False), output_field=BooleanField()),
+        overdue=Case(When(overdue_requests(now), then=Value(True)), default=Value(False), output_field=BooleanField()),
+        open_obligation_count=Count("obligations", filter=Q(obligations__status=RetrainingObligation.Status.OPEN)),
+    )
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "deadline"
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Overdue"), ("no", "Not overdue")]
+
+    def queryset(self, request, queryset):
+        late = overdue_requests(timezone.now())
+        if self.value() == "yes":
+            return queryset.filter(late)
+        if self.value() == "no":
+            return queryset.exclude(late)
+        return queryset
 
 
 @admin.register(ErasureRequest)
@@ -127,7 +162,7 @@ class ErasureRequestAdmin(ServiceCreateAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_display(self, obj):
-        return status_badge(obj.status)
+        return draw.badge(presenters.status_badge(obj.status))
 
     @admin.display(description="received", ordering="received_at")
     def received(self, obj):
@@ -143,7 +178,7 @@ class ErasureRequestAdmin(ServiceCreateAdmin):
 
     @admin.display(description="days left", ordering="due_at")
     def days_left(self, obj):
-        return days_left_html(obj, timezone.now())
+        return draw.days_left(presenters.days_left(obj, timezone.now()))
 
     @admin.display(description="open obligations", ordering="open_obligation_count")
     def open_obligations(self, obj):
@@ -208,9 +243,9 @@ class ErasureRequestAdmin(ServiceCreateAdmin):
         if obj is not None and self.has_view_or_change_permission(request, obj):
             may = self.may_operate(request, obj)
             extra["operations"] = [op for op in OPERATIONS.values() if may and obj.status in op.from_statuses]
-            extra["trace"] = trace_view(obj.trace)
-            extra["execution"] = execution_view(obj.execution)
-            extra["obligations"] = obligations_view(
+            extra["trace"] = presenters.trace_view(obj.trace)
+            extra["execution"] = presenters.execution_view(obj.execution)
+            extra["obligations"] = presenters.obligations_view(
                 obj.obligations.select_related("model_version__model", "closed_by_version__model").order_by("pk")
             )
             extra["report_url"] = reverse("admin:governance_erasurerequest_report", args=[obj.pk])
@@ -250,30 +285,14 @@ class ErasureRequestAdmin(ServiceCreateAdmin):
         return self._confirmation_page(request, op, [obj], form, from_changelist=False)
 
     def _confirmation_page(self, request, op: Operation, requests, form, *, from_changelist: bool):
-        actor, now = admin_actor(request), timezone.now()
-        rows = []
-        for obj in requests:
-            problem = ""
-            if not actor.can(ERASURE_OFFICERS, obj.project_id):
-                problem = f"your role in {obj.project.slug} may not {op.name} erasure requests"
-            elif obj.status not in op.from_statuses:
-                problem = (
-                    "not traced yet: trace it first"
-                    if op.name == "execute" and obj.status == ErasureRequest.Status.RECEIVED
-                    else f"already {obj.status}"
-                )
-            rows.append(
-                {
-                    "request": obj,
-                    "url": admin_url(obj),
-                    "status": status_badge(obj.status),
-                    "due": when(obj.due_at),
-                    "days_left": days_left_html(obj, now),
-                    "traced_at": when(obj.traced_at),
-                    "problem": problem,
-                    "plan": execution_plan(obj) if op.name == "execute" and not problem else None,
-                }
-            )
+        actor = admin_actor(request)
+        rows = presenters.operation_rows(
+            requests,
+            operation=op.name,
+            from_statuses=op.from_statuses,
+            may_operate=lambda obj: actor.can(ERASURE_OFFICERS, obj.project_id),
+            now=timezone.now(),
+        )
         return self.render_page(
             request,
             "admin/governance/erasurerequest/operation.html",
@@ -336,51 +355,22 @@ class ErasureRequestAdmin(ServiceCreateAdmin):
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not self.has_view_or_change_permission(request, obj):
             raise PermissionDenied
-        report = selectors.erasure_report(request=obj)
+        actor = admin_actor(request)
+        report = presenters.erasure_report(
+            obj,
+            selectors.erasure_report(request=obj),
+            now=timezone.now(),
+            generated_by=actor.label,
+            # The same report over the API, where erasure requests are for compliance officers only.
+            json_url=reverse("erasure-request-report", args=[obj.pk])
+            if actor.can(ERASURE_OFFICERS, obj.project_id)
+            else None,
+            verify_url=reverse("admin:registry_auditevent_verify") if may_verify_chain(request) else None,
+        )
         return self.render_page(
             request,
             "admin/governance/erasurerequest/report.html",
             title=f"Erasure report: {obj.reference}",
-            **self._report_context(request, obj, report),
+            original=obj,
+            **report,
         )
-
-    def _report_context(self, request, obj: ErasureRequest, report: dict) -> dict:
-        summary = report["request"]
-        closed_by = [o["closed_by_version"] for o in report["obligations"] if o["closed_by_version"]]
-        successors = {mv.pk: str(mv) for mv in ModelVersion.objects.filter(pk__in=closed_by).select_related("model")}
-        return {
-            "original": obj,
-            "summary": summary,
-            "status": status_badge(summary["status"]),
-            "days_left": days_left_html(obj, timezone.now(), left=" left") if obj.status not in CLOSED else None,
-            "dates": [
-                (label, when(summary[key]) if summary[key] else NOT_YET)
-                for label, key in [
-                    ("Received", "received_at"),
-                    ("Due", "due_at"),
-                    ("Traced", "traced_at"),
-                    ("Executed", "executed_at"),
-                    ("Completed", "completed_at"),
-                ]
-            ],
-            "trace": trace_view(report["trace"]),
-            "execution": execution_view(report["execution"]),
-            "obligations": [
-                {
-                    **o,
-                    "label": f"{o['model']} v{o['version']}",
-                    "closed_by": successors.get(o["closed_by_version"], ""),
-                    "opened": when(o["opened_at"], suffix=False),
-                    "closed": when(o["closed_at"], suffix=False) if o["closed_at"] else None,
-                }
-                for o in report["obligations"]
-            ],
-            "steps": [{**step, "when": when(step["at"], suffix=False)} for step in report["steps"]],
-            "generated_at": when(timezone.now()),
-            "generated_by": admin_actor(request).label,
-            # The same report over the API, where erasure requests are for compliance officers only.
-            "json_url": reverse("erasure-request-report", args=[obj.pk])
-            if admin_actor(request).can(ERASURE_OFFICERS, obj.project_id)
-            else None,
-            "verify_url": reverse("admin:registry_auditevent_verify") if may_verify_chain(request) else None,
-        }
