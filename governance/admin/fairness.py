@@ -12,56 +12,28 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 
-from governance import charts
-from governance.admin.records import ModelVersionRecordAdmin, figure, positive_label_text, result_badge
+from governance.admin.records import ModelVersionRecordAdmin, result_html
 from governance.models import (
     FairnessAudit,
 )
 from governance.permissions import AUDITORS
+from governance.presenters.common import figure, positive_label_text
+from governance.presenters.fairness import fairness_audit_view
 from governance.services import fairness
 from registry.admin.kit import (
-    EMPTY,
     BooleanFieldFilter,
     InProjectFilter,
     ProjectFilter,
     admin_actor,
     admin_url,
     apply_service_error,
-    audit_trail_url,
     count,
     role_scope,
     when,
 )
 from registry.errors import ServiceError
 from registry.models import ModelVersion
-
-RATES = [
-    ("selection_rate", "Selection rate"),
-    ("accuracy", "Accuracy"),
-    ("tpr", "True positive rate"),
-    ("fpr", "False positive rate"),
-    ("fnr", "False negative rate"),
-    ("precision", "Precision"),
-]
-# The policy's fairness checks: (check, name, what it measures, policy field, how the value must compare)
-FAIRNESS_CHECKS = [
-    (
-        "demographic_parity_ratio",
-        "Demographic parity ratio",
-        "the lowest group's selection rate divided by the highest group's (the four-fifths rule)",
-        "min_demographic_parity_ratio",
-        "≥",
-    ),
-    (
-        "equalized_odds_difference",
-        "Equalized odds difference",
-        "the largest gap between two groups in true positive rate or in false positive rate",
-        "max_equalized_odds_difference",
-        "≤",
-    ),
-]
 
 
 def parse_positive_label(text: str):
@@ -77,95 +49,6 @@ def parse_positive_label(text: str):
     if value is None or isinstance(value, (dict, list)):
         raise forms.ValidationError("Must be a label (text, a number or true/false), as the predictions are.")
     return value
-
-
-def fairness_audit_view(audit: FairnessAudit) -> dict:
-    """What the audit's page shows beneath its fields: the checks against the policy, the groups with their
-    intervals, the small groups apart, and the chart."""
-    attributes = list(audit.sensitive_features)
-    policy = audit.policy or {}
-    disparities = audit.disparities or {}
-    failed = {check["check"]: check for check in audit.failed_checks or []}
-    min_ratio = policy.get("min_demographic_parity_ratio", 0.8)
-    compared = [g for g in audit.by_group if g.get("selection_rate") is not None]
-    highest = max((g["selection_rate"] for g in compared), default=None)
-    line = highest * min_ratio if highest is not None else None
-
-    def rows(groups: list[dict], *, mark_below: bool) -> list[dict]:
-        return [
-            {
-                "values": [group["group"].get(a) for a in attributes],
-                "count": f"{group['count']:,}",
-                "rates": [
-                    {
-                        "value": figure(group.get(metric)),
-                        "interval": charts.interval((group.get("intervals") or {}).get(metric)),
-                        "below": mark_below
-                        and metric == "selection_rate"
-                        and line is not None
-                        and group.get(metric) is not None
-                        and group[metric] < line - 1e-12,
-                    }
-                    for metric, _ in RATES
-                ],
-            }
-            for group in groups
-        ]
-
-    checks = []
-    for name, label, meaning, policy_field, comparison in FAIRNESS_CHECKS:
-        threshold = policy.get(policy_field)
-        checks.append(
-            {
-                "name": label,
-                "meaning": meaning,
-                "threshold": f"{comparison} {threshold:g}" if threshold is not None else EMPTY,
-                "value": figure(disparities.get(name)),
-                "passed": name not in failed,
-                "badge": result_badge(name not in failed),
-                "message": failed[name]["message"] if name in failed else "",
-            }
-        )
-    bootstrap = audit.bootstrap or {}
-    overall = audit.overall or {}
-    groups = rows(audit.by_group, mark_below=True)
-    return {
-        "attributes": attributes,
-        "badge": result_badge(audit.passed),
-        "failed_count": len(failed),
-        "check_count": len(FAIRNESS_CHECKS),
-        "checks": checks,
-        "parity_difference": figure(disparities.get("demographic_parity_difference")),
-        "groups_compared": disparities.get("groups_compared", len(audit.by_group)),
-        "min_group_size": policy.get("min_group_size"),
-        "rate_names": [label for _, label in RATES],
-        "groups": groups,
-        "any_below": any(cell["below"] for group in groups for cell in group["rates"]),
-        "small_groups": rows(audit.small_groups or [], mark_below=False),
-        "overall": [figure(overall.get(metric)) for metric, _ in RATES],
-        "row_count": f"{audit.row_count:,}",
-        "excluded_rows": f"{bootstrap.get('excluded_rows', 0):,}",
-        "has_excluded": bool(bootstrap.get("excluded_rows")),
-        "positive": positive_label_text(audit.positive_label),
-        "line": figure(line),
-        "min_ratio": f"{min_ratio:g}",
-        "confidence": f"{bootstrap.get('confidence', 0.95):.0%}",
-        "resamples": f"{bootstrap.get('resamples', 0):,}",
-        "seed": bootstrap.get("seed"),
-        "method": bootstrap.get("method", ""),
-        "chart": mark_safe(  # noqa: S308 - built by governance.charts, which escapes every text it places
-            charts.fairness_chart_svg(
-                audit.by_group,
-                attributes=attributes,
-                min_ratio=min_ratio,
-                max_odds_difference=policy.get("max_equalized_odds_difference"),
-                positive_label=audit.positive_label,
-            )
-        )
-        if audit.by_group
-        else None,
-        "audit_trail_url": audit_trail_url(audit),
-    }
 
 
 class ResultFilter(BooleanFieldFilter):
@@ -294,7 +177,7 @@ class FairnessAuditAdmin(ModelVersionRecordAdmin):
 
     @admin.display(description="result", ordering="passed")
     def result(self, obj):
-        return result_badge(obj.passed)
+        return result_html(obj.passed)
 
     def _disparity(self, obj, name: str):
         value = (obj.disparities or {}).get(name)

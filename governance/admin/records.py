@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import admin
 from django.utils.html import format_html
 
+from governance.presenters.common import result_badge
+from governance.templatetags import governance_admin as draw
 from registry.admin.kit import (
-    EMPTY,
     ReadOnlyAdmin,
-    badge,
     link,
 )
-from registry.tones import Tone
 
 
-def result_badge(passed: bool):
-    return badge("passed", Tone.SUCCESS) if passed else badge("failed", Tone.DANGER)
-
-
-def figure(value: float | None) -> str:
-    return EMPTY if value is None else f"{value:.3f}"
-
-
-def positive_label_text(value) -> str:
-    """The positive label as it was given: a string as is, a number or boolean as JSON."""
-    return value if isinstance(value, str) else json.dumps(value)
+def result_html(passed: bool):
+    """The passed/failed badge of an audit's column (presenters.common.result_badge drawn)."""
+    return draw.badge(result_badge(passed))
 
 
 class ModelVersionRecordAdmin(ReadOnlyAdmin):

@@ -7,136 +7,34 @@ from datetime import UTC
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 
-from governance import charts
-from governance.admin.records import ModelVersionRecordAdmin, figure, positive_label_text
+from governance.admin.records import ModelVersionRecordAdmin
 from governance.models import (
     DriftReport,
     PerformanceReport,
 )
+from governance.presenters.common import figure, positive_label_text
+from governance.presenters.reports import (
+    drift_badge,
+    drift_report_view,
+    performance_badge,
+    performance_floor,
+    performance_report_view,
+)
+from governance.templatetags import governance_admin as draw
 from registry.admin.kit import (
     EMPTY,
     BooleanFieldFilter,
     ProjectFilter,
-    audit_trail_url,
-    badge,
     count,
     link,
     pretty_json,
     when,
 )
-from registry.tones import Tone
-
-
-def drift_badge(report: DriftReport):
-    if report.drifted:
-        return badge("drifted: " + ", ".join(str(name) for name in report.drifted_features), Tone.DANGER)
-    return badge("stable", Tone.SUCCESS)
 
 
 def window_text(start, end):
     return format_html("from {} until {}", when(start), when(end))
-
-
-def p_value(value: float | None) -> str:
-    if value is None:
-        return EMPTY
-    return f"{value:.3f}" if value >= 0.001 else f"{value:.1e}"
-
-
-def drift_report_view(report: DriftReport) -> dict:
-    """What the report's page shows beneath its fields: a row per feature (highest PSI first), the PSI chart
-    and a small chart of each feature's distributions."""
-    max_psi = (report.policy or {}).get("max_psi")
-    features = report.features or {}
-    names = sorted(features, key=lambda n: (-(features[n].get("psi") or -1.0), str(n)))
-    rows = []
-    for index, name in enumerate(names):
-        result = features[name]
-        numeric = result.get("kind") == "numeric"
-        notes = []
-        if result.get("status"):
-            notes.append(result["status"])
-        if result.get("new_categories"):
-            notes.append("new: " + ", ".join(str(c) for c in result["new_categories"][:5]))
-        if numeric and result.get("window_mean") is not None and result.get("reference_mean") is not None:
-            notes.append(f"mean {result['reference_mean']:.5g} → {result['window_mean']:.5g}")
-        if result.get("ks_window_sample"):
-            notes.append(f"KS on a sample of {result['ks_window_sample']:,}")
-        rows.append(
-            {
-                "name": name,
-                "kind": result.get("kind", ""),
-                "psi": figure(result.get("psi")),
-                "js": figure(result.get("js_distance")),
-                "ks": figure(result.get("ks_statistic")) if numeric else EMPTY,
-                "pvalue": p_value(result.get("ks_pvalue")) if numeric else EMPTY,
-                "window_count": count(result.get("window_count", 0)),
-                "reference_count": count(result["reference_count"]) if "reference_count" in result else EMPTY,
-                "drifted": bool(result.get("drifted")),
-                "notes": "; ".join(notes),
-                "chart": mark_safe(  # noqa: S308 - governance.charts escapes every text it places
-                    charts.drift_feature_svg(name, result, max_psi=max_psi, id_prefix=f"feature-{index}")
-                ),
-            }
-        )
-    return {
-        "badge": drift_badge(report),
-        "drifted_count": len(report.drifted_features or []),
-        "feature_count": len(features),
-        "max_psi": f"{max_psi:g}" if max_psi is not None else EMPTY,
-        "rows": rows,
-        "row_count": count(report.row_count),
-        "chart": mark_safe(  # noqa: S308 - governance.charts escapes every text it places
-            charts.drift_psi_chart_svg(features, max_psi=max_psi)
-        )
-        if features
-        else None,
-        "audit_trail_url": audit_trail_url(report),
-    }
-
-
-def performance_floor(report: PerformanceReport) -> float | None:
-    drop = (report.policy or {}).get("max_performance_drop")
-    return None if drop is None else report.baseline_value - drop
-
-
-def performance_report_view(report: PerformanceReport) -> dict:
-    floor = performance_floor(report)
-    windows = []
-    for window in report.windows or []:
-        accuracy = window.get("accuracy")
-        windows.append(
-            {
-                "start": window.get("start", "")[:10],
-                "count": count(window.get("count", 0)),
-                "accuracy": figure(accuracy),
-                "auc": figure(window.get("auc")),
-                "below": floor is not None and accuracy is not None and accuracy < floor,
-            }
-        )
-    return {
-        "badge": performance_badge(report),
-        "windows": windows,
-        "below_count": sum(w["below"] for w in windows),
-        "chart": mark_safe(  # noqa: S308 - governance.charts escapes every text it places
-            charts.performance_chart_svg(
-                report.windows,
-                baseline=report.baseline_value,
-                floor=floor,
-                bucket=report.bucket,
-                metric=report.baseline_metric,
-            )
-        )
-        if report.windows
-        else None,
-        "audit_trail_url": audit_trail_url(report),
-    }
-
-
-def performance_badge(report: PerformanceReport):
-    return badge("degraded", Tone.DANGER) if report.degraded else badge("ok", Tone.SUCCESS)
 
 
 class DriftedFilter(BooleanFieldFilter):
@@ -214,7 +112,7 @@ class DriftReportAdmin(ReportAdmin):
 
     @admin.display(description="result", ordering="drifted")
     def result(self, obj):
-        return drift_badge(obj)
+        return draw.badge(drift_badge(obj))
 
     @admin.display(description="reference (training data)")
     def reference(self, obj):
@@ -292,7 +190,7 @@ class PerformanceReportAdmin(ReportAdmin):
 
     @admin.display(description="result", ordering="degraded")
     def result(self, obj):
-        return performance_badge(obj)
+        return draw.badge(performance_badge(obj))
 
     @admin.display(description="baseline")
     def baseline(self, obj):

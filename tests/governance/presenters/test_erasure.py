@@ -19,6 +19,7 @@ from registry.models import Stage
 from registry.subjects import subject_key
 from registry.tones import tone_of
 from tests import factories as f
+from tests.governance.presenters.helpers import no_html
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
@@ -27,19 +28,6 @@ def receive(project, reference: str, *, subject: str = "nobody", received_at: da
     return erasure.erasure_request_create(
         actor=Actor.system(), project=project, subject_id=subject, reference=reference, received_at=received_at
     )
-
-
-def no_html(value) -> None:
-    """Nothing a presenter returns is markup: every string is plain (no tag, no SafeString)."""
-    if isinstance(value, dict):
-        for item in value.values():
-            no_html(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            no_html(item)
-    elif isinstance(value, str):
-        assert type(value) is str, value  # a SafeString is a subclass
-        assert "<" not in value, value
 
 
 @pytest.fixture
