@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
@@ -26,11 +25,6 @@ from registry.admin.kit import (
 from registry.models import Deployment, ModelVersion
 
 REQUEST_ID_CHARS = 24
-
-
-def decisions_url(version: ModelVersion) -> str:
-    query = f"?model_version__model__id__exact={version.model_id}&model_version__id__exact={version.pk}"
-    return reverse("admin:governance_decision_changelist") + query
 
 
 # Decisions -----------------------------------------------------------------------------------------
