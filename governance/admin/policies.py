@@ -6,22 +6,21 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.utils.html import format_html, format_html_join
+from django.template.loader import render_to_string
 
-from governance.events import GovernanceEvent
 from governance.models import (
     Policy,
 )
 from governance.permissions import POLICY_EDITORS
+from governance.presenters.policies import policy_history
 from governance.services import policies
 from registry.admin.kit import (
     ProjectScopedAdmin,
     admin_actor,
-    audit_trail_url,
     member_scope,
     when,
 )
-from registry.models import AuditEvent, Project
+from registry.models import Project
 
 
 class PolicyForm(forms.ModelForm):
@@ -180,26 +179,5 @@ class PolicyAdmin(ProjectScopedAdmin):
 
     @admin.display(description="recent changes")
     def history(self, obj):
-        events = list(
-            AuditEvent.objects.filter(
-                target_type=obj._meta.label_lower, target_id=str(obj.pk), event_type=GovernanceEvent.POLICY_CHANGED
-            ).order_by("-seq")[:10]
-        )
-        if not events:
-            return "none: the defaults"
-        lines = []
-        for event in events:
-            before, after = event.before or {}, event.after or {}
-            labels, order = PolicyForm.Meta.labels, PolicyForm.Meta.fields
-            changed = [
-                f"{labels.get(name, name)}: {before.get(name)} → {after.get(name)}"
-                for name in [*order, *(name for name in after if name not in order)]
-                if before.get(name) != after.get(name)
-            ]
-            lines.append((when(event.occurred_at), event.actor_name, "; ".join(changed) or "no change"))
-        rows = format_html_join("", "<li>{} · {} · {}</li>", lines)
-        return format_html(
-            '<ul class="policy-history">{}</ul><a href="{}">All changes in the audit trail</a>',
-            rows,
-            audit_trail_url(obj),
-        )
+        history = policy_history(obj, labels=PolicyForm.Meta.labels, order=PolicyForm.Meta.fields)
+        return render_to_string("admin/governance/policy/history.html", {"history": history})
