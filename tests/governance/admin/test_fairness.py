@@ -17,12 +17,11 @@ from sklearn.model_selection import train_test_split
 from sklego.datasets import load_arrests
 
 from governance import demo
-from governance.admin import parse_positive_label
+from governance.admin.fairness import parse_positive_label
 from governance.charts import fairness_chart_svg
 from governance.models import Decision, FairnessAudit, Policy
 from governance.services import decisions_ingest, outcomes_record
 from governance.services.fairness import fairness_audit_run
-from governance.services.policies import policy_for_project
 from registry import services
 from registry.actors import Actor
 from registry.models import AuditEvent
@@ -31,7 +30,6 @@ from tests.helpers import staff_client
 
 AUDITS = reverse("admin:governance_fairnessaudit_changelist")
 RUN = reverse("admin:governance_fairnessaudit_run")
-POLICIES = reverse("admin:governance_policy_changelist")
 SVG = re.compile(r'<svg [^>]*class="fairness-chart".*?</svg>', re.DOTALL)
 MARCH = datetime(2026, 3, 2, tzinfo=UTC)
 APRIL = datetime(2026, 4, 2, tzinfo=UTC)
@@ -39,10 +37,6 @@ APRIL = datetime(2026, 4, 2, tzinfo=UTC)
 
 def audit_page(audit: FairnessAudit, name: str = "change") -> str:
     return reverse(f"admin:governance_fairnessaudit_{name}", args=[audit.pk])
-
-
-def policy_page(policy: Policy) -> str:
-    return reverse("admin:governance_policy_change", args=[policy.pk])
 
 
 def log(version, group: str, n: int, *, predicted_yes: int, outcome_yes: int, at: datetime = MARCH) -> None:
@@ -453,78 +447,3 @@ def test_changelist_does_not_query_per_row(admin_client, audited, other_project,
     assert response.context["cl"].result_count == 61
     assert not any('"by_group"' in query["sql"] for query in many.captured_queries)  # the list leaves it out
     assert len(response.context["cl"].result_list) == 50
-
-
-# Policies ------------------------------------------------------------------------------------------
-
-
-def policy_form(policy: Policy, **changes) -> dict:
-    return {**policy.snapshot(), **changes, "high_risk_needs_second_approver": "on"}
-
-
-def test_the_policy_list_makes_each_projects_policy_and_shows_its_thresholds(admin_client, project, other_project):
-    assert not Policy.objects.exists()
-    response = admin_client.get(POLICIES)
-    assert response.status_code == 200
-    assert [str(p.project) for p in response.context["cl"].result_list] == ["acme", "globex"]
-    body = response.content.decode()
-    assert "Parity ratio ≥" in body
-    for column, value in (
-        ("parity_ratio", "0.8"),
-        ("odds_difference", "0.1"),
-        ("min_group_size", "30"),
-        ("psi", "0.2"),
-        ("performance_drop", "0.05"),
-    ):
-        assert body.count(f'<td class="field-{column}">{value}</td>') == 2, column
-    assert reverse("admin:governance_policy_add") not in body
-    assert admin_client.get(reverse("admin:governance_policy_add")).status_code == 403
-
-
-def test_an_officer_changes_the_policy_through_the_service(officer, project, other_project):
-    response = officer.get(POLICIES)
-    assert [str(p.project) for p in response.context["cl"].result_list] == ["acme"]
-    assert list(Policy.objects.values_list("project__slug", flat=True)) == ["acme"]  # only the officer's projects
-    policy = Policy.objects.get()
-    response = officer.post(policy_page(policy), policy_form(policy, min_group_size=50, max_psi=0.25))
-    assert response.status_code == 302
-    policy.refresh_from_db()
-    assert (policy.min_group_size, policy.max_psi) == (50, 0.25)
-    event = AuditEvent.objects.get(event_type="policy.changed")
-    assert event.actor_name == "user:olga"
-    assert (event.before["min_group_size"], event.after["min_group_size"]) == (30, 50)
-    assert (event.before["max_psi"], event.after["max_psi"]) == (0.2, 0.25)
-    body = officer.get(policy_page(policy)).content.decode()
-    assert "Minimum group size: 30 → 50; Maximum PSI: 0.2 → 0.25" in body
-    assert 'name="_save"' in body
-
-    officer.post(policy_page(policy), policy_form(policy))  # nothing changed: nothing recorded
-    assert AuditEvent.objects.filter(event_type="policy.changed").count() == 1
-    response = officer.post(policy_page(policy), policy_form(policy, min_demographic_parity_ratio=1.5))
-    assert response.status_code == 200
-    assert "min_demographic_parity_ratio" in response.context["adminform"].form.errors
-    response = officer.post(policy_page(policy), policy_form(policy, max_equalized_odds_difference=-0.1))
-    assert "max_equalized_odds_difference" in response.context["adminform"].form.errors
-    assert AuditEvent.objects.filter(event_type="policy.changed").count() == 1
-
-    theirs = policy_for_project(actor=Actor.system(), project_id=other_project.pk)
-    assert officer.get(policy_page(theirs)).status_code == 302  # another project's: "does not exist"
-    assert officer.post(policy_page(theirs), policy_form(theirs, max_psi=0.9)).status_code == 302
-    theirs.refresh_from_db()
-    assert theirs.max_psi == 0.2
-
-
-def test_a_risk_analyst_reads_the_policy_but_cannot_change_it(project):
-    analyst = staff_client("rita", "risk_analyst", project)
-    assert analyst.get(POLICIES).status_code == 200
-    policy = Policy.objects.get(project=project)
-    response = analyst.get(policy_page(policy))
-    assert response.status_code == 200
-    body = response.content.decode()
-    assert 'name="_save"' not in body
-    assert "Only the project's compliance officers may change them." in body
-    assert analyst.post(policy_page(policy), policy_form(policy, min_group_size=5)).status_code == 403
-    policy.refresh_from_db()
-    assert policy.min_group_size == 30
-    assert not AuditEvent.objects.filter(event_type="policy.changed").exists()
-    assert analyst.post(reverse("admin:governance_policy_delete", args=[policy.pk]), {"post": "yes"}).status_code == 403

@@ -3,11 +3,14 @@ reject through confirmation pages, who may run them, the printable report, and p
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth import get_user_model
+from django.contrib.staticfiles import finders
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,6 +19,7 @@ from governance.models import Decision, ErasureRequest, RetrainingObligation
 from governance.services import erasure
 from registry import services
 from registry.actors import Actor
+from registry.admin.kit import STYLESHEET
 from registry.models import AuditEvent, DataVersion
 from registry.subjects import subject_key
 from tests import factories as f
@@ -461,7 +465,18 @@ def test_report_page_shows_every_step_with_its_hashes_and_never_the_key(officer,
         assert step["event_type"] in body
     assert "user:olga" in body
     assert "DSR-1" in body
-    assert "@media print" in body
+    # printable: the page links the one stylesheet, whose print rules (moved there from the page) apply to this
+    # page's body class only and leave the admin's header, sidebar and buttons out of the printed page
+    classes = set(re.search(r'<body class="([^"]*)"', body).group(1).split())
+    assert {"model-erasurerequest", "erasure-report"} <= classes
+    assert static(STYLESHEET) in body
+    with open(finders.find(STYLESHEET), encoding="utf-8") as stylesheet:
+        css = stylesheet.read()
+    section = css[css.index("/* Erasure requests: the printable report") :]
+    printed = section[section.index("@media print {") : section.index("\n}\n")]
+    assert ":where(.model-erasurerequest.erasure-report) #header," in printed
+    assert ":where(.model-erasurerequest.erasure-report) .report .report-actions," in printed
+    assert "display: none !important;" in printed
     assert reverse("erasure-request-report", args=[request.pk]) in body
     assert request.subject_key not in body
     assert request.subject_key[:12] not in body

@@ -1,0 +1,23 @@
+"""Admin for governance: the decision log (read-only, for everyone), the model version page's lineage, and
+erasure requests (received here, traced, executed or rejected by actions, with a printable report),
+fairness audits (read-only, with their charts, run from a page of their own), each project's policy, drift and
+performance reports, and webhooks with their deliveries.
+
+The registry's ModelVersion admin is registered again here with a Lineage section (model_versions), because the
+lineage graph reaches decisions and the registry imports nothing from governance.
+
+One module per record family, as in registry/admin; importing them here registers them (Django's autodiscover
+imports this package). What a custom page or a change-form section shows is computed in governance.presenters.
+"""
+
+from __future__ import annotations
+
+from governance.admin import (  # noqa: F401 - registers the admins
+    decisions,
+    erasure,
+    fairness,
+    model_versions,
+    policies,
+    reports,
+    webhooks,
+)
