@@ -15,6 +15,7 @@ from registry.admin.kit import (
     PresenceFilter,
     ProjectFilter,
     ReadOnlyAdmin,
+    VersionOfParentFilter,
     json_scalar,
     link,
     member_scope,
@@ -30,31 +31,15 @@ REQUEST_ID_CHARS = 24
 # Decisions -----------------------------------------------------------------------------------------
 
 
-class ModelVersionFilter(admin.SimpleListFilter):
+class ModelVersionFilter(VersionOfParentFilter):
     """Versions of the model chosen in the "model" filter (or the version already chosen, and its siblings)."""
 
     title = "model version"
     parameter_name = "model_version__id__exact"
-    MAX_UNFILTERED = 20
-
-    def lookups(self, request, model_admin):
-        versions = member_scope(ModelVersion.objects.select_related("model"), request.user, "project")
-        model_id = request.GET.get("model_version__model__id__exact", "")
-        selected = self.value() or ""
-        if model_id.isdigit():
-            versions = versions.filter(model_id=model_id)
-        elif selected.isdigit():
-            versions = versions.filter(model__versions__pk=selected)
-        versions = list(versions.order_by("model__name", "-version")[: self.MAX_UNFILTERED + 1])
-        if len(versions) > self.MAX_UNFILTERED and not (model_id.isdigit() or selected.isdigit()):
-            return []  # too many to list: choose a model first
-        return [(str(version.pk), str(version)) for version in versions]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if value and value.isdigit():
-            return queryset.filter(model_version_id=value)
-        return queryset
+    version_model = ModelVersion
+    parent = "model"
+    parent_parameter = "model_version__model__id__exact"
+    field = "model_version_id"
 
 
 class EnvironmentFilter(admin.SimpleListFilter):

@@ -34,6 +34,7 @@ from registry.admin.kit import (
     ProjectFilter,
     ReadOnlyAdmin,
     ReadOnlyInline,
+    VersionOfParentFilter,
     badge,
     choice_badge,
     count,
@@ -94,29 +95,15 @@ class CalledProviderFilter(admin.SimpleListFilter):
         return queryset.filter(provider=self.value()) if self.value() else queryset
 
 
-class CallPromptVersionFilter(admin.SimpleListFilter):
+class CallPromptVersionFilter(VersionOfParentFilter):
     """Versions of the prompt chosen in the "prompt" filter (or of the version already chosen)."""
 
     title = "prompt version"
     parameter_name = "prompt_version"
-    MAX_UNFILTERED = 20
-
-    def lookups(self, request, model_admin):
-        versions = member_scope(PromptVersion.objects.select_related("template"), request.user, "project")
-        template_id = request.GET.get("prompt_version__template__id__exact", "")
-        selected = self.value() or ""
-        if template_id.isdigit():
-            versions = versions.filter(template_id=template_id)
-        elif selected.isdigit():
-            versions = versions.filter(template__versions__pk=selected)
-        versions = list(versions.order_by("template__name", "-version")[: self.MAX_UNFILTERED + 1])
-        if len(versions) > self.MAX_UNFILTERED and not (template_id.isdigit() or selected.isdigit()):
-            return []  # too many to list: choose a prompt first
-        return [(str(v.pk), str(v)) for v in versions]
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        return queryset.filter(prompt_version_id=value) if value and value.isdigit() else queryset
+    version_model = PromptVersion
+    parent = "template"
+    parent_parameter = "prompt_version__template__id__exact"
+    field = "prompt_version_id"
 
 
 class RetrievedDocumentInline(ReadOnlyInline):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
@@ -17,6 +16,7 @@ from registry.admin.kit import (
     ReadOnlyAdmin,
     ReadOnlyInline,
     ServiceCreateAdmin,
+    VersionCountMixin,
     admin_actor,
     count,
     link,
@@ -55,7 +55,7 @@ class DatasetForm(forms.ModelForm):
 
 
 @admin.register(Dataset)
-class DatasetAdmin(ServiceCreateAdmin):
+class DatasetAdmin(VersionCountMixin, ServiceCreateAdmin):
     form = DatasetForm
     list_display = ["name", "project", "contains_personal_data", "legal_basis", "version_count", "created"]
     list_select_related = ["project"]
@@ -67,13 +67,6 @@ class DatasetAdmin(ServiceCreateAdmin):
     def get_fields(self, request, obj=None):
         fields = ["project", "name", "description", "contains_personal_data", "legal_basis"]
         return fields if obj is None else [*fields, "created_at_utc", "created_by"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(version_count=Count("versions"))
-
-    @admin.display(description="versions", ordering="version_count")
-    def version_count(self, obj):
-        return obj.version_count
 
     def service_create(self, request, data):
         return services.dataset_create(

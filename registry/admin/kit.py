@@ -17,7 +17,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -162,6 +162,46 @@ def scoped_related_filter(project_path: str) -> type[admin.RelatedFieldListFilte
 
 ProjectFilter = scoped_related_filter("pk")
 InProjectFilter = scoped_related_filter("project")
+
+
+class VersionOfParentFilter(admin.SimpleListFilter):
+    """Versions of the parent chosen in another filter (a model's versions, a prompt's versions), or the version
+    already chosen and its siblings; with no parent chosen, listed only while there are few. Subclasses name
+    the version model, its parent field, the other filter's parameter and the lookup on the filtered list."""
+
+    version_model: type
+    parent: str  # the version's field naming its parent: "model", "template"
+    parent_parameter: str  # the GET parameter of the parent's filter
+    field: str  # what the filtered list's rows name the version by: "model_version_id"
+    MAX_UNFILTERED = 20
+
+    def lookups(self, request, model_admin):
+        versions = member_scope(self.version_model.objects.select_related(self.parent), request.user, "project")
+        parent_id = request.GET.get(self.parent_parameter, "")
+        selected = self.value() or ""
+        if parent_id.isdigit():
+            versions = versions.filter(**{f"{self.parent}_id": parent_id})
+        elif selected.isdigit():
+            versions = versions.filter(**{f"{self.parent}__versions__pk": selected})
+        versions = list(versions.order_by(f"{self.parent}__name", "-version")[: self.MAX_UNFILTERED + 1])
+        if len(versions) > self.MAX_UNFILTERED and not (parent_id.isdigit() or selected.isdigit()):
+            return []  # too many to list: choose the parent first
+        return [(str(version.pk), str(version)) for version in versions]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(**{self.field: value}) if value and value.isdigit() else queryset
+
+
+class VersionCountMixin:
+    """A list column with each row's number of versions (`versions` related name), counted in the list's query."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(version_count=Count("versions"))
+
+    @admin.display(description="versions", ordering="version_count")
+    def version_count(self, obj):
+        return obj.version_count
 
 
 class PresenceFilter(admin.SimpleListFilter):

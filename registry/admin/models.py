@@ -10,7 +10,6 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.urls import path
 from django.utils.html import format_html
@@ -24,6 +23,7 @@ from registry.admin.kit import (
     ReadOnlyAdmin,
     ReadOnlyInline,
     ServiceCreateAdmin,
+    VersionCountMixin,
     admin_actor,
     admin_url,
     choice_badge,
@@ -58,7 +58,7 @@ class ModelForm(forms.ModelForm):
 
 
 @admin.register(Model)
-class ModelAdmin(ServiceCreateAdmin):
+class ModelAdmin(VersionCountMixin, ServiceCreateAdmin):
     form = ModelForm
     list_display = ["name", "project", "risk_tier", "version_count", "created"]
     list_select_related = ["project"]
@@ -70,13 +70,6 @@ class ModelAdmin(ServiceCreateAdmin):
     def get_fields(self, request, obj=None):
         fields = ["project", "name", "risk_tier", "description"]
         return fields if obj is None else [*fields, "created_at_utc", "created_by"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(version_count=Count("versions"))
-
-    @admin.display(description="versions", ordering="version_count")
-    def version_count(self, obj):
-        return obj.version_count
 
     def service_create(self, request, data):
         return services.model_create(
