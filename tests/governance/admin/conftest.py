@@ -14,6 +14,8 @@ from governance.services.performance import performance_report_run
 from registry import services
 from registry.actors import Actor
 from registry.models import ModelVersion
+from registry.subjects import subject_key
+from tests import factories as f
 
 START = datetime(2000, 1, 1, tzinfo=UTC)
 END = datetime(2100, 1, 1, tzinfo=UTC)
@@ -50,3 +52,19 @@ def demo(db):
         actor=actor, model_version=version, window_start=START, window_end=END, positive_label="Yes"
     )
     return {"version": version, "stable": stable, "drifted": drifted, "performance": performance}
+
+
+@pytest.fixture
+def decision(chain):
+    return f.DecisionFactory(
+        model_version=chain.version,
+        deployment=chain.deployment,
+        request_id="loan-2026-0001",
+        subject_key=subject_key("customer-42"),
+        subject_key_id="k1",
+        prediction="approve",
+        score=0.87,
+        outcome="repaid",
+        outcome_at=datetime(2026, 5, 1, tzinfo=UTC),
+        sensitive={"sex": "F"},
+    )

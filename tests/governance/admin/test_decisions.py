@@ -4,44 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
 from django.urls import reverse
 
-from governance.models import Decision
-from registry.subjects import subject_key
 from tests import factories as f
+from tests.governance.admin.pages import DECISIONS, decision_page, rows
 from tests.helpers import staff_client
-
-DECISIONS = reverse("admin:governance_decision_changelist")
-
-
-def decision_page(decision: Decision) -> str:
-    return reverse("admin:governance_decision_change", args=[decision.pk])
-
-
-def version_page(version) -> str:
-    return reverse("admin:registry_modelversion_change", args=[version.pk])
-
-
-@pytest.fixture
-def decision(chain):
-    return f.DecisionFactory(
-        model_version=chain.version,
-        deployment=chain.deployment,
-        request_id="loan-2026-0001",
-        subject_key=subject_key("customer-42"),
-        subject_key_id="k1",
-        prediction="approve",
-        score=0.87,
-        outcome="repaid",
-        outcome_at=datetime(2026, 5, 1, tzinfo=UTC),
-        sensitive={"sex": "F"},
-    )
-
-
-def rows(response) -> list[Decision]:
-    return list(response.context["cl"].result_list)
-
 
 # Rendering and what is shown -----------------------------------------------------------------------
 
