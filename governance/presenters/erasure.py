@@ -80,7 +80,7 @@ class Trace(TypedDict):
     live_deployments: list[TraceDeployment]
     decision_count: int
     decision_count_display: str
-    other: list[tuple[str, int | None, object]]  # (record kind, how many or None, the section as stored)
+    other: list[tuple[str, int | None, str]]  # (record kind, how many or None, its counts as text)
 
 
 class ExecutionPlan(TypedDict):
@@ -252,10 +252,27 @@ def trace_view(trace: dict | None) -> Trace | None:
         "decision_count": decisions.get("count", 0),
         "decision_count_display": f"{decisions.get('count', 0):,}",
         "other": [
-            (name, section.get("count") if isinstance(section, dict) else None, section)
+            (name, section.get("count") if isinstance(section, dict) else None, section_summary(section))
             for name, section in sorted(trace.get("other", {}).items())
         ],
     }
+
+
+def section_summary(section: object) -> str:
+    """What another app's trace section found, as a line of text: its counts by record kind, one level down
+    where the section groups several kinds (`{"llm_calls": {"count": 3}, ...}` -> "llm calls 3"); values that
+    are not counts (id lists, flags) are left out, since the page says how many, not which."""
+    if isinstance(section, dict):
+        if isinstance(section.get("count"), int):
+            return str(section["count"])
+        parts = []
+        for key, value in section.items():
+            text = section_summary(value) if isinstance(value, dict) else value
+            if isinstance(text, bool) or not isinstance(text, (int, str)) or text == "":
+                continue
+            parts.append(f"{key.replace('_', ' ')} {text}")
+        return ", ".join(parts)
+    return str(section)
 
 
 def execution_plan(request: ErasureRequest) -> ExecutionPlan | None:

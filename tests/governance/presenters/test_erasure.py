@@ -137,7 +137,7 @@ def test_trace_view_names_what_it_cannot_find_and_counts_other_sections(db):
     assert trace["runs"][0]["label"] == "run 999999"
     assert trace["runs"][0]["inputs"] == [{"label": "data version 8", "role": "test"}]
     assert trace["decision_count_display"] == "1,234"
-    assert trace["other"] == [("llm_calls", 3, {"count": 3}), ("notes", None, "kept")]
+    assert trace["other"] == [("llm_calls", 3, "3"), ("notes", None, "kept")]
 
 
 def test_execution_plan_and_what_the_execution_did(story):
@@ -271,3 +271,16 @@ def test_the_report_of_a_closed_request_has_no_days_left(project):
     assert report["days_left"] is None
     assert report["trace"] is None and report["execution"] == [] and report["obligations"] == []
     assert dict(report["dates"])["Traced"] is None
+
+
+def test_another_apps_grouped_trace_section_reads_as_counts():
+    """llmops traces several kinds under one section; the page shows their counts, not the stored dict."""
+    section = {
+        "llm_calls": {"count": 2, "ids": [4, 5], "ids_truncated": False, "prompt_versions": []},
+        "retrieved_documents": {"about_subject": 1, "in_subjects_calls": 3, "document_ids_about_subject": ["d"]},
+    }
+    assert presenters.section_summary(section) == (
+        "llm calls 2, retrieved documents about subject 1, in subjects calls 3"
+    )
+    assert presenters.section_summary({"count": 0}) == "0"
+    assert presenters.section_summary("kept") == "kept"
