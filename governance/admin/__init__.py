@@ -21,3 +21,6 @@ from governance.admin import (  # noqa: F401 - registers the admins
     reports,
     webhooks,
 )
+from registry.admin.audit import audit_target_links
+
+audit_target_links("governance.erasurerequest")

@@ -26,24 +26,30 @@ from registry.models import AuditEvent, Project, SuppressedSubject
 from registry.permissions import CHAIN_VERIFIERS
 from registry.records import records_verify
 
-AUDIT_TARGET_CHANGE_URLS = {
-    # target_type -> admin URL name of that model's page, for the records an event can link to
-    "registry.project": "admin:registry_project_change",
-    "registry.apikey": "admin:registry_apikey_change",
-    "registry.membership": "admin:registry_membership_change",
-    "registry.dataset": "admin:registry_dataset_change",
-    "registry.dataversion": "admin:registry_dataversion_change",
-    "registry.run": "admin:registry_run_change",
-    "registry.model": "admin:registry_model_change",
-    "registry.modelversion": "admin:registry_modelversion_change",
-    "registry.deployment": "admin:registry_deployment_change",
-    "governance.erasurerequest": "admin:governance_erasurerequest_change",
-    "llmops.prompttemplate": "admin:llmops_prompttemplate_change",
-    "llmops.promptversion": "admin:llmops_promptversion_change",
-    "llmops.budget": "admin:llmops_budget_change",
-    "llmops.evaluationdataset": "admin:llmops_evaluationdataset_change",
-    "llmops.evaluationrun": "admin:llmops_evaluationrun_change",
-}
+# target_type -> admin URL name of that model's page, for the records an event can link to. The registry's own
+# are here; each app's admin adds its own with audit_target_links when it is imported.
+AUDIT_TARGET_CHANGE_URLS: dict[str, str] = {}
+
+
+def audit_target_links(*labels: str) -> None:
+    """Link the audit trail's events whose target is one of these models ("app_label.model") to the model's admin
+    page (only models whose events carry the record's primary key as target id)."""
+    for label in labels:
+        app_label, model = label.split(".")
+        AUDIT_TARGET_CHANGE_URLS[label] = f"admin:{app_label}_{model}_change"
+
+
+audit_target_links(
+    "registry.project",
+    "registry.apikey",
+    "registry.membership",
+    "registry.dataset",
+    "registry.dataversion",
+    "registry.run",
+    "registry.model",
+    "registry.modelversion",
+    "registry.deployment",
+)
 
 
 def may_verify_chain(request: HttpRequest) -> bool:

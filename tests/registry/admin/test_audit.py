@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.contrib import messages
 from django.db import transaction
@@ -18,6 +20,7 @@ from tests import factories as f
 from tests.helpers import staff_client
 
 EVENTS = reverse("admin:registry_auditevent_changelist")
+ROOT = Path(__file__).resolve().parents[3]
 VERIFY = reverse("admin:registry_auditevent_verify")
 SUPPRESSED = reverse("admin:registry_suppressedsubject_changelist")
 
@@ -237,3 +240,18 @@ def test_suppressed_subjects_are_scoped(other_project, suppressed):
     assert list(outsider.get(SUPPRESSED).context["cl"].result_list) == []
     member = staff_client("olga", "compliance_officer", suppressed.project)
     assert list(member.get(SUPPRESSED).context["cl"].result_list) == [suppressed]
+
+
+def test_each_app_links_its_own_event_targets(admin_client, trail):
+    """The registry links its records; governance and llmops add theirs from their admin packages, so the floor
+    names no URL of the floors above it. An event naming a linked model links to that record's page."""
+    from registry.admin.audit import AUDIT_TARGET_CHANGE_URLS
+
+    assert AUDIT_TARGET_CHANGE_URLS["governance.erasurerequest"] == "admin:governance_erasurerequest_change"
+    assert AUDIT_TARGET_CHANGE_URLS["llmops.promptversion"] == "admin:llmops_promptversion_change"
+    registry_source = "".join(p.read_text() for p in (ROOT / "registry" / "admin").glob("*.py"))
+    assert "admin:governance_" not in registry_source and "admin:llmops_" not in registry_source
+    event = trail["mine"]
+    page = reverse("admin:registry_dataset_change", args=[event.target_id])
+    event_page = reverse("admin:registry_auditevent_change", args=[event.pk])
+    assert f'<a href="{page}">{event.target_repr}</a>' in admin_client.get(event_page).content.decode()
