@@ -14,8 +14,6 @@ from collections.abc import Iterable, Mapping
 
 from registry.models import Role
 
-HUMAN_ROLES = (Role.DATA_SCIENTIST, Role.COMPLIANCE_OFFICER, Role.RISK_ANALYST)
-
 _declared: dict[str, dict[str, frozenset[str]]] = {}  # app label -> role -> permissions
 
 
