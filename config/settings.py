@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "registry",
     "governance",
     "llmops",
+    "interop",
 ]
 
 MIDDLEWARE = [
@@ -123,6 +124,8 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 ARTIFACT_ROOT = Path(env_str("ARTIFACT_ROOT", str(VAR_DIR / "artifacts")))
+# The largest artifact file one upload may store (MLflow's artifact proxy): larger is a 413.
+ARTIFACT_MAX_BYTES = env_int("ARTIFACT_MAX_BYTES", 2 * 1024**3)
 
 # Production transport security (when not DEBUG): cookies only over HTTPS, HSTS, no MIME sniffing. Behind a
 # TLS-terminating proxy, DJANGO_SECURE_PROXY_SSL_HEADER=true trusts its X-Forwarded-Proto (opt-in: only when the

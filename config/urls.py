@@ -15,6 +15,7 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("", include("interop.urls")),  # MLflow's /api/2.0/mlflow/..., at the root where its client sends them
 ]
 
 handler404 = "registry.api.errors.not_found"

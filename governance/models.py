@@ -195,6 +195,10 @@ class RetrainingObligation(models.Model):
         return f"retrain {self.model_version} ({self.status})"
 
 
+def default_protected_aliases() -> list[str]:
+    return ["champion", "production"]
+
+
 class Policy(models.Model):
     """A project's governance thresholds: fairness, drift, performance, promotion."""
 
@@ -221,6 +225,11 @@ class Policy(models.Model):
     max_audit_age_days = models.PositiveIntegerField(
         default=90, help_text="a gating fairness audit's window must end within this many days"
     )
+    protected_aliases = models.JSONField(
+        default=default_protected_aliases,
+        blank=True,
+        help_text="model aliases whose move is a promotion to production through the gate",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -241,6 +250,7 @@ class Policy(models.Model):
             "required_sensitive_features": self.required_sensitive_features,
             "min_audit_decisions": self.min_audit_decisions,
             "max_audit_age_days": self.max_audit_age_days,
+            "protected_aliases": self.protected_aliases,
         }
 
 

@@ -47,6 +47,15 @@ class AuditEventType(models.TextChoices):
     MODEL_VERSION_TRANSITIONED = "model_version.transitioned"
     DEPLOYMENT_CREATED = "deployment.created"
     DEPLOYMENT_ENDED = "deployment.ended"
+    EXPERIMENT_CREATED = "experiment.created"
+    EXPERIMENT_TAGGED = "experiment.tagged"
+    RUN_UPDATED = "run.updated"
+    RUN_LOGGED = "run.logged"
+    RUN_INPUTS_LOGGED = "run.inputs_logged"
+    ARTIFACT_STORED = "artifact.stored"
+    LOGGED_MODEL_CREATED = "logged_model.created"
+    LOGGED_MODEL_UPDATED = "logged_model.updated"
+    MODEL_ALIAS_MOVED = "model_alias.moved"
 
 
 _event_types: dict[str, str] = {}  # value -> label, in registration order

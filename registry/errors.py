@@ -20,5 +20,20 @@ class Conflict(ServiceError):
     code = "conflict"
 
 
+class Forbidden(ServiceError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(ServiceError):
+    status_code = 404
+    code = "not_found"
+
+
+class TooLarge(ServiceError):
+    status_code = 413
+    code = "too_large"
+
+
 def field_error(field: str, message: str, *, code: str | None = None) -> ServiceError:
     return ServiceError(f"{field}: {message}", fields={field: [message]}, code=code)

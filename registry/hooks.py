@@ -60,3 +60,23 @@ def add_record_check(check: RecordCheck) -> RecordCheck:
 
 def record_checks() -> list[RecordCheck]:
     return list(_record_checks)
+
+
+# Protected model aliases: the names whose move is a promotion through the gate, per project (the governance
+# policy's `protected_aliases`). Without a provider, DEFAULT_PROTECTED_ALIASES are protected.
+DEFAULT_PROTECTED_ALIASES = frozenset({"champion", "production"})
+AliasProtection = Callable[["Actor", int], "set[str] | frozenset[str]"]
+
+_alias_protection: list[AliasProtection] = []
+
+
+def add_alias_protection(provider: AliasProtection) -> AliasProtection:
+    if provider not in _alias_protection:
+        _alias_protection.append(provider)
+    return provider
+
+
+def protected_aliases(actor: Actor, project_id: int) -> frozenset[str]:
+    if not _alias_protection:
+        return DEFAULT_PROTECTED_ALIASES
+    return frozenset().union(*(provider(actor, project_id) for provider in _alias_protection))

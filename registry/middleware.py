@@ -36,8 +36,34 @@ def _json_error(status: int, code: str, message: str, fields: dict | None = None
     return JsonResponse({"error": {"code": code, "message": message, "fields": fields or {}}}, status=status)
 
 
+# Path prefixes under /api/ where a foreign protocol (interop/) answers in its own error shape: this gate and
+# the JSON error format of our API stay out of them (the adapter checks its input with registry.inputs itself).
+_protocol_prefixes: list[str] = []
+
+
+_protocol_errors: dict[str, object] = {}  # prefix -> renderer(request, status) -> HttpResponse
+
+
+def register_protocol_prefix(prefix: str, error_response) -> None:
+    """`error_response(request, status)` renders a 404 or 500 on these paths in the protocol's own shape."""
+    if prefix not in _protocol_prefixes:
+        _protocol_prefixes.append(prefix)
+    _protocol_errors[prefix] = error_response
+
+
+def protocol_error_response(request, status: int):
+    for prefix in _protocol_prefixes:
+        if request.path.startswith(prefix):
+            return _protocol_errors[prefix](request, status)
+    raise LookupError(request.path)
+
+
+def is_protocol_path(path: str) -> bool:
+    return any(path.startswith(prefix) for prefix in _protocol_prefixes)
+
+
 def is_api_path(path: str) -> bool:
-    return path.startswith("/api/")
+    return path.startswith("/api/") and not is_protocol_path(path)
 
 
 class ApiInputMiddleware:

@@ -114,10 +114,18 @@ class Dataset(Created):
     description = models.TextField(blank=True)
     contains_personal_data = models.BooleanField()
     legal_basis = models.CharField(max_length=200, blank=True)
+    # A dataset's identity when it has one: whoever reports the same URI (an MLflow dataset source, an
+    # OpenLineage namespace and name, our own storage URI) reports the same dataset.
+    source_uri = models.CharField(max_length=1000, blank=True)
 
     class Meta:
         ordering = ["project", "name"]
-        constraints = [models.UniqueConstraint(fields=["project", "name"], name="dataset_project_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="dataset_project_name"),
+            models.UniqueConstraint(
+                fields=["project", "source_uri"], condition=~models.Q(source_uri=""), name="dataset_project_source_uri"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.project.slug}/{self.name}"
@@ -134,10 +142,13 @@ class DataVersion(Created):
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="versions")
     version = models.CharField(max_length=100)
     content_sha256 = models.CharField(max_length=64)
-    row_count = models.BigIntegerField()
+    row_count = models.BigIntegerField(null=True, blank=True, help_text="unknown when a tool did not report it")
     schema = models.JSONField(help_text="columns and dtypes")
     profile = models.JSONField(null=True, blank=True, help_text="per-column reference statistics")
     storage_uri = models.CharField(max_length=1000, blank=True)
+    # A digest the reporting tool computed (MLflow's dataset digest), kept beside our content hash; a version
+    # reported only by such a tool has no content_sha256 (we never saw its content).
+    digest = models.CharField(max_length=200, blank=True)
     status = models.CharField(max_length=32, choices=Status.choices, default=Status.ACTIVE)
     parents = models.ManyToManyField(
         "self", through="DataVersionParent", symmetrical=False, related_name="children", blank=True
@@ -175,17 +186,42 @@ class SubjectIndex(models.Model):
         indexes = [models.Index(fields=["subject_key"], name="subjectindex_key")]
 
 
+class Experiment(Created):
+    """A named group of runs in a project (MLflow's experiment). Number 0, "Default", exists in every project;
+    the others are numbered in the project in the order they were created."""
+
+    DEFAULT_NUMBER = 0
+    DEFAULT_NAME = "Default"
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="experiments")
+    number = models.PositiveIntegerField()
+    name = models.CharField(max_length=500)
+    tags = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["project", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "number"], name="experiment_project_number"),
+            models.UniqueConstraint(fields=["project", "name"], name="experiment_project_name"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (experiment {self.number})"
+
+
 class Run(Created):
     class Status(models.TextChoices):
         RUNNING = "running"
         FINISHED = "finished"
         FAILED = "failed"
+        KILLED = "killed"
 
     class Source(models.TextChoices):
         NOTEBOOK = "notebook"
         CLI = "cli"
         API = "api"
         PROTOCOL = "protocol"
+        MLFLOW = "mlflow"
 
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="runs")
     name = models.CharField(max_length=200)
@@ -199,9 +235,21 @@ class Run(Created):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.FINISHED)
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.API)
     inputs = models.ManyToManyField(DataVersion, through="RunInput", related_name="runs")
+    # What MLflow's tracking protocol carries beside our fields (filled for runs of every source that has them).
+    experiment = models.ForeignKey(Experiment, null=True, blank=True, on_delete=models.PROTECT, related_name="runs")
+    run_uuid = models.CharField(max_length=32, null=True, blank=True, unique=True, help_text="MLflow-style run id")
+    tags = models.JSONField(default=dict, blank=True)
+    # each metric's latest point as [step, timestamp ms] (`metrics` holds its value; `metric_points` every point)
+    metric_steps = models.JSONField(default=dict, blank=True)
+    user_name = models.CharField(max_length=200, blank=True)
+    source_name = models.CharField(max_length=1000, blank=True)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["experiment", "-started_at"], name="run_experiment_start")]
 
     def __str__(self) -> str:
         return f"{self.name} (run {self.pk})"
@@ -221,6 +269,73 @@ class RunInput(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["run", "data_version", "role"], name="runinput_run_version_role")
         ]
+
+
+class MetricPoint(models.Model):
+    """Every value a run logged for a metric, at its step and time (the run's `metrics` keeps the latest)."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="metric_points")
+    key = models.CharField(max_length=250)
+    value = models.FloatField(null=True, help_text="null for NaN")
+    step = models.BigIntegerField(default=0)
+    timestamp = models.BigIntegerField(help_text="milliseconds since the epoch")
+    model_ref = models.CharField(max_length=64, blank=True, help_text="the logged model the value describes")
+    dataset_name = models.CharField(max_length=500, blank=True)
+    dataset_digest = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["run", "key", "step", "timestamp", "id"]
+        indexes = [models.Index(fields=["run", "key", "step", "timestamp"], name="metricpoint_history")]
+
+
+class LoggedModel(Created):
+    """A model's files as a run logged them (MLflow's logged model), before and apart from registration: the
+    files are artifacts under its prefix, and `artifact_sha256` digests them when it is finalized."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        READY = "ready"
+        FAILED = "failed"
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    model_id = models.CharField(max_length=64, unique=True)
+    experiment = models.ForeignKey(Experiment, on_delete=models.PROTECT, related_name="logged_models")
+    run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.PROTECT, related_name="logged_models")
+    name = models.CharField(max_length=500)
+    model_type = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    params = models.JSONField(default=dict, blank=True)
+    tags = models.JSONField(default=dict, blank=True)
+    artifact_sha256 = models.CharField(max_length=64, blank=True)
+    finalized_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.model_id})"
+
+
+class Artifact(models.Model):
+    """One stored file under `ARTIFACT_ROOT`, written once: its path, size and sha256."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    path = models.CharField(max_length=1500, help_text="relative to the project's artifact root")
+    run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.PROTECT, related_name="artifacts")
+    logged_model = models.ForeignKey(
+        LoggedModel, null=True, blank=True, on_delete=models.PROTECT, related_name="artifacts"
+    )
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    content_type = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "path"]
+        constraints = [models.UniqueConstraint(fields=["project", "path"], name="artifact_project_path")]
+
+    def __str__(self) -> str:
+        return self.path
 
 
 class Model(Created):
@@ -268,6 +383,9 @@ class ModelVersion(Created):
     intended_use = models.TextField(blank=True)
     limitations = models.TextField(blank=True)
     stage = models.CharField(max_length=16, choices=Stage.choices, default=Stage.NONE)
+    logged_model = models.ForeignKey(
+        LoggedModel, null=True, blank=True, on_delete=models.PROTECT, related_name="model_versions"
+    )
 
     class Meta:
         ordering = ["model", "-version"]
@@ -299,6 +417,42 @@ class StageTransition(Created):
 
 
 REPLACING_STRATEGIES = ["direct", "blue_green"]  # a live one of these is the model's version in its environment
+
+
+class ModelAlias(models.Model):
+    """A movable name (champion, challenger, ...) pointing at one version of a model; every move is recorded in
+    `ModelAliasMove` and the audit trail, and moving a protected one is a promotion through the gate."""
+
+    model = models.ForeignKey(Model, on_delete=models.PROTECT, related_name="aliases")
+    name = models.CharField(max_length=255)
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="aliases")
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["model", "name"]
+        constraints = [models.UniqueConstraint(fields=["model", "name"], name="modelalias_model_name")]
+
+    def __str__(self) -> str:
+        return f"{self.model.name}@{self.name}"
+
+
+class ModelAliasMove(Created):
+    """The history of an alias: from which version to which, when, by whom, and whether it was a promotion."""
+
+    model = models.ForeignKey(Model, on_delete=models.PROTECT, related_name="alias_moves")
+    name = models.CharField(max_length=255)
+    from_version = models.ForeignKey(ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    to_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="alias_moves")
+    protected = models.BooleanField(default=False)
+    transition = models.ForeignKey(
+        StageTransition, null=True, blank=True, on_delete=models.PROTECT, related_name="alias_moves"
+    )
+
+    class Meta:
+        ordering = ["model", "name", "-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.model.name}@{self.name} -> v{self.to_version.version}"
 
 
 class Deployment(Created):

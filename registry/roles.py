@@ -51,6 +51,12 @@ REGISTRY_MODELS = [
     "modelversion",
     "stagetransition",
     "deployment",
+    "experiment",
+    "metricpoint",
+    "loggedmodel",
+    "artifact",
+    "modelalias",
+    "modelaliasmove",
 ]
 _registry_view = view_permissions("registry", REGISTRY_MODELS)
 declare_role_permissions(

@@ -36,6 +36,7 @@ class PolicyForm(forms.ModelForm):
             "required_sensitive_features",
             "min_audit_decisions",
             "max_audit_age_days",
+            "protected_aliases",
         ]
         labels = {
             "min_demographic_parity_ratio": "Minimum demographic parity ratio",
@@ -47,6 +48,7 @@ class PolicyForm(forms.ModelForm):
             "required_sensitive_features": "Sensitive attributes a gating audit covers",
             "min_audit_decisions": "Minimum decisions of a gating audit",
             "max_audit_age_days": "Maximum age of a gating audit (days)",
+            "protected_aliases": "Protected model aliases",
         }
         help_texts = {
             "min_demographic_parity_ratio": "The lowest group's selection rate divided by the highest group's; a "
@@ -62,6 +64,8 @@ class PolicyForm(forms.ModelForm):
             "no audit gates and nothing reaches production.",
             "min_audit_decisions": "A gating audit counts at least this many decisions with outcomes.",
             "max_audit_age_days": "A gating audit's window ends within this many days of the promotion.",
+            "protected_aliases": 'A JSON list, e.g. ["champion", "production"]. Moving one of these aliases onto a '
+            "version promotes that version to production through the gate.",
         }
 
     # The API's bounds (governance.api.serializers.PolicySerializer.validate)
@@ -123,6 +127,7 @@ class PolicyAdmin(ProjectScopedAdmin):
                     "required_sensitive_features",
                     "min_audit_decisions",
                     "max_audit_age_days",
+                    "protected_aliases",
                 ]
             },
         ),

@@ -240,6 +240,7 @@ class PolicySerializer(serializers.ModelSerializer):
             "required_sensitive_features",
             "min_audit_decisions",
             "max_audit_age_days",
+            "protected_aliases",
             "updated_at",
         ]
         read_only_fields = ["project", "updated_at"]

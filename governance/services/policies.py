@@ -30,6 +30,11 @@ def policy_for_project(*, actor: Actor, project_id: int) -> Policy:
     return policy
 
 
+def protected_aliases(actor: Actor, project_id: int) -> frozenset[str]:
+    """The model aliases whose move is a promotion (registry.hooks.protected_aliases reads this)."""
+    return frozenset(policy_for_project(actor=actor, project_id=project_id).protected_aliases)
+
+
 def policies_ensure(*, actor: Actor, projects: Iterable[Project]) -> list[Policy]:
     """Give each of these projects that has no policy its default one (a list page shows every project's
     policy); answers the policies created, each with its audit event, in one transaction."""
@@ -70,6 +75,13 @@ def policy_update(*, actor: Actor, policy: Policy, changes: dict) -> Policy:
         or len(set(required)) != len(required)
     ):
         raise field_error("required_sensitive_features", 'must be a list of distinct attribute names, e.g. ["sex"]')
+    aliases = changes.get("protected_aliases")
+    if aliases is not None and (
+        not isinstance(aliases, list)
+        or not all(isinstance(name, str) and name.strip() for name in aliases)
+        or len(set(aliases)) != len(aliases)
+    ):
+        raise field_error("protected_aliases", 'must be a list of distinct alias names, e.g. ["champion"]')
     floors = changes.get("metric_floors")
     if floors is not None and (
         not isinstance(floors, dict)

@@ -1646,7 +1646,10 @@ export interface components {
             dataset: number;
             version: string;
             content_sha256: string;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description unknown when a tool did not report it
+             */
             row_count: number;
             schema: unknown;
             profile?: unknown;
@@ -1662,7 +1665,10 @@ export interface components {
             dataset: number;
             version: string;
             content_sha256: string;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description unknown when a tool did not report it
+             */
             row_count: number;
             schema: unknown;
             profile?: unknown;
@@ -2547,6 +2553,8 @@ export interface components {
             min_audit_decisions?: number;
             /** @description a gating fairness audit's window must end within this many days */
             max_audit_age_days?: number;
+            /** @description model aliases whose move is a promotion to production through the gate */
+            protected_aliases?: unknown;
         };
         PerformanceReport: {
             readonly id: number;
@@ -2615,6 +2623,8 @@ export interface components {
             min_audit_decisions?: number;
             /** @description a gating fairness audit's window must end within this many days */
             max_audit_age_days?: number;
+            /** @description model aliases whose move is a promotion to production through the gate */
+            protected_aliases?: unknown;
             /** Format: date-time */
             readonly updated_at: string;
         };
@@ -2801,6 +2811,15 @@ export interface components {
             environment?: unknown;
             status?: components["schemas"]["RunStatusEnum"];
             source?: components["schemas"]["SourceEnum"];
+            readonly experiment: string | null;
+            /** @description MLflow-style run id */
+            readonly run_uuid: string | null;
+            readonly tags: unknown;
+            readonly user_name: string;
+            /** Format: date-time */
+            readonly started_at: string | null;
+            /** Format: date-time */
+            readonly ended_at: string | null;
             /** Format: date-time */
             readonly created_at: string;
             readonly created_by: string;
@@ -2831,9 +2850,10 @@ export interface components {
          * @description * `running` - Running
          *     * `finished` - Finished
          *     * `failed` - Failed
+         *     * `killed` - Killed
          * @enum {string}
          */
-        RunStatusEnum: "running" | "finished" | "failed";
+        RunStatusEnum: "running" | "finished" | "failed" | "killed";
         /**
          * @description * `project` - Whole project
          *     * `tag` - One tag
@@ -2846,9 +2866,10 @@ export interface components {
          *     * `cli` - Cli
          *     * `api` - Api
          *     * `protocol` - Protocol
+         *     * `mlflow` - Mlflow
          * @enum {string}
          */
-        SourceEnum: "notebook" | "cli" | "api" | "protocol";
+        SourceEnum: "notebook" | "cli" | "api" | "protocol" | "mlflow";
         /**
          * @description * `none` - None
          *     * `staging` - Staging
@@ -2998,6 +3019,15 @@ export interface operations {
                  *     * `model_version.transitioned` - Model Version Transitioned
                  *     * `deployment.created` - Deployment Created
                  *     * `deployment.ended` - Deployment Ended
+                 *     * `experiment.created` - Experiment Created
+                 *     * `experiment.tagged` - Experiment Tagged
+                 *     * `run.updated` - Run Updated
+                 *     * `run.logged` - Run Logged
+                 *     * `run.inputs_logged` - Run Inputs Logged
+                 *     * `artifact.stored` - Artifact Stored
+                 *     * `logged_model.created` - Logged Model Created
+                 *     * `logged_model.updated` - Logged Model Updated
+                 *     * `model_alias.moved` - Model Alias Moved
                  *     * `decisions.ingested` - Decisions Ingested
                  *     * `decisions.outcomes_recorded` - Outcomes Recorded
                  *     * `erasure.received` - Erasure Received
@@ -3026,7 +3056,7 @@ export interface operations {
                  *     * `llm.evaluation_run` - Evaluation Run
                  *     * `llm.calls_scored` - Calls Scored
                  */
-                event_type?: "alert.raised" | "api_key.created" | "api_key.revoked" | "data_version.registered" | "data_version.subjects_indexed" | "dataset.created" | "decisions.ingested" | "decisions.outcomes_recorded" | "deployment.created" | "deployment.ended" | "drift.reported" | "erasure.completed" | "erasure.executed" | "erasure.obligation_closed" | "erasure.obligation_opened" | "erasure.received" | "erasure.rejected" | "erasure.traced" | "fairness.audited" | "llm.budget_set" | "llm.calls_ingested" | "llm.calls_repriced" | "llm.calls_scored" | "llm.evaluation_dataset_created" | "llm.evaluation_run" | "llm.prices_imported" | "llm.prompt_created" | "llm.prompt_label_moved" | "llm.prompt_version_created" | "membership.set" | "model.created" | "model_version.approved" | "model_version.registered" | "model_version.transitioned" | "performance.reported" | "policy.changed" | "policy.created" | "project.created" | "run.registered" | "webhook.created";
+                event_type?: "alert.raised" | "api_key.created" | "api_key.revoked" | "artifact.stored" | "data_version.registered" | "data_version.subjects_indexed" | "dataset.created" | "decisions.ingested" | "decisions.outcomes_recorded" | "deployment.created" | "deployment.ended" | "drift.reported" | "erasure.completed" | "erasure.executed" | "erasure.obligation_closed" | "erasure.obligation_opened" | "erasure.received" | "erasure.rejected" | "erasure.traced" | "experiment.created" | "experiment.tagged" | "fairness.audited" | "llm.budget_set" | "llm.calls_ingested" | "llm.calls_repriced" | "llm.calls_scored" | "llm.evaluation_dataset_created" | "llm.evaluation_run" | "llm.prices_imported" | "llm.prompt_created" | "llm.prompt_label_moved" | "llm.prompt_version_created" | "logged_model.created" | "logged_model.updated" | "membership.set" | "model.created" | "model_alias.moved" | "model_version.approved" | "model_version.registered" | "model_version.transitioned" | "performance.reported" | "policy.changed" | "policy.created" | "project.created" | "run.inputs_logged" | "run.logged" | "run.registered" | "run.updated" | "webhook.created";
                 occurred_after?: string;
                 occurred_before?: string;
                 /** @description Number of results to return per page. */
@@ -7391,14 +7421,16 @@ export interface operations {
                  *     * `cli` - Cli
                  *     * `api` - Api
                  *     * `protocol` - Protocol
+                 *     * `mlflow` - Mlflow
                  */
-                source?: "api" | "cli" | "notebook" | "protocol";
+                source?: "api" | "cli" | "mlflow" | "notebook" | "protocol";
                 /**
                  * @description * `running` - Running
                  *     * `finished` - Finished
                  *     * `failed` - Failed
+                 *     * `killed` - Killed
                  */
-                status?: "failed" | "finished" | "running";
+                status?: "failed" | "finished" | "killed" | "running";
             };
             header?: never;
             path?: never;

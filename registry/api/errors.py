@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from registry.errors import ServiceError
+from registry.middleware import is_api_path, is_protocol_path
 
 
 def flatten(detail, prefix: str = "") -> dict[str, list[str]]:
@@ -63,14 +64,25 @@ def exception_handler(exc, context):
 
 
 def not_found(request, exception=None):
-    """handler404: JSON under /api/, Django's page elsewhere."""
-    if request.path.startswith("/api/"):
+    """handler404: JSON under /api/ (a protocol's own shape on its paths), Django's page elsewhere."""
+    if is_protocol_path(request.path):
+        return protocol_error(request, 404)
+    if is_api_path(request.path):
         return JsonResponse(_body("not_found", "Not found."), status=404)
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request):
     """handler500: JSON under /api/ (no detail: the traceback goes to the log only), Django's page elsewhere."""
-    if request.path.startswith("/api/"):
+    if is_protocol_path(request.path):
+        return protocol_error(request, 500)
+    if is_api_path(request.path):
         return JsonResponse(_body("server_error", "Internal server error."), status=500)
     return defaults.server_error(request)
+
+
+def protocol_error(request, status: int):
+    """A protocol path's 404 or 500, in that protocol's error shape (its adapter registers the renderer)."""
+    from registry.middleware import protocol_error_response
+
+    return protocol_error_response(request, status)

@@ -95,6 +95,7 @@ class DataVersionSerializer(CreatedFields):
             "created_by",
         ]
         read_only_fields = ["id", "status", "created_at"]
+        extra_kwargs = {"row_count": {"required": True, "allow_null": False}}
         validators = []
 
     def get_subject_count(self, obj: DataVersion) -> int | None:
@@ -152,6 +153,8 @@ class RunSerializer(CreatedFields):
     params = serializers.JSONField(required=False)
     metrics = serializers.JSONField(required=False)
     environment = serializers.JSONField(required=False)
+    experiment = serializers.CharField(source="experiment.name", read_only=True, default=None, allow_null=True)
+    tags = serializers.JSONField(read_only=True)
 
     class Meta:
         model = Run
@@ -169,10 +172,16 @@ class RunSerializer(CreatedFields):
             "environment",
             "status",
             "source",
+            "experiment",
+            "run_uuid",
+            "tags",
+            "user_name",
+            "started_at",
+            "ended_at",
             "created_at",
             "created_by",
         ]
-        read_only_fields = ["id", "created_at"]
+        read_only_fields = ["id", "run_uuid", "user_name", "started_at", "ended_at", "created_at"]
 
     def _object(self, value, name: str) -> dict:
         if value is not None and not isinstance(value, dict):

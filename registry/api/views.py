@@ -139,9 +139,9 @@ class RunFilter(ProjectFilter):
     create=extend_schema(summary="Register a training run", responses={201: s.RunSerializer, **WRITE_ERRORS}),
 )
 class RunViewSet(ReadCreateViewSet):
-    queryset = Run.objects.select_related("project", "created_by_user", "created_by_key__project").prefetch_related(
-        "input_links"
-    )
+    queryset = Run.objects.select_related(
+        "project", "experiment", "created_by_user", "created_by_key__project"
+    ).prefetch_related("input_links")
     serializer_class = s.RunSerializer
     filterset_class = RunFilter
 

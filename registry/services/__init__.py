@@ -8,30 +8,67 @@ other apps' services share (`created_by`, `unique_or_conflict`) are imported fro
 
 from __future__ import annotations
 
+from registry.services.aliases import model_alias_set
+from registry.services.artifacts import (
+    artifact_file,
+    artifact_path_clean,
+    artifact_store,
+    artifact_tree_digest,
+    logged_model_create,
+    logged_model_digest,
+    logged_model_prefix,
+    logged_model_update,
+)
 from registry.services.data import (
     MAX_SUBJECTS_PER_REQUEST,
     IndexResult,
+    data_version_ensure,
     data_version_register,
     dataset_create,
+    dataset_ensure,
     subjects_index,
     suppressed_keys,
 )
 from registry.services.deployments import REPLACING_STRATEGIES, deployment_create, deployment_end, serves_production
+from registry.services.experiments import experiment_create, experiment_default, experiment_tags_set
 from registry.services.gate import gate_enforce
 from registry.services.models import ALLOWED_TRANSITIONS, model_create, model_version_register, model_version_transition
 from registry.services.projects import api_key_create, api_key_revoke, membership_set, project_create
-from registry.services.runs import RunInputSpec, run_register
+from registry.services.runs import (
+    MetricSpec,
+    RunInputSpec,
+    run_inputs_log,
+    run_log,
+    run_register,
+    run_start,
+    run_update,
+)
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
     "MAX_SUBJECTS_PER_REQUEST",
     "REPLACING_STRATEGIES",
     "IndexResult",
+    "MetricSpec",
     "RunInputSpec",
     "api_key_create",
     "api_key_revoke",
+    "artifact_file",
+    "artifact_path_clean",
+    "artifact_store",
+    "artifact_tree_digest",
+    "data_version_ensure",
     "data_version_register",
     "dataset_create",
+    "dataset_ensure",
+    "experiment_create",
+    "experiment_default",
+    "experiment_tags_set",
+    "logged_model_create",
+    "logged_model_digest",
+    "logged_model_prefix",
+    "logged_model_update",
+    "model_alias_set",
     "deployment_create",
     "deployment_end",
     "gate_enforce",
@@ -40,7 +77,11 @@ __all__ = [
     "model_version_register",
     "model_version_transition",
     "project_create",
+    "run_inputs_log",
+    "run_log",
     "run_register",
+    "run_start",
+    "run_update",
     "serves_production",
     "subjects_index",
     "suppressed_keys",

@@ -31,6 +31,7 @@ def dataset_create(
     contains_personal_data: bool,
     legal_basis: str = "",
     description: str = "",
+    source_uri: str = "",
 ) -> Dataset:
     if contains_personal_data and not legal_basis:
         raise field_error("legal_basis", "is required when the dataset contains personal data")
@@ -41,15 +42,88 @@ def dataset_create(
             description=description,
             contains_personal_data=contains_personal_data,
             legal_basis=legal_basis,
+            source_uri=source_uri,
             **created_by(actor),
         )
         audit_append(
             actor=actor,
             event_type=Event.DATASET_CREATED,
             target=dataset,
-            after={"name": name, "contains_personal_data": contains_personal_data, "legal_basis": legal_basis},
+            after={
+                "name": name,
+                "contains_personal_data": contains_personal_data,
+                "legal_basis": legal_basis,
+                "source_uri": source_uri,
+            },
         )
     return dataset
+
+
+def dataset_ensure(
+    *, actor: Actor, project: Project, name: str, source_uri: str = "", description: str = ""
+) -> Dataset:
+    """The dataset a tool reports: by its source URI when it has one (one URI is one dataset, whoever reports it),
+    else by name. A new one is created as not declared to hold personal data, and says so in its description
+    until a person declares it (admin)."""
+    name = (name or source_uri or "dataset").strip()[:200]
+    if source_uri:
+        found = Dataset.objects.filter(project=project, source_uri=source_uri).first()
+    else:
+        found = Dataset.objects.filter(project=project, name=name, source_uri="").first()
+    if found is not None:
+        return found
+    if Dataset.objects.filter(project=project, name=name).exists():
+        name = source_uri[-200:] if source_uri else name  # the name is another dataset's: the URI names this one
+    try:
+        return dataset_create(
+            actor=actor,
+            project=project,
+            name=name,
+            contains_personal_data=False,
+            description=description or "reported by a tool; whether it holds personal data is not declared yet",
+            source_uri=source_uri,
+        )
+    except ServiceError:  # a concurrent report created it first
+        lookup = {"source_uri": source_uri} if source_uri else {"name": name}
+        found = Dataset.objects.filter(project=project, **lookup).first()
+        if found is None:
+            raise
+        return found
+
+
+def data_version_ensure(
+    *,
+    actor: Actor,
+    dataset: Dataset,
+    version: str,
+    digest: str,
+    row_count: int | None,
+    schema: dict | list,
+    profile: dict | None = None,
+    storage_uri: str = "",
+) -> DataVersion:
+    """The version a tool reports by its own digest (no content hash of ours: we never saw the content); the
+    same digest reported again is the same version."""
+    found = DataVersion.objects.filter(dataset=dataset, version=version).first()
+    if found is not None:
+        return found
+    try:
+        return data_version_register(
+            actor=actor,
+            dataset=dataset,
+            version=version,
+            content_sha256="",
+            row_count=row_count,
+            schema=schema,
+            profile=profile,
+            storage_uri=storage_uri,
+            digest=digest,
+        )
+    except ServiceError:
+        found = DataVersion.objects.filter(dataset=dataset, version=version).first()
+        if found is None:
+            raise
+        return found
 
 
 def data_version_register(
@@ -64,6 +138,7 @@ def data_version_register(
     storage_uri: str = "",
     parents: Sequence[DataVersion] = (),
     transformation: str = "",
+    digest: str = "",
 ) -> DataVersion:
     for index, parent in enumerate(parents):
         if parent.project_id != dataset.project_id:
@@ -82,6 +157,7 @@ def data_version_register(
             schema=schema,
             profile=profile,
             storage_uri=storage_uri,
+            digest=digest,
             **created_by(actor),
         )
         DataVersionParent.objects.bulk_create(
@@ -97,6 +173,8 @@ def data_version_register(
                 "version": version,
                 "content_sha256": content_sha256,
                 "row_count": row_count,
+                "digest": digest,
+                "storage_uri": storage_uri,
                 "parents": [p.pk for p in dict.fromkeys(parents)],
                 "transformation": transformation,
             },

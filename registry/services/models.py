@@ -13,7 +13,7 @@ from registry.actors import Actor
 from registry.audit import AuditEventType as Event
 from registry.audit import audit_append
 from registry.errors import field_error
-from registry.models import Model, ModelVersion, Project, Run, Stage, StageTransition
+from registry.models import LoggedModel, Model, ModelVersion, Project, Run, Stage, StageTransition
 from registry.services.common import created_by, unique_or_conflict
 from registry.services.gate import gate_enforce
 
@@ -43,9 +43,12 @@ def model_version_register(
     signature: dict | None = None,
     intended_use: str = "",
     limitations: str = "",
+    logged_model: LoggedModel | None = None,
 ) -> ModelVersion:
     if run.project_id != model.project_id:
         raise field_error("run", "belongs to another project than the model")
+    if logged_model is not None and (logged_model.project_id != model.project_id or logged_model.run_id != run.pk):
+        raise field_error("model_id", "is a logged model of another project or run")
     with transaction.atomic():
         # Lock the model row so that two registrations get consecutive version numbers.
         Model.objects.select_for_update().get(pk=model.pk)
@@ -62,6 +65,7 @@ def model_version_register(
             signature=signature or {},
             intended_use=intended_use,
             limitations=limitations,
+            logged_model=logged_model,
             **created_by(actor),
         )
         audit_append(
@@ -74,6 +78,7 @@ def model_version_register(
                 "run": run.pk,
                 "artifact_uri": artifact_uri,
                 "artifact_sha256": artifact_sha256,
+                "logged_model": logged_model.model_id if logged_model is not None else None,
             },
         )
         hooks.model_version_registered(actor, model_version)

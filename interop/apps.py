@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class InteropConfig(AppConfig):
+    name = "interop"
+    verbose_name = "Interop"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from interop.mlflow.protocol import PROTOCOL_PREFIXES, error_for_status
+        from registry.middleware import register_protocol_prefix
+
+        for prefix in PROTOCOL_PREFIXES:
+            register_protocol_prefix(prefix, error_for_status)
