@@ -9,13 +9,14 @@ The registry checks its own records; upper apps add theirs with `registry.hooks.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from registry import hooks
 from registry.audit import AuditEventType, audit_chain_verify
 from registry.errors import field_error
-from registry.models import AuditEvent, DataVersion, ModelVersion
+from registry.models import Artifact, AuditEvent, DataVersion, LoggedModel, ModelAlias, ModelAliasMove, ModelVersion
 
 MAX_REPORTED = 1000
 _MISSING = object()
@@ -95,10 +96,73 @@ def _registry_checks(report: Reporter) -> dict[str, int]:
     }
 
 
+def _file_sha256(project_id: int, path: str) -> str:
+    from registry.services.artifacts import CHUNK, artifact_file
+
+    digest = hashlib.sha256()
+    try:
+        with open(artifact_file(project_id, path), "rb") as stored:
+            while chunk := stored.read(CHUNK):
+                digest.update(chunk)
+    except OSError:
+        return "missing"
+    return digest.hexdigest()
+
+
+def _artifact_checks(report: Reporter) -> dict[str, int]:
+    """Artifact files against their rows and events (a model file swapped on disk, or its row's sha256 rewritten),
+    each ready logged model's digest against its files, and each alias against the last move recorded for it."""
+    from registry.services.artifacts import logged_model_digest
+
+    checked = {
+        "registry.artifact": check_against_creation_events(
+            record="registry.artifact",
+            rows=(
+                (pk, sha, _file_sha256(project_id, path))
+                for pk, sha, project_id, path in Artifact.objects.order_by("pk")
+                .values_list("pk", "sha256", "project_id", "path")
+                .iterator(chunk_size=2000)
+            ),
+            event_type=AuditEventType.ARTIFACT_STORED,
+            target_type="registry.artifact",
+            hash_key="sha256",
+            report=report,
+        )
+    }
+    models = LoggedModel.objects.filter(status=LoggedModel.Status.READY).select_related("experiment").order_by("pk")
+    count = 0
+    for model in models.iterator(chunk_size=500):
+        count += 1
+        if logged_model_digest(model) != model.artifact_sha256:
+            report("registry.loggedmodel", model.pk, "its files no longer digest to its artifact_sha256")
+    checked["registry.loggedmodel"] = count
+    last_moves: dict[tuple[int, str], int] = {}
+    for model_id, name, to_version in ModelAliasMove.objects.order_by("created_at", "id").values_list(
+        "model_id", "name", "to_version_id"
+    ):
+        last_moves[(model_id, name)] = to_version
+    last_events: dict[tuple[str, str], object] = {}
+    for target_id, after in (
+        AuditEvent.objects.filter(event_type=AuditEventType.MODEL_ALIAS_MOVED).order_by("seq").values_list(
+            "target_id", "after"
+        )
+    ):
+        last_events[(target_id, (after or {}).get("alias"))] = (after or {}).get("model_version")
+    count = 0
+    for pk, model_id, name, version_id in ModelAlias.objects.order_by("pk").values_list(
+        "pk", "model_id", "name", "model_version_id"
+    ):
+        count += 1
+        if last_moves.get((model_id, name)) != version_id or last_events.get((str(model_id), name)) != version_id:
+            report("registry.modelalias", pk, "points at another version than its last recorded move")
+    checked["registry.modelalias"] = count
+    return checked
+
+
 def records_verify() -> RecordsVerification:
     """Run the registry's record checks and those the upper apps registered."""
     result = RecordsVerification()
-    for check in (_registry_checks, *hooks.record_checks()):
+    for check in (_registry_checks, _artifact_checks, *hooks.record_checks()):
         result.checked.update(check(result.report))
     return result
 

@@ -26,6 +26,7 @@ describe('RegistryBrowser', () => {
     expect(runs[0]).toHaveTextContent('train.ipynb');
     expect(runs[0]).toHaveTextContent('a1b2c3d4');
     expect(runs[1]).toHaveTextContent('failed');
+    expect(runs[2]).toHaveTextContent('MLflow · iris-governance'); // a run logged by a stock MLflow client
     fireEvent.change(screen.getByTestId('runs-search'), { target: { value: 'train.ipynb' } });
     expect(screen.getAllByTestId('runs-item')).toHaveLength(1);
 
@@ -40,7 +41,7 @@ describe('RegistryBrowser', () => {
     const { rerender } = render(
       <RegistryBrowser client={client} project="acme" reloadKey={0} onOpenModelVersion={jest.fn()} />
     );
-    await waitFor(() => expect(screen.getByTestId('tab-runs')).toHaveTextContent('Runs2'));
+    await waitFor(() => expect(screen.getByTestId('tab-runs')).toHaveTextContent('Runs3'));
     rerender(<RegistryBrowser client={client} project="acme" reloadKey={1} onOpenModelVersion={jest.fn()} />);
     await waitFor(() => expect(client.runs).toHaveBeenCalledTimes(2));
   });

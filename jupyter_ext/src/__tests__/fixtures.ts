@@ -54,6 +54,12 @@ export function run(id: number, overrides: Partial<Run> = {}): Run {
     environment: {},
     status: 'finished',
     source: 'notebook',
+    experiment: null,
+    run_uuid: null,
+    tags: {},
+    user_name: '',
+    started_at: null,
+    ended_at: null,
     created_at: NOW,
     created_by: 'gk_ab12',
     ...overrides
@@ -179,7 +185,13 @@ export function fakeClient(overrides: Partial<Record<keyof GovernanceClient, jes
   return {
     status: jest.fn(async () => status),
     datasets: jest.fn(async () => page([dataset])),
-    runs: jest.fn(async () => page([run(12), run(11, { status: 'failed', notebook_path: '' })])),
+    runs: jest.fn(async () =>
+      page([
+        run(12),
+        run(11, { status: 'failed', notebook_path: '' }),
+        run(10, { source: 'mlflow', experiment: 'iris-governance', run_uuid: 'ab'.repeat(16), notebook_path: '' })
+      ])
+    ),
     models: jest.fn(async () => page([model])),
     modelVersions: jest.fn(async () => page([version(2, { stage: 'staging' }), version(1, { stage: 'production' })])),
     run: jest.fn(async (id: number) => run(id)),

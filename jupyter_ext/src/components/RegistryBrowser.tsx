@@ -23,7 +23,12 @@ const TABS: { id: RegistryTab; label: string }[] = [
   { id: 'datasets', label: 'Datasets' }
 ];
 
-const RUN_TONES: Record<string, 'good' | 'bad' | 'warn'> = { finished: 'good', failed: 'bad', running: 'warn' };
+const RUN_TONES: Record<string, 'good' | 'bad' | 'warn'> = {
+  finished: 'good',
+  failed: 'bad',
+  killed: 'bad',
+  running: 'warn'
+};
 
 export function RegistryBrowser(props: RegistryBrowserProps): JSX.Element {
   const { client, project, reloadKey } = props;
@@ -104,7 +109,9 @@ export function RegistryBrowser(props: RegistryBrowserProps): JSX.Element {
           error={runs.status === 'error' ? runs.error : null}
           onRetry={runs.reload}
           getKey={r => r.id}
-          getText={r => `${r.name} #${r.id} ${r.notebook_path ?? ''} ${r.git_commit ?? ''} ${r.status ?? ''}`}
+          getText={r =>
+            `${r.name} #${r.id} ${r.notebook_path ?? ''} ${r.git_commit ?? ''} ${r.status ?? ''} ${r.experiment ?? ''} ${r.run_uuid ?? ''}`
+          }
           placeholder="Search runs by name, notebook or commit"
           emptyText="No training runs yet."
           renderItem={r => (
@@ -115,7 +122,13 @@ export function RegistryBrowser(props: RegistryBrowserProps): JSX.Element {
                 {r.status && <Badge tone={RUN_TONES[r.status] ?? 'neutral'}>{r.status}</Badge>}
               </div>
               <div className="jp-Governance-item-meta">
-                {r.notebook_path ? basename(r.notebook_path) : (r.source ?? 'api')}
+                {r.source === 'mlflow' ? (
+                  <span title={r.run_uuid ?? undefined}>MLflow · {r.experiment ?? 'Default'}</span>
+                ) : r.notebook_path ? (
+                  basename(r.notebook_path)
+                ) : (
+                  (r.source ?? 'api')
+                )}
                 {r.git_commit && (
                   <>
                     {' · '}
