@@ -143,9 +143,9 @@ def _artifact_checks(report: Reporter) -> dict[str, int]:
         last_moves[(model_id, name)] = to_version
     last_events: dict[tuple[str, str], object] = {}
     for target_id, after in (
-        AuditEvent.objects.filter(event_type=AuditEventType.MODEL_ALIAS_MOVED).order_by("seq").values_list(
-            "target_id", "after"
-        )
+        AuditEvent.objects.filter(event_type=AuditEventType.MODEL_ALIAS_MOVED)
+        .order_by("seq")
+        .values_list("target_id", "after")
     ):
         last_events[(target_id, (after or {}).get("alias"))] = (after or {}).get("model_version")
     count = 0
