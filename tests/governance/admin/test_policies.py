@@ -3,6 +3,8 @@ compliance officers through the service, read by the others."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.urls import reverse
 
@@ -28,7 +30,13 @@ def officer(project):
 
 
 def policy_form(policy: Policy, **changes) -> dict:
-    return {**policy.snapshot(), **changes, "high_risk_needs_second_approver": "on"}
+    """The form as a browser posts it: JSON fields (lists, objects) as their JSON text, and the hidden initial
+    value Django renders beside a field whose default is callable (the list fields)."""
+    current = policy.snapshot()
+    values = {**current, **changes, "high_risk_needs_second_approver": "on"}
+    form = {name: json.dumps(value) if isinstance(value, (list, dict)) else value for name, value in values.items()}
+    form.update({f"initial-{name}": json.dumps(value) for name, value in current.items() if isinstance(value, list)})
+    return form
 
 
 def test_the_policy_list_makes_each_projects_policy_and_shows_its_thresholds(admin_client, project, other_project):

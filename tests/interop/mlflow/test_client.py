@@ -46,6 +46,7 @@ def _digest_on_disk(model: LoggedModel) -> str:
     return hashlib.sha256("".join(sorted(lines)).encode()).hexdigest()
 
 
+@pytest.mark.sqlite  # `make run` serves the embedded SQLite database: MLflow clients log there too
 def test_autolog_of_a_scikit_learn_fit_with_a_registered_model(tracking, iris):
     from sklearn.linear_model import LogisticRegression
 
@@ -100,6 +101,7 @@ def test_autolog_of_a_scikit_learn_fit_with_a_registered_model(tracking, iris):
     assert ModelVersion.objects.get(model__name="iris-clf", version=2).run.name == "again"
 
 
+@pytest.mark.sqlite  # `make run` serves the embedded SQLite database: MLflow clients log there too
 def test_explicit_params_metrics_tags_and_input(tracking, iris):
     X, y = iris
     mlflow.set_experiment("explicit")
