@@ -73,3 +73,50 @@ def test_the_same_batch_sent_twice_at_once_lands_once():
     assert sum(r.accepted for r in results) == 2000, results
     assert sum(r.duplicates for r in results) == 2000
     assert Decision.objects.count() == 2000
+
+
+def test_a_row_locked_for_logging_does_not_deadlock_a_commit_that_names_it():
+    """The deadlock MLflow's autolog met: one transaction locks a run to log to it and then waits for the audit
+    chain head; another already holds the head and, at its commit, checks the foreign key of a row naming that
+    run (an artifact file of the run). With FOR UPDATE the two wait for each other and PostgreSQL kills one;
+    registry.locks.for_update (FOR NO KEY UPDATE) lets the commit's key check through."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from registry.audit import AuditEventType, audit_append
+    from registry.locks import for_update
+    from registry.models import Artifact, Run
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    project = f.ProjectFactory()
+    experiment = services.experiment_default(actor=Actor.system(), project=project)
+    run = services.run_start(
+        actor=Actor.system(),
+        project=project,
+        experiment=experiment,
+        name="r",
+        run_uuid="a" * 32,
+        started_at=timezone.now(),
+    )
+    run_locked, head_taken = threading.Event(), threading.Event()
+
+    def logger(_):  # as run_log: lock the run, then (after the uploader holds the head) append its event
+        with transaction.atomic():
+            locked = for_update(Run.objects).get(pk=run.pk)
+            run_locked.set()
+            head_taken.wait(10)
+            audit_append(actor=Actor.system(), event_type=AuditEventType.RUN_LOGGED, target=locked)
+        return "logged"
+
+    def uploader(_):  # as artifact_store: insert a row naming the run, append its event, commit
+        run_locked.wait(10)
+        with transaction.atomic():
+            Artifact.objects.create(project=project, path="0/x/artifacts/f", run_id=run.pk, size=1, sha256="0" * 64)
+            audit_append(actor=Actor.system(), event_type=AuditEventType.ARTIFACT_STORED, target=run)
+            head_taken.set()
+        return "stored"
+
+    results = in_threads(lambda i: (logger, uploader)[i](i), 2)
+    assert results == ["logged", "stored"], results
+    assert Artifact.objects.filter(run=run).count() == 1

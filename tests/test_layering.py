@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("registry", "governance", "llmops")
+APPS = ("registry", "governance", "llmops", "interop")
 
 KNOWN_OFFENDERS: set[tuple[str, str]] = set()  # none left; a new one is fixed, not listed
 
@@ -129,3 +129,17 @@ def test_the_checker_sees_each_form_of_private_use(tmp_path, monkeypatch):
     assert private_uses(ROOT / "governance" / "example.py", "from llmops import charts\ncharts._document") == [
         "llmops.charts._document"
     ]
+
+
+def test_rows_are_locked_only_through_registry_locks():
+    """`select_for_update()` (FOR UPDATE) deadlocks against the foreign-key checks of a transaction that holds the
+    audit chain head (registry/locks.py says how); every service locks through `for_update`."""
+    offenders = [
+        str(path.relative_to(ROOT))
+        for app in APPS
+        for path in (ROOT / app).rglob("*.py")
+        if "migrations" not in path.parts
+        and path != ROOT / "registry" / "locks.py"
+        and ".select_for_update(" in path.read_text()
+    ]
+    assert not offenders

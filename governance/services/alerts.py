@@ -38,6 +38,7 @@ from governance.events import GovernanceEvent as Event
 from governance.models import Webhook, WebhookDelivery
 from registry.actors import Actor
 from registry.audit import audit_append
+from registry.locks import for_update
 
 ALERT_TYPES = ("fairness.audit_failed", "drift.detected", "performance.degraded", "llm.budget_crossed")
 MAX_ATTEMPTS = 5
@@ -165,7 +166,7 @@ def delivery_attempt(*, delivery_id: int) -> WebhookDelivery:
     """One attempt; the row is locked so that two workers never send the same delivery at once."""
     with transaction.atomic():
         delivery = (
-            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            for_update(WebhookDelivery.objects, skip_locked=True)
             .filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING)
             .select_related("webhook")
             .first()

@@ -32,6 +32,7 @@ from governance.services.drift_counts import decisions_counted
 from registry import bulk
 from registry.actors import Actor
 from registry.audit import audit_append
+from registry.locks import for_update
 from registry.models import Deployment, ModelVersion, Project, SuppressedSubject
 from registry.services import suppressed_keys
 from registry.subjects import InvalidSubjectId, current_key_id, mentions_subject_id, subject_key, suppression_lock
@@ -510,7 +511,7 @@ def outcomes_record(*, actor: Actor, items: Sequence[object]) -> OutcomeResult:
         for mv_id, request_ids in by_version.items():
             for start in range(0, len(request_ids), 1000):
                 found.extend(
-                    Decision.objects.select_for_update()
+                    for_update(Decision.objects)
                     .filter(model_version_id=mv_id, request_id__in=request_ids[start : start + 1000])
                     .only("id", "model_version_id", "request_id", "outcome", "erased_at")
                 )

@@ -33,6 +33,7 @@ from django.db.models import F
 from django.db.models.fields.json import KT
 
 from governance.models import DriftHour
+from registry.locks import for_update
 from registry.models import DataVersion, ModelVersion, RunInput
 from registry.profiles import OTHER, PROFILE_FORMAT, bin_counts
 
@@ -151,9 +152,7 @@ def hours_apply(model_version_id: int, hours: dict[datetime, HourCounts], *, sig
             [DriftHour(model_version_id=model_version_id, hour=hour) for hour in sorted(hours)], ignore_conflicts=True
         )
     rows = list(
-        DriftHour.objects.select_for_update()
-        .filter(model_version_id=model_version_id, hour__in=list(hours))
-        .order_by("hour")
+        for_update(DriftHour.objects).filter(model_version_id=model_version_id, hour__in=list(hours)).order_by("hour")
     )
     for row in rows:
         entry = hours[row.hour]

@@ -21,6 +21,7 @@ from governance.subject_data import subject_data_contributors
 from registry.actors import Actor
 from registry.audit import audit_append
 from registry.errors import Conflict, field_error
+from registry.locks import for_update
 from registry.models import (
     AuditEvent,
     DataVersion,
@@ -78,7 +79,7 @@ def erasure_request_create(
 def erasure_request_trace(*, actor: Actor, request: ErasureRequest) -> ErasureRequest:
     """Compute and store the trace; received -> traced (a traced request may be traced again)."""
     with transaction.atomic():
-        locked = ErasureRequest.objects.select_for_update().get(pk=request.pk)
+        locked = for_update(ErasureRequest.objects).get(pk=request.pk)
         if not erasure_allows(locked.status, ErasureOperation.TRACE):
             raise Conflict(
                 f"erasure request {locked.pk} is {locked.status}; it can no longer be traced", code="invalid_state"
@@ -110,7 +111,7 @@ def erasure_request_execute(*, actor: Actor, request: ErasureRequest) -> Erasure
     trained on them, and suppresses the subject in the project.
     """
     with transaction.atomic():
-        locked = ErasureRequest.objects.select_for_update().get(pk=request.pk)
+        locked = for_update(ErasureRequest.objects).get(pk=request.pk)
         # every ingest checks the suppression list and inserts under this lock (shared): wait for those in
         # flight to commit, so that their rows are read below, and make those to come see the suppression
         suppression_lock([locked.project_id], exclusive=True)
@@ -201,7 +202,7 @@ def erasure_request_reject(*, actor: Actor, request: ErasureRequest, reason: str
     if not reason.strip():
         raise field_error("reason", "must not be empty")
     with transaction.atomic():
-        locked = ErasureRequest.objects.select_for_update().get(pk=request.pk)
+        locked = for_update(ErasureRequest.objects).get(pk=request.pk)
         if not erasure_allows(locked.status, ErasureOperation.REJECT):
             raise Conflict(
                 f"erasure request {locked.pk} is {locked.status}; it can no longer be rejected", code="invalid_state"
@@ -234,7 +235,7 @@ def obligations_check(
         open_obligations = open_obligations.filter(erasure_request=request)
     closed: list[RetrainingObligation] = []
     with transaction.atomic():
-        for obligation in open_obligations.select_for_update(of=("self",)):
+        for obligation in for_update(open_obligations, of=("self",)):
             candidates = (
                 [model_version]
                 if model_version is not None
@@ -263,7 +264,7 @@ def obligations_check(
             closed.append(obligation)
             parent = obligation.erasure_request
             if not parent.obligations.filter(status=RetrainingObligation.Status.OPEN).exists():
-                _complete(actor, ErasureRequest.objects.select_for_update().get(pk=parent.pk), now)
+                _complete(actor, for_update(ErasureRequest.objects).get(pk=parent.pk), now)
     return closed
 
 

@@ -15,6 +15,7 @@ from governance.models import Policy
 from registry.actors import Actor
 from registry.audit import audit_append
 from registry.errors import field_error
+from registry.locks import for_update
 from registry.models import Project
 
 
@@ -89,7 +90,7 @@ def policy_update(*, actor: Actor, policy: Policy, changes: dict) -> Policy:
     ):
         raise field_error("metric_floors", 'must be an object of metric -> number, e.g. {"accuracy": 0.6}')
     with transaction.atomic():
-        locked = Policy.objects.select_for_update().get(pk=policy.pk)
+        locked = for_update(Policy.objects).get(pk=policy.pk)
         before = locked.snapshot()
         for name, value in changes.items():
             setattr(locked, name, value)

@@ -20,6 +20,7 @@ from llmops.models import PER_TOKENS, USAGE_CATEGORIES, LLMCall, Price
 from registry.actors import Actor
 from registry.audit import audit_append
 from registry.errors import ServiceError, field_error
+from registry.locks import for_update
 from registry.services.common import created_by
 
 SEED_FILE = Path(__file__).resolve().parent.parent / "data" / "prices.json"
@@ -251,7 +252,7 @@ def calls_reprice(
         changed: list[LLMCall] = []
         count = priced = 0
         for call in (
-            calls.select_for_update()
+            for_update(calls)
             .only("id", "provider", "model", "occurred_at", "cost", "price_id", *CALL_FIELDS.values())
             .iterator(chunk_size=2000)
         ):

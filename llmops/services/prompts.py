@@ -17,6 +17,7 @@ from llmops.models import PromptLabel, PromptLabelMove, PromptTemplate, PromptVe
 from registry.actors import Actor
 from registry.audit import audit_append, canonical_json
 from registry.errors import Conflict, ServiceError, field_error
+from registry.locks import for_update
 from registry.models import Project
 from registry.services.common import created_by, unique_or_conflict
 
@@ -107,7 +108,7 @@ def prompt_version_create(
         kind=kind, messages=messages, text=text, variables=variables, model=model, parameters=parameters
     )
     with transaction.atomic():
-        PromptTemplate.objects.select_for_update().filter(pk=template.pk).first()  # versions numbered one at a time
+        for_update(PromptTemplate.objects).filter(pk=template.pk).first()  # versions numbered one at a time
         latest = template.versions.order_by("-version").first()
         if latest is not None and latest.content_sha256 == digest:
             raise Conflict(
@@ -148,7 +149,7 @@ def prompt_label_move(*, actor: Actor, template: PromptTemplate, name: str, vers
     if version.template_id != template.pk:
         raise field_error("version", f"version {version.pk} is not a version of {template.name}")
     with transaction.atomic():
-        label = PromptLabel.objects.select_for_update().filter(template=template, name=name).first()
+        label = for_update(PromptLabel.objects).filter(template=template, name=name).first()
         previous = label.version if label is not None else None
         if previous is not None and previous.pk == version.pk:
             return label

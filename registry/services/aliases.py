@@ -17,6 +17,7 @@ from registry.actors import Actor
 from registry.audit import AuditEventType as Event
 from registry.audit import audit_append
 from registry.errors import field_error
+from registry.locks import for_update
 from registry.models import Model, ModelAlias, ModelAliasMove, ModelVersion, Stage
 from registry.services.common import created_by
 from registry.services.gate import gate_enforce
@@ -36,12 +37,12 @@ def model_alias_set(*, actor: Actor, model: Model, name: str, model_version: Mod
         raise field_error("version", f"is not a version of {model.name}")
     protected = name in hooks.protected_aliases(actor, model.project_id)
     with transaction.atomic():
-        current = ModelAlias.objects.select_for_update().filter(model=model, name=name).first()
+        current = for_update(ModelAlias.objects).filter(model=model, name=name).first()
         if current is not None and current.model_version_id == model_version.pk:
             return None
         transition = None
         if protected:
-            version = ModelVersion.objects.select_for_update().get(pk=model_version.pk)
+            version = for_update(ModelVersion.objects).get(pk=model_version.pk)
             if version.stage == Stage.PRODUCTION:
                 gate_enforce(
                     actor=actor,

@@ -27,6 +27,7 @@ from registry.actors import Actor
 from registry.audit import AuditEventType as Event
 from registry.audit import audit_append
 from registry.errors import Conflict, TooLarge, field_error
+from registry.locks import for_update
 from registry.models import Artifact, Experiment, LoggedModel, Project, Run
 from registry.services.common import created_by
 
@@ -80,7 +81,7 @@ def artifact_store(
                 out.write(chunk)
         sha256 = digest.hexdigest()
         with transaction.atomic():
-            existing = Artifact.objects.select_for_update().filter(project=project, path=path).first()
+            existing = for_update(Artifact.objects).filter(project=project, path=path).first()
             if existing is not None:
                 if existing.sha256 != sha256:
                     raise Conflict(
@@ -169,7 +170,7 @@ def logged_model_update(
     if status is not None and status not in (LoggedModel.Status.READY, LoggedModel.Status.FAILED):
         raise field_error("status", "must be ready or failed")
     with transaction.atomic():
-        locked = LoggedModel.objects.select_for_update().get(pk=logged_model.pk)
+        locked = for_update(LoggedModel.objects).get(pk=logged_model.pk)
         before = {"status": locked.status, "artifact_sha256": locked.artifact_sha256}
         after: dict[str, object] = {}
         if status is not None and status != locked.status:

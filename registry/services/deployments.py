@@ -14,6 +14,7 @@ from registry.actors import Actor
 from registry.audit import AuditEventType as Event
 from registry.audit import audit_append
 from registry.errors import Conflict, ServiceError, field_error
+from registry.locks import for_update
 from registry.models import Deployment, Model, ModelVersion, Stage
 from registry.services.common import created_by
 from registry.services.gate import gate_enforce
@@ -69,8 +70,8 @@ def deployment_create(
         raise field_error("traffic_percent", "a canary takes a share of traffic below 100")
     with transaction.atomic():
         # One deployment of a model at a time: the lock orders concurrent ones, the partial unique index backs it.
-        Model.objects.select_for_update().filter(pk=model_version.model_id).first()
-        current = ModelVersion.objects.select_for_update().get(pk=model_version.pk)
+        for_update(Model.objects).filter(pk=model_version.model_id).first()
+        current = for_update(ModelVersion.objects).get(pk=model_version.pk)
         checks: list[dict] = []
         if serves_production(environment, strategy):
             if current.stage != Stage.PRODUCTION:
@@ -85,7 +86,7 @@ def deployment_create(
             )
         if strategy in REPLACING_STRATEGIES and ended_at is None:
             live = list(
-                Deployment.objects.select_for_update().filter(
+                for_update(Deployment.objects).filter(
                     model_id=model_version.model_id, environment=environment, ended_at__isnull=True
                 )
             )
@@ -141,7 +142,7 @@ def deployment_end(
     if not backfill:
         _not_backdated("ended_at", ended_at, now)
     with transaction.atomic():
-        current = Deployment.objects.select_for_update().get(pk=deployment.pk)
+        current = for_update(Deployment.objects).get(pk=deployment.pk)
         if current.ended_at is not None:
             raise Conflict("deployment has already ended", fields={"ended_at": ["already set"]})
         if ended_at <= current.started_at:

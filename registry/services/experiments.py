@@ -11,6 +11,7 @@ from registry.actors import Actor
 from registry.audit import AuditEventType as Event
 from registry.audit import audit_append
 from registry.errors import field_error
+from registry.locks import for_update
 from registry.models import Experiment, Project
 from registry.services.common import created_by, unique_or_conflict
 
@@ -42,7 +43,7 @@ def experiment_create(*, actor: Actor, project: Project, name: str, tags: dict[s
     experiment_default(actor=actor, project=project)
     with unique_or_conflict(f"experiment {name!r} already exists in {project.slug}", "name"):
         # Lock the project row so that two creations get consecutive numbers.
-        Project.objects.select_for_update().filter(pk=project.pk).first()
+        for_update(Project.objects).filter(pk=project.pk).first()
         latest = Experiment.objects.filter(project=project).aggregate(latest=Max("number"))["latest"] or 0
         experiment = Experiment.objects.create(
             project=project, number=latest + 1, name=name, tags=dict(tags or {}), **created_by(actor)
@@ -62,7 +63,7 @@ def _audit_created(actor: Actor, experiment: Experiment) -> None:
 
 def experiment_tags_set(*, actor: Actor, experiment: Experiment, tags: dict[str, str]) -> Experiment:
     with transaction.atomic():
-        locked = Experiment.objects.select_for_update().get(pk=experiment.pk)
+        locked = for_update(Experiment.objects).get(pk=experiment.pk)
         before = dict(locked.tags)
         locked.tags = {**locked.tags, **tags}
         if locked.tags != before:

@@ -13,6 +13,7 @@ from registry.actors import Actor
 from registry.audit import AuditEventType as Event
 from registry.audit import audit_append
 from registry.errors import field_error
+from registry.locks import for_update
 from registry.models import LoggedModel, Model, ModelVersion, Project, Run, Stage, StageTransition
 from registry.services.common import created_by, unique_or_conflict
 from registry.services.gate import gate_enforce
@@ -51,7 +52,7 @@ def model_version_register(
         raise field_error("model_id", "is a logged model of another project or run")
     with transaction.atomic():
         # Lock the model row so that two registrations get consecutive version numbers.
-        Model.objects.select_for_update().get(pk=model.pk)
+        for_update(Model.objects).get(pk=model.pk)
         latest = ModelVersion.objects.filter(model=model).aggregate(latest=Max("version"))["latest"] or 0
         model_version = ModelVersion.objects.create(
             project_id=model.project_id,
@@ -102,16 +103,14 @@ def model_version_transition(
     if not reason.strip():
         raise field_error("reason", "must not be empty")
     with transaction.atomic():
-        current = ModelVersion.objects.select_for_update().get(pk=model_version.pk)
+        current = for_update(ModelVersion.objects).get(pk=model_version.pk)
         if to_stage not in ALLOWED_TRANSITIONS[current.stage]:
             raise field_error("to_stage", f"cannot move from {current.stage} to {to_stage}", code="invalid_transition")
         checks = gate_enforce(
             actor=actor, model_version=current, to_stage=to_stage, field="to_stage", doing=f"for {to_stage}"
         )
         if to_stage == Stage.PRODUCTION:
-            replaced = ModelVersion.objects.select_for_update().filter(
-                model_id=current.model_id, stage=Stage.PRODUCTION
-            )
+            replaced = for_update(ModelVersion.objects).filter(model_id=current.model_id, stage=Stage.PRODUCTION)
             for previous in replaced.exclude(pk=current.pk):
                 _transition(actor, previous, Stage.ARCHIVED, f"replaced in production by v{current.version}")
         transition = _transition(actor, current, to_stage, reason, checks=checks)

@@ -13,6 +13,7 @@ from registry.actors import Actor
 from registry.audit import AuditEventType as Event
 from registry.audit import audit_append
 from registry.errors import NotFound, field_error
+from registry.locks import for_update
 from registry.models import DataVersion, Experiment, MetricPoint, Project, Run, RunInput
 from registry.services.common import created_by
 
@@ -167,7 +168,7 @@ def run_log(
         _check_key("metrics", spec["key"])
     values = _checked_fields(run.project, fields or {})
     with transaction.atomic():
-        locked = Run.objects.select_for_update().get(pk=run.pk)
+        locked = for_update(Run.objects).get(pk=run.pk)
         for key, value in params.items():
             old = locked.params.get(key)
             if old is not None and str(old) != value:
@@ -241,7 +242,7 @@ def run_update(
     if status is not None and status not in Run.Status.values:
         raise field_error("status", f"must be one of {', '.join(Run.Status.values)}")
     with transaction.atomic():
-        locked = Run.objects.select_for_update().get(pk=run.pk)
+        locked = for_update(Run.objects).get(pk=run.pk)
         before = {"status": locked.status, "ended_at": locked.ended_at, "name": locked.name}
         if status is not None:
             locked.status = status
@@ -264,7 +265,7 @@ def run_inputs_log(*, actor: Actor, run: Run, inputs: Sequence[RunInputSpec]) ->
         if spec["data_version"].project_id != run.project_id:
             raise field_error(f"datasets[{index}]", "belongs to another project")
     with transaction.atomic():
-        Run.objects.select_for_update().filter(pk=run.pk).first()
+        for_update(Run.objects).filter(pk=run.pk).first()
         have = set(RunInput.objects.filter(run=run).values_list("data_version_id", "role"))
         wanted = {(s["data_version"].pk, s["role"]): s for s in inputs}
         added = RunInput.objects.bulk_create(
