@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 import re
 
@@ -27,6 +28,8 @@ from registry.models import (
     Run,
 )
 
+log = logging.getLogger(__name__)
+
 _RUN_PATH = re.compile(r"^(?P<exp>\d+)/(?P<run>[0-9a-f]{32})/artifacts/.+")
 _MODEL_PATH = re.compile(r"^(?P<exp>\d+)/models/(?P<model>m-[0-9a-f]{32})/artifacts/.+")
 
@@ -40,7 +43,14 @@ def artifact(request, actor, key, message, path: str):
         if stored is None:
             raise MlflowError(RESOURCE_DOES_NOT_EXIST, f"no artifact at {path}")
         content_type = stored.content_type or mimetypes.guess_type(path)[0] or "application/octet-stream"
-        response = FileResponse(open(services.artifact_file(project.pk, path), "rb"), content_type=content_type)
+        try:
+            stored_file = open(services.artifact_file(project.pk, path), "rb")  # noqa: SIM115 (FileResponse closes it)
+        except OSError:
+            log.error("artifact %s of project %s is recorded but missing from ARTIFACT_ROOT", path, project.pk)
+            raise MlflowError(
+                RESOURCE_DOES_NOT_EXIST, f"artifact {path} is recorded but its file is missing from storage"
+            ) from None
+        response = FileResponse(stored_file, content_type=content_type)
         response["Content-Length"] = str(stored.size)
         return response
     require_role(key, WRITE)

@@ -68,6 +68,16 @@ def test_a_finalized_models_files_do_not_change(world):
     assert not Artifact.objects.filter(path__endswith="extra.pkl").exists()
 
 
+def test_a_file_lost_from_storage_is_a_404_and_named_by_the_verify(world):
+    row = Artifact.objects.get(path=world.run_file)
+    services.artifact_file(world.project.pk, world.run_file).unlink()
+    response = world.client.get(f"{A}/{world.run_file}")
+    assert response.status_code == 404 and "missing from storage" in response.json()["message"]
+    assert [(bad["id"], bad["reason"]) for bad in _bad_records("registry.artifact")] == [
+        (row.pk, "content does not match its sha256")
+    ]
+
+
 def test_a_model_file_swapped_on_disk_is_named_by_the_verify(world):
     assert records_verify().ok
     mlmodel = Artifact.objects.get(logged_model=world.logged)
