@@ -316,3 +316,13 @@ def test_lineage_from_the_model_version_reaches_the_logged_dataset_and_erasure_f
     trace = officer.post(f"{tracking.url}/api/v1/erasure-requests/{request['id']}/trace/", json={}, timeout=30)
     assert trace.status_code == 200, trace.text
     assert str(version.pk) in trace.text and "credit" in trace.text
+
+
+def test_a_nested_run_names_its_parent_and_a_crash_is_a_failed_run(tracking):
+    with mlflow.start_run(run_name="sweep") as parent:
+        with mlflow.start_run(run_name="trial-1", nested=True) as child:
+            mlflow.log_metric("loss", 0.3)
+    assert Run.objects.get(run_uuid=child.info.run_id).parent == Run.objects.get(run_uuid=parent.info.run_id)
+    with pytest.raises(ZeroDivisionError), mlflow.start_run(run_name="crash") as crashed:
+        1 / 0  # noqa: B018
+    assert Run.objects.get(run_uuid=crashed.info.run_id).status == "failed"
