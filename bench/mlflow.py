@@ -18,7 +18,7 @@
    `mlflow.log_metric("loss", value, step=i)`, one request a point. Then it reads back what it logged (every
    timed run FINISHED with its 10 params and 10 metrics, the metric history --points long) or fails.
 4. --rounds rounds, both servers up throughout; each round runs the client once against each server, the order
-   alternating from round to round (ours first in even rounds), so that drifting machine load falls on both.
+   alternating from round to round (ours first in rounds 1, 3, ...), so that drifting machine load falls on both.
 
 Prints, per server, runs/s and metric points/s (medians of the rounds, and each round's), the latency of one
 run (p50/p95 over all rounds), the requests per run, and the ratios ours / MLflow. Target: ours >= 3x MLflow's
