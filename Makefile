@@ -50,7 +50,7 @@ lint: setup
 # Every benchmark runs even if one before it fails (its figures still print); the target fails if any did.
 bench: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/with_db.sh bash -c \
-	  'failed=0; for bench in bench/ingest.py bench/erasure.py bench/fairness.py bench/drift.py bench/llm.py; do $(BIN)/python "$$bench" || failed=1; done; exit $$failed'
+	  'failed=0; for bench in bench/ingest.py bench/erasure.py bench/fairness.py bench/drift.py bench/llm.py bench/mlflow.py; do $(BIN)/python "$$bench" || failed=1; done; exit $$failed'
 
 clean:
 	rm -rf $(VENV) var/pg var/governance.sqlite3
