@@ -22,6 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from registry.actors import Actor
+from registry.locks import for_update
 from registry.models import AuditChainHead, AuditEvent
 
 GENESIS = "0" * 64
@@ -137,6 +138,10 @@ def event_hash(prev_hash: str, event: AuditEvent) -> str:
 def _head_for_update() -> AuditChainHead:
     """Lock the chain head for the rest of the transaction (the row lock on PostgreSQL; on SQLite
     the UPDATE takes the database's write lock) and return it."""
+    if connection.vendor == "postgresql":  # one statement: read and lock
+        head = for_update(AuditChainHead.objects).filter(pk=1).first()
+        if head is not None:
+            return head
     updated = AuditChainHead.objects.filter(pk=1).update(seq=F("seq"))
     if not updated:
         AuditChainHead.objects.get_or_create(pk=1, defaults={"seq": 0, "hash": GENESIS})

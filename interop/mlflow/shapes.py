@@ -66,30 +66,38 @@ def run_artifact_uri(run: Run) -> str:
     return f"mlflow-artifacts:/{run.experiment.number}/{run.run_uuid}/artifacts"
 
 
-def run_json(run: Run) -> dict:
+def run_info_json(run: Run) -> dict:
+    """A run's info; `run` comes with its experiment."""
+    return {
+        "run_id": run.run_uuid,
+        "run_uuid": run.run_uuid,
+        "run_name": run.name,
+        "experiment_id": str(run.experiment.number),
+        "user_id": run.user_name,
+        "status": RUN_STATUS.get(run.status, "FINISHED"),
+        "start_time": ms(run.started_at or run.created_at),
+        "end_time": ms(run.ended_at),
+        "artifact_uri": run_artifact_uri(run),
+        "lifecycle_stage": "active",
+    }
+
+
+def run_json(run: Run, *, started: bool = False) -> dict:
     """A run with its data, inputs and outputs; `run` comes with its experiment, input links (and their data
-    versions and datasets) and logged models prefetched when many are shaped."""
+    versions and datasets) and logged models prefetched when many are shaped. A run just `started` has no
+    inputs or outputs yet (nothing is read for them)."""
     steps = run.metric_steps or {}
     metrics = []
     for key, value in run.metrics.items():
         step, timestamp = steps.get(key, [0, ms(run.created_at)])
         metrics.append({"key": key, "value": number(value), "timestamp": timestamp, "step": step})
+    links = () if started else run.input_links.all()
+    models = () if started else run.logged_models.all()
     return {
-        "info": {
-            "run_id": run.run_uuid,
-            "run_uuid": run.run_uuid,
-            "run_name": run.name,
-            "experiment_id": str(run.experiment.number),
-            "user_id": run.user_name,
-            "status": RUN_STATUS.get(run.status, "FINISHED"),
-            "start_time": ms(run.started_at or run.created_at),
-            "end_time": ms(run.ended_at),
-            "artifact_uri": run_artifact_uri(run),
-            "lifecycle_stage": "active",
-        },
+        "info": run_info_json(run),
         "data": {"params": key_values(run.params), "metrics": metrics, "tags": key_values(run.tags)},
-        "inputs": {"dataset_inputs": [dataset_input_json(link) for link in run.input_links.all()], "model_inputs": []},
-        "outputs": {"model_outputs": [{"model_id": m.model_id, "step": 0} for m in run.logged_models.all()]},
+        "inputs": {"dataset_inputs": [dataset_input_json(link) for link in links], "model_inputs": []},
+        "outputs": {"model_outputs": [{"model_id": m.model_id, "step": 0} for m in models]},
     }
 
 

@@ -232,7 +232,8 @@ def run_log(
                 **{name: (value.pk if isinstance(value, Run) else value) for name, value in values.items()},
             },
         )
-    run.refresh_from_db()
+    for name in ("params", "metrics", "metric_steps", "tags", *values):
+        setattr(run, name, getattr(locked, name))
 
 
 def run_update(

@@ -76,6 +76,7 @@ def find_run(project: Project, message: Message, *, names=("run_id", "run_uuid")
     found = Run.objects.select_related("experiment").filter(project=project, run_uuid=run_id).first()
     if found is None:
         raise MlflowError(RESOURCE_DOES_NOT_EXIST, f"Run with id={run_id} not found")
+    found.project = project  # the key's, already loaded: the services read run.project
     return found
 
 

@@ -7,6 +7,7 @@ import uuid
 from interop.mlflow import search, shapes
 from interop.mlflow.protocol import (
     INVALID_PARAMETER_VALUE,
+    RESOURCE_DOES_NOT_EXIST,
     Message,
     MlflowError,
     endpoint,
@@ -54,13 +55,17 @@ def run_create(request, actor, key, message):
         tags={**tags, "mlflow.runName": name} if "mlflow.runName" not in tags else tags,
         fields=fields,
     )
-    return {"run": shapes.run_json(runs_for_json().get(pk=run.pk))}
+    run.experiment = experiment
+    return {"run": shapes.run_json(run, started=True)}
 
 
 @endpoint(methods={"GET"}, roles=READ)
 def run_get(request, actor, key, message):
-    run = find_run(key.project, message)
-    return {"run": shapes.run_json(runs_for_json().get(pk=run.pk))}
+    run_id = message.first("run_id", "run_uuid", required=True)
+    run = runs_for_json().filter(project=key.project, run_uuid=run_id).first()
+    if run is None:
+        raise MlflowError(RESOURCE_DOES_NOT_EXIST, f"Run with id={run_id} not found")
+    return {"run": shapes.run_json(run)}
 
 
 @endpoint(methods={"POST"}, roles=WRITE)
@@ -70,14 +75,15 @@ def run_update(request, actor, key, message):
     if status and status not in shapes.RUN_STATUS_IN:
         raise MlflowError(INVALID_PARAMETER_VALUE, f"status {status!r} is not one of {', '.join(shapes.RUN_STATUS_IN)}")
     end = ms_field(message, "end_time")
-    run = services.run_update(
+    updated = services.run_update(
         actor=actor,
         run=run,
         status=shapes.RUN_STATUS_IN[status] if status else None,
         ended_at=shapes.from_ms(end) if end is not None else None,
         name=message.str("run_name", limit=200) or None,
     )
-    return {"run_info": shapes.run_json(runs_for_json().get(pk=run.pk))["info"]}
+    updated.experiment = run.experiment
+    return {"run_info": shapes.run_info_json(updated)}
 
 
 def _metric(message: Message) -> services.MetricSpec:
