@@ -18,7 +18,7 @@ from django.db.models import Count
 
 from governance.models import Decision
 from registry.lineage import Edge, LineageEdge, LineageNode, lineage_node
-from registry.models import DataVersion, DataVersionParent, Deployment, ModelVersion, Run, RunInput
+from registry.models import DataVersion, DataVersionParent, Deployment, ModelVersion, Run, RunInput, RunOutput
 
 KINDS = ["data_version", "run", "model_version", "deployment", "decision"]  # extended by register_lineage
 DIRECTIONS = ("upstream", "downstream", "both")
@@ -61,12 +61,17 @@ def _downstream(kind: str, pks: set[int]) -> list[Edge]:
 
 def _core_upstream(kind: str, pks: set[int]) -> list[Edge]:
     if kind == "data_version":
-        return [
+        derived = [
             ("data_version", p, "data_version", c, "derived_from", {"transformation": t})
             for c, p, t in DataVersionParent.objects.filter(child_id__in=pks).values_list(
                 "child_id", "parent_id", "transformation"
             )
         ]
+        written = [
+            ("run", run, "data_version", dv, "output", {})
+            for run, dv in RunOutput.objects.filter(data_version_id__in=pks).values_list("run_id", "data_version_id")
+        ]
+        return derived + written
     if kind == "run":
         return [
             ("data_version", dv, "run", run, "input", {"role": role})
@@ -110,10 +115,15 @@ def _core_downstream(kind: str, pks: set[int]) -> list[Edge]:
         ]
         return derived + used
     if kind == "run":
-        return [
+        produced = [
             ("run", run, "model_version", mv, "produced", {})
             for mv, run in ModelVersion.objects.filter(run_id__in=pks).values_list("pk", "run_id")
         ]
+        written = [
+            ("run", run, "data_version", dv, "output", {})
+            for run, dv in RunOutput.objects.filter(run_id__in=pks).values_list("run_id", "data_version_id")
+        ]
+        return produced + written
     if kind == "model_version":
         deployed = [
             ("model_version", mv, "deployment", dep, "deployed", {})
@@ -184,7 +194,8 @@ def _load_nodes(keys: Iterable[tuple[str, int]]) -> list[LineageNode]:
                 )
             )
     if pks := by_kind.get("run"):
-        for run in Run.objects.filter(pk__in=pks):
+        for run in Run.objects.filter(pk__in=pks).select_related("pipeline__job"):
+            pipeline = run.pipeline if hasattr(run, "pipeline") else None  # an OpenLineage job's run
             nodes.append(
                 lineage_node(
                     "run",
@@ -192,6 +203,8 @@ def _load_nodes(keys: Iterable[tuple[str, int]]) -> list[LineageNode]:
                     str(run),
                     {
                         "name": run.name,
+                        "source": run.source,
+                        "job": str(pipeline.job) if pipeline else None,
                         "git_commit": run.git_commit,
                         "notebook_path": run.notebook_path,
                         "status": run.status,

@@ -57,6 +57,8 @@ class AuditEventType(models.TextChoices):
     LOGGED_MODEL_CREATED = "logged_model.created"
     LOGGED_MODEL_UPDATED = "logged_model.updated"
     MODEL_ALIAS_MOVED = "model_alias.moved"
+    JOB_CREATED = "job.created"
+    LINEAGE_EVENT_RECORDED = "lineage.event_recorded"
 
 
 _event_types: dict[str, str] = {}  # value -> label, in registration order

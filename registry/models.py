@@ -117,6 +117,9 @@ class Dataset(Created):
     # A dataset's identity when it has one: whoever reports the same URI (an MLflow dataset source, an
     # OpenLineage namespace and name, our own storage URI) reports the same dataset.
     source_uri = models.CharField(max_length=1000, blank=True)
+    # What a pipeline reported about the dataset (OpenLineage dataset facets: schema, dataSource, documentation,
+    # ownership, symlinks...), each facet the latest reported, with the event time it came with.
+    facets = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["project", "name"]
@@ -222,6 +225,7 @@ class Run(Created):
         API = "api"
         PROTOCOL = "protocol"
         MLFLOW = "mlflow"
+        OPENLINEAGE = "openlineage"
 
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="runs")
     name = models.CharField(max_length=200)
@@ -237,7 +241,8 @@ class Run(Created):
     inputs = models.ManyToManyField(DataVersion, through="RunInput", related_name="runs")
     # What MLflow's tracking protocol carries beside our fields (filled for runs of every source that has them).
     experiment = models.ForeignKey(Experiment, null=True, blank=True, on_delete=models.PROTECT, related_name="runs")
-    run_uuid = models.CharField(max_length=32, null=True, blank=True, unique=True, help_text="MLflow-style run id")
+    # MLflow's run id, or an OpenLineage runId (its UUID as 32 hex digits): unique within the project
+    run_uuid = models.CharField(max_length=32, null=True, blank=True, help_text="MLflow-style run id")
     tags = models.JSONField(default=dict, blank=True)
     # each metric's latest point as [step, timestamp ms] (`metrics` holds its value; `metric_points` every point)
     metric_steps = models.JSONField(default=dict, blank=True)
@@ -250,6 +255,7 @@ class Run(Created):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["experiment", "-started_at"], name="run_experiment_start")]
+        constraints = [models.UniqueConstraint(fields=["project", "run_uuid"], name="run_project_uuid")]
 
     def __str__(self) -> str:
         return f"{self.name} (run {self.pk})"
@@ -260,15 +266,76 @@ class RunInput(models.Model):
         TRAIN = "train"
         VALIDATION = "validation"
         TEST = "test"
+        INPUT = "input"  # read by a pipeline step (OpenLineage)
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="input_links")
     data_version = models.ForeignKey(DataVersion, on_delete=models.PROTECT, related_name="run_links")
     role = models.CharField(max_length=16, choices=Role.choices)
+    facets = models.JSONField(default=dict, blank=True, help_text="what the run reported of its reading")
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["run", "data_version", "role"], name="runinput_run_version_role")
         ]
+
+
+class RunOutput(models.Model):
+    """A data version a run wrote (a pipeline step's output table or file)."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="output_links")
+    data_version = models.ForeignKey(DataVersion, on_delete=models.PROTECT, related_name="producer_links")
+    facets = models.JSONField(default=dict, blank=True, help_text="what the run reported of its writing")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "data_version"], name="runoutput_run_version")]
+
+
+class Job(Created):
+    """A pipeline job as OpenLineage names it (an Airflow task, a Spark or dbt job): its runs are `Run`s."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="jobs")
+    namespace = models.CharField(max_length=500)
+    name = models.CharField(max_length=1000)
+    facets = models.JSONField(default=dict, blank=True, help_text="job facets, each the latest reported")
+
+    class Meta:
+        ordering = ["project", "namespace", "name"]
+        constraints = [models.UniqueConstraint(fields=["project", "namespace", "name"], name="job_project_name")]
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+class PipelineRun(models.Model):
+    """What OpenLineage adds to a run: its job, the run facets (each the latest by event time) and the error
+    a failed run reported. The run's status and times are on the `Run`."""
+
+    run = models.OneToOneField(Run, on_delete=models.CASCADE, related_name="pipeline")
+    job = models.ForeignKey(Job, on_delete=models.PROTECT, related_name="runs")
+    facets = models.JSONField(default=dict, blank=True)
+    error_message = models.TextField(blank=True)
+    last_event_at = models.DateTimeField(null=True, blank=True, help_text="the latest event time seen")
+    terminal_at = models.DateTimeField(null=True, blank=True, help_text="event time of the status now shown")
+
+    def __str__(self) -> str:
+        return f"{self.job} run {self.run.run_uuid}"
+
+
+class LineageEvent(models.Model):
+    """One OpenLineage event accepted, by the hash of its canonical JSON: the same event sent again is known
+    and changes nothing."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    sha256 = models.CharField(max_length=64)
+    kind = models.CharField(max_length=16)  # RunEvent, DatasetEvent, JobEvent
+    event_type = models.CharField(max_length=16, blank=True)
+    event_time = models.DateTimeField()
+    run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.CASCADE, related_name="lineage_events")
+    job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["project", "sha256"], name="lineageevent_project_sha")]
 
 
 class MetricPoint(models.Model):

@@ -57,6 +57,10 @@ REGISTRY_MODELS = [
     "artifact",
     "modelalias",
     "modelaliasmove",
+    "runoutput",
+    "job",
+    "pipelinerun",
+    "lineageevent",
 ]
 _registry_view = view_permissions("registry", REGISTRY_MODELS)
 declare_role_permissions(

@@ -410,6 +410,21 @@ ENDPOINTS += [
         other_project="bad_reference",
     ),
     Endpoint("llm evaluators", "get", lambda c: f"{L}/evaluators/", R, other_project="global"),
+    Endpoint(
+        "openlineage event",
+        "post",
+        lambda c: "/api/v1/lineage",
+        frozenset({"ingest", "data_scientist"}),
+        body=lambda c: {
+            "eventType": "START",
+            "eventTime": "2026-11-26T14:02:33+00:00",
+            "producer": "https://example.com/etl",
+            "run": {"runId": "6cf218d7-d8ee-4b30-9ba5-51a4f67fcff1"},
+            "job": {"namespace": "etl", "name": "build"},
+            "inputs": [{"namespace": "file", "name": "/data/in.csv"}],
+        },
+        other_project="own_project",
+    ),
 ]
 IDS = [e.name for e in ENDPOINTS]
 
@@ -574,6 +589,13 @@ def test_other_projects_keys_do_not_reach(endpoint, ctx, other_project, make_cli
         assert len(lines) == 1  # the header only
     elif endpoint.other_project == "global":
         assert response.status_code == 200
+    elif endpoint.other_project == "own_project":  # a key writes into its own project, never the other's
+        from registry.models import Run
+
+        assert response.status_code == 201, response.content
+        assert list(
+            Run.objects.filter(run_uuid="6cf218d7d8ee4b309ba551a4f67fcff1").values_list("project", flat=True)
+        ) == [other_project.pk]
     elif endpoint.other_project == "bad_reference":
         assert response.status_code == 400, response.content
         assert response.json()["error"]["fields"]

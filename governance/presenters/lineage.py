@@ -22,6 +22,12 @@ class ParentLink(TypedDict):
     transformation: str
 
 
+class PipelineStep(TypedDict):
+    label: str  # the job's name
+    url: str  # the pipeline run in admin
+    status: str
+
+
 class LineageDataVersion(TypedDict):
     url: str
     dataset_url: str
@@ -33,6 +39,7 @@ class LineageDataVersion(TypedDict):
     status: str
     personal_data: bool
     parents: list[ParentLink]
+    written_by: list[PipelineStep]  # the pipeline runs (OpenLineage) that wrote it
 
 
 class LineageRun(TypedDict):
@@ -83,11 +90,15 @@ def model_version_lineage(version: ModelVersion) -> Lineage:
     nodes = {node["id"]: node for node in graph["nodes"]}
     parents: dict[str, list[tuple[dict, str]]] = defaultdict(list)
     roles: dict[str, list[str]] = defaultdict(list)
+    writers: dict[str, list[dict]] = defaultdict(list)
+    training_run = f"run:{version.run_id}"
     for edge in graph["edges"]:
         if edge["relation"] == "derived_from":
             parents[edge["target"]].append((nodes[edge["source"]], edge["attrs"].get("transformation", "")))
-        elif edge["relation"] == "input":
+        elif edge["relation"] == "input" and edge["target"] == training_run:  # not a pipeline step's inputs
             roles[edge["source"]].append(edge["attrs"].get("role", ""))
+        elif edge["relation"] == "output":
+            writers[edge["target"]].append(nodes[edge["source"]])
 
     # Distance from the run: its inputs are 0, what they were derived from 1, and so on.
     depth: dict[str, int] = {node_id: 0 for node_id in roles}
@@ -120,7 +131,7 @@ def model_version_lineage(version: ModelVersion) -> Lineage:
                     "version": attrs["version"],
                     "roles": node_roles,
                     "hash": short_hash(attrs["content_sha256"]),
-                    "rows": f"{attrs['row_count']:,}",
+                    "rows": "—" if attrs["row_count"] is None else f"{attrs['row_count']:,}",
                     "status": str(attrs["status"]),
                     "personal_data": attrs["contains_personal_data"],
                     "parents": [
@@ -130,6 +141,14 @@ def model_version_lineage(version: ModelVersion) -> Lineage:
                             "transformation": transformation,
                         }
                         for parent, transformation in sorted(parents.get(node["id"], []), key=lambda p: p[0]["label"])
+                    ],
+                    "written_by": [
+                        {
+                            "label": run["attrs"]["job"] or run["label"],
+                            "url": reverse("admin:registry_run_change", args=[run["pk"]]),
+                            "status": run["attrs"]["status"],
+                        }
+                        for run in sorted(writers.get(node["id"], []), key=lambda r: r["label"])
                     ],
                 },
             )

@@ -549,6 +549,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/lineage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record an OpenLineage event (RunEvent, DatasetEvent or JobEvent) */
+        post: operations["lineage_event_record"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/lineage/": {
         parameters: {
             query?: never;
@@ -2794,9 +2811,10 @@ export interface components {
          * @description * `train` - Train
          *     * `validation` - Validation
          *     * `test` - Test
+         *     * `input` - Input
          * @enum {string}
          */
-        RoleEnum: "train" | "validation" | "test";
+        RoleEnum: "train" | "validation" | "test" | "input";
         Run: {
             readonly id: number;
             project?: string;
@@ -2867,9 +2885,10 @@ export interface components {
          *     * `api` - Api
          *     * `protocol` - Protocol
          *     * `mlflow` - Mlflow
+         *     * `openlineage` - Openlineage
          * @enum {string}
          */
-        SourceEnum: "notebook" | "cli" | "api" | "protocol" | "mlflow";
+        SourceEnum: "notebook" | "cli" | "api" | "protocol" | "mlflow" | "openlineage";
         /**
          * @description * `none` - None
          *     * `staging` - Staging
@@ -3028,6 +3047,8 @@ export interface operations {
                  *     * `logged_model.created` - Logged Model Created
                  *     * `logged_model.updated` - Logged Model Updated
                  *     * `model_alias.moved` - Model Alias Moved
+                 *     * `job.created` - Job Created
+                 *     * `lineage.event_recorded` - Lineage Event Recorded
                  *     * `decisions.ingested` - Decisions Ingested
                  *     * `decisions.outcomes_recorded` - Outcomes Recorded
                  *     * `erasure.received` - Erasure Received
@@ -3056,7 +3077,7 @@ export interface operations {
                  *     * `llm.evaluation_run` - Evaluation Run
                  *     * `llm.calls_scored` - Calls Scored
                  */
-                event_type?: "alert.raised" | "api_key.created" | "api_key.revoked" | "artifact.stored" | "data_version.registered" | "data_version.subjects_indexed" | "dataset.created" | "decisions.ingested" | "decisions.outcomes_recorded" | "deployment.created" | "deployment.ended" | "drift.reported" | "erasure.completed" | "erasure.executed" | "erasure.obligation_closed" | "erasure.obligation_opened" | "erasure.received" | "erasure.rejected" | "erasure.traced" | "experiment.created" | "experiment.tagged" | "fairness.audited" | "llm.budget_set" | "llm.calls_ingested" | "llm.calls_repriced" | "llm.calls_scored" | "llm.evaluation_dataset_created" | "llm.evaluation_run" | "llm.prices_imported" | "llm.prompt_created" | "llm.prompt_label_moved" | "llm.prompt_version_created" | "logged_model.created" | "logged_model.updated" | "membership.set" | "model.created" | "model_alias.moved" | "model_version.approved" | "model_version.registered" | "model_version.transitioned" | "performance.reported" | "policy.changed" | "policy.created" | "project.created" | "run.inputs_logged" | "run.logged" | "run.registered" | "run.updated" | "webhook.created";
+                event_type?: "alert.raised" | "api_key.created" | "api_key.revoked" | "artifact.stored" | "data_version.registered" | "data_version.subjects_indexed" | "dataset.created" | "decisions.ingested" | "decisions.outcomes_recorded" | "deployment.created" | "deployment.ended" | "drift.reported" | "erasure.completed" | "erasure.executed" | "erasure.obligation_closed" | "erasure.obligation_opened" | "erasure.received" | "erasure.rejected" | "erasure.traced" | "experiment.created" | "experiment.tagged" | "fairness.audited" | "job.created" | "lineage.event_recorded" | "llm.budget_set" | "llm.calls_ingested" | "llm.calls_repriced" | "llm.calls_scored" | "llm.evaluation_dataset_created" | "llm.evaluation_run" | "llm.prices_imported" | "llm.prompt_created" | "llm.prompt_label_moved" | "llm.prompt_version_created" | "logged_model.created" | "logged_model.updated" | "membership.set" | "model.created" | "model_alias.moved" | "model_version.approved" | "model_version.registered" | "model_version.transitioned" | "performance.reported" | "policy.changed" | "policy.created" | "project.created" | "run.inputs_logged" | "run.logged" | "run.registered" | "run.updated" | "webhook.created";
                 occurred_after?: string;
                 occurred_before?: string;
                 /** @description Number of results to return per page. */
@@ -4850,6 +4871,75 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    lineage_event_record: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description the same event was recorded before; nothing changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description recorded */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7422,8 +7512,9 @@ export interface operations {
                  *     * `api` - Api
                  *     * `protocol` - Protocol
                  *     * `mlflow` - Mlflow
+                 *     * `openlineage` - Openlineage
                  */
-                source?: "api" | "cli" | "mlflow" | "notebook" | "protocol";
+                source?: "api" | "cli" | "mlflow" | "notebook" | "openlineage" | "protocol";
                 /**
                  * @description * `running` - Running
                  *     * `finished` - Finished

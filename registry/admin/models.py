@@ -32,7 +32,7 @@ from registry.admin.kit import (
     when,
 )
 from registry.errors import ServiceError
-from registry.models import Model, ModelVersion, Stage, StageTransition
+from registry.models import Model, ModelAlias, ModelAliasMove, ModelVersion, Stage, StageTransition
 from registry.permissions import TRANSITIONERS
 
 
@@ -51,6 +51,67 @@ class ModelVersionInline(ReadOnlyInline):
         return link(obj, f"v{obj.version}")
 
 
+class ModelAliasInline(ReadOnlyInline):
+    model = ModelAlias
+    fields = ["name", "version_link", "updated_at"]
+    readonly_fields = fields
+    verbose_name = "alias"
+    verbose_name_plural = "aliases (where each points now)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("model_version")
+
+    @admin.display(description="version")
+    def version_link(self, obj):
+        return link(obj.model_version, f"v{obj.model_version.version}")
+
+
+class ModelAliasMoveInline(ReadOnlyInline):
+    model = ModelAliasMove
+    fields = ["name", "from_v", "to_v", "protected", "transition_link", "created_by", "created"]
+    readonly_fields = fields
+    ordering = ["-created_at", "-id"]
+    verbose_name = "alias move"
+    verbose_name_plural = "alias history (newest first; a protected alias's move is a promotion through the gate)"
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("from_version", "to_version", "transition", "created_by_user", "created_by_key")
+        )
+
+    @admin.display(description="from")
+    def from_v(self, obj):
+        return link(obj.from_version, f"v{obj.from_version.version}") if obj.from_version_id else EMPTY
+
+    @admin.display(description="to")
+    def to_v(self, obj):
+        return link(obj.to_version, f"v{obj.to_version.version}")
+
+    @admin.display(description="stage transition")
+    def transition_link(self, obj):
+        return (
+            link(obj.transition, f"{obj.transition.from_stage} → {obj.transition.to_stage}")
+            if obj.transition_id
+            else EMPTY
+        )
+
+
+@admin.register(ModelAliasMove)
+class ModelAliasMoveAdmin(ReadOnlyAdmin):
+    project_path = "model__project"
+    list_display = ["model", "name", "from_version", "to_version", "protected", "transition", "created"]
+    list_select_related = [
+        "model__project",
+        "from_version__model",
+        "to_version__model",
+        "transition__model_version__model",
+    ]
+    list_filter = ["protected", ("model__project", ProjectFilter)]
+    search_fields = ["name", "model__name"]
+
+
 class ModelForm(forms.ModelForm):
     class Meta:
         model = Model
@@ -65,7 +126,7 @@ class ModelAdmin(VersionCountMixin, ServiceCreateAdmin):
     list_filter = [("project", ProjectFilter), "risk_tier"]
     search_fields = ["name", "description"]
     readonly_fields = ["created_at_utc", "created_by"]
-    inlines = [ModelVersionInline]
+    inlines = [ModelVersionInline, ModelAliasInline, ModelAliasMoveInline]
 
     def get_fields(self, request, obj=None):
         fields = ["project", "name", "risk_tier", "description"]

@@ -33,6 +33,15 @@ from registry.services.deployments import REPLACING_STRATEGIES, deployment_creat
 from registry.services.experiments import experiment_create, experiment_default, experiment_tags_set
 from registry.services.gate import gate_enforce
 from registry.services.models import ALLOWED_TRANSITIONS, model_create, model_version_register, model_version_transition
+from registry.services.pipelines import (
+    DatasetReport,
+    JobReport,
+    LineageReport,
+    LineageResult,
+    ParentReport,
+    dataset_uri,
+    lineage_event_record,
+)
 from registry.services.projects import api_key_create, api_key_revoke, membership_set, project_create
 from registry.services.runs import (
     MetricSpec,
@@ -48,7 +57,12 @@ __all__ = [
     "ALLOWED_TRANSITIONS",
     "MAX_SUBJECTS_PER_REQUEST",
     "REPLACING_STRATEGIES",
+    "DatasetReport",
     "IndexResult",
+    "JobReport",
+    "LineageReport",
+    "LineageResult",
+    "ParentReport",
     "MetricSpec",
     "RunInputSpec",
     "api_key_create",
@@ -61,9 +75,11 @@ __all__ = [
     "data_version_register",
     "dataset_create",
     "dataset_ensure",
+    "dataset_uri",
     "experiment_create",
     "experiment_default",
     "experiment_tags_set",
+    "lineage_event_record",
     "logged_model_create",
     "logged_model_digest",
     "logged_model_prefix",

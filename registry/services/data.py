@@ -59,12 +59,22 @@ def dataset_create(
     return dataset
 
 
+def canonical_uri(uri: str) -> str:
+    """One spelling per location, so that tools naming the same file name one dataset: a local absolute path is
+    a `file://` URI (`/data/x.csv` and `file:///data/x.csv` are one), a trailing slash is dropped."""
+    uri = uri.strip()
+    if uri.startswith("/") and not uri.startswith("//"):
+        uri = "file://" + uri
+    return uri.rstrip("/") if len(uri) > 1 and "://" in uri and not uri.endswith(":///") else uri
+
+
 def dataset_ensure(
     *, actor: Actor, project: Project, name: str, source_uri: str = "", description: str = ""
 ) -> Dataset:
     """The dataset a tool reports: by its source URI when it has one (one URI is one dataset, whoever reports it),
     else by name. A new one is created as not declared to hold personal data, and says so in its description
     until a person declares it (admin)."""
+    source_uri = canonical_uri(source_uri)
     name = (name or source_uri or "dataset").strip()[:200]
     if source_uri:
         found = Dataset.objects.filter(project=project, source_uri=source_uri).first()
