@@ -11,7 +11,11 @@ through the services, runserver on a free loopback port, and Debian's Chromium d
 - `llmops`: the LLM demo (llmops.demo: a support assistant's prompt versions, a few hundred calls with documents,
   prices, a budget and an evaluation of two prompt versions); docs/admin-llm-costs.png, docs/admin-llm-prompt.png
   and docs/admin-llm-compare.png;
-- `all` (the default): the three, each in a process of its own (each has its own scratch database).
+- `interop`: what the foreign protocols write (seeded through the services the MLflow and OpenLineage routes
+  call): an MLflow run with its metric history, a pipeline run of an OpenLineage job (the spec's captured
+  events) that wrote the training table of a model version; docs/admin-mlflow-run.png and
+  docs/admin-pipeline-run.png;
+- `all` (the default): the four, each in a process of its own (each has its own scratch database).
 
 `--out DIR` writes the docs images to DIR instead of docs/ (to look before replacing them); `--all` also writes
 more pages to the temporary folder (/tmp) for a look before a change is handed in (the erasure report as printed
@@ -54,6 +58,7 @@ DATABASES = {
     "admin": SCRATCH / "admin_shot.sqlite3",
     "erasure": SCRATCH / "admin_shot.sqlite3",
     "llmops": SCRATCH / "llm_admin_shot.sqlite3",
+    "interop": SCRATCH / "interop_admin_shot.sqlite3",
 }
 
 ADMIN_EXTRA_PAGES = [
@@ -481,6 +486,105 @@ def seed_llm() -> dict:
     }
 
 
+OPENLINEAGE_SAMPLES = ROOT / "tests" / "interop" / "openlineage" / "samples"
+
+
+def seed_interop() -> dict:
+    """An MLflow run (a training curve of 300 steps, params, tags, a logged model registered as credit-scoring
+    v1 with alias `challenger`) and an OpenLineage job run (START and COMPLETE as openlineage-python sent them)
+    whose output table a second model version was trained on. Answers the ids the pages need."""
+    import io
+    import json
+    import math
+    import uuid
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from interop.openlineage.events import decode_event
+    from registry import services
+    from registry.actors import Actor
+    from registry.models import DataVersion, Run
+
+    call_command("migrate", verbosity=0)
+    actor = Actor.for_user(get_user_model().objects.create_superuser("admin", "admin@example.invalid", PASSWORD))
+    project = services.project_create(actor=actor, slug="acme", name="Acme Bank")
+    experiment = services.experiment_create(actor=actor, project=project, name="credit-scoring", tags={"team": "risk"})
+    run = services.run_start(
+        actor=actor,
+        project=project,
+        experiment=experiment,
+        name="gbm-lr0.05",
+        run_uuid=uuid.uuid4().hex,
+        started_at=timezone.now(),
+        tags={"mlflow.user": "dana.kim", "mlflow.source.name": "train.py", "mlflow.source.git.commit": "9f2c1e7"},
+        fields={"user_name": "dana.kim", "source_name": "train.py", "git_commit": "9f2c1e7"},  # as the route fills them
+    )
+    rng = random.Random(7)
+    points = []
+    for step in range(300):
+        loss = 0.7 * math.exp(-step / 60) + 0.12 + rng.gauss(0, 0.01)
+        auc = 0.91 - 0.25 * math.exp(-step / 45) + rng.gauss(0, 0.004)
+        for key, value in (("train_loss", loss), ("val_auc", auc), ("learning_rate", 0.05 * 0.99 ** (step // 10))):
+            point = {"key": key, "value": value, "step": step, "timestamp": 1_795_000_000_000 + step * 1000}
+            points.append({**point, "model_ref": "", "dataset_name": "", "dataset_digest": ""})
+    params = {"learning_rate": "0.05", "max_depth": "4", "n_estimators": "300", "subsample": "0.8"}
+    services.run_log(actor=actor, run=run, params=params, metrics=points)
+    logged = services.logged_model_create(actor=actor, project=project, experiment=experiment, name="model", run=run)
+    prefix = services.logged_model_prefix(logged)
+    for name, body in (("MLmodel", b"flavors:\n  sklearn: {}\n"), ("model.skops", b"\x00" * 4096)):
+        stream = io.BytesIO(body)
+        services.artifact_store(
+            actor=actor, project=project, path=f"{prefix}/{name}", stream=stream, logged_model=logged
+        )
+    logged = services.logged_model_update(actor=actor, logged_model=logged, status="ready")
+    services.run_update(actor=actor, run=run, status="finished", ended_at=timezone.now())
+    model = services.model_create(actor=actor, project=project, name="credit-scoring")
+    v1 = services.model_version_register(
+        actor=actor,
+        model=model,
+        run=run,
+        artifact_uri=f"mlflow-artifacts:/{prefix}",
+        artifact_sha256=logged.artifact_sha256,
+        logged_model=logged,
+    )
+    services.model_alias_set(actor=actor, model=model, name="challenger", model_version=v1)
+
+    for sample in ("ol__start.json", "ol__complete.json"):
+        event = json.loads((OPENLINEAGE_SAMPLES / sample).read_text())
+        services.lineage_event_record(actor=actor, project=project, report=decode_event(event))
+    pipeline_run = Run.objects.get(source=Run.Source.OPENLINEAGE, parent__isnull=False)
+    table = DataVersion.objects.get(dataset__source_uri="s3://ml-bucket/features/train.parquet")
+    trained = services.run_register(
+        actor=actor, project=project, name="gbm on features", inputs=[{"data_version": table, "role": "train"}]
+    )
+    v2 = services.model_version_register(
+        actor=actor, model=model, run=trained, artifact_uri="s3://models/credit/2", artifact_sha256="c" * 64
+    )
+    return {
+        "run": run.pk,
+        "pipeline_run": pipeline_run.pk,
+        "job": pipeline_run.pipeline.job_id,
+        "table": table.pk,
+        "version": v2.pk,
+        "model": model.pk,
+        "experiment": experiment.pk,
+    }
+
+
+INTEROP_EXTRA_PAGES = [
+    ("experiment", "/admin/registry/experiment/{experiment}/change/"),
+    ("experiments", "/admin/registry/experiment/"),
+    ("job", "/admin/registry/job/{job}/change/"),
+    ("lineage-events", "/admin/registry/lineageevent/"),
+    ("table", "/admin/registry/dataversion/{table}/change/"),
+    ("model-version", "/admin/registry/modelversion/{version}/change/"),
+    ("model", "/admin/registry/model/{model}/change/"),
+    ("logged-models", "/admin/registry/loggedmodel/"),
+]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -602,7 +706,23 @@ def shoot_llmops(out: Path, extra: bool) -> None:
     serve_and_shoot(DATABASES["llmops"], shoot)
 
 
-SETS = {"admin": shoot_admin, "erasure": shoot_erasure, "llmops": shoot_llmops}
+def shoot_interop(out: Path, extra: bool) -> None:
+    ids = seed_interop()
+
+    def shoot(page, base: str) -> None:
+        page.goto(f"{base}/admin/registry/run/{ids['run']}/change/")
+        page.screenshot(path=str(out / "admin-mlflow-run.png"), full_page=True)
+        page.goto(f"{base}/admin/registry/run/{ids['pipeline_run']}/change/")
+        page.screenshot(path=str(out / "admin-pipeline-run.png"), full_page=True)
+        if extra:
+            for name, path in INTEROP_EXTRA_PAGES:
+                page.goto(base + path.format(**ids))
+                page.screenshot(path=str(SCRATCH / f"interop-admin-{name}.png"), full_page=True)
+
+    serve_and_shoot(DATABASES["interop"], shoot)
+
+
+SETS = {"admin": shoot_admin, "erasure": shoot_erasure, "llmops": shoot_llmops, "interop": shoot_interop}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -120,3 +120,30 @@ def test_a_row_locked_for_logging_does_not_deadlock_a_commit_that_names_it():
     results = in_threads(lambda i: (logger, uploader)[i](i), 2)
     assert results == ["logged", "stored"], results
     assert Artifact.objects.filter(run=run).count() == 1
+
+
+def test_a_runs_openlineage_events_sent_at_once_merge_into_one_run():
+    """START and COMPLETE of a run never seen, its job and datasets new too, arriving together (an emitter with
+    a thread pool): one job, one run, each dataset once, and the run finished whichever committed first."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    import json
+    from pathlib import Path
+
+    from interop.openlineage.events import decode_event
+    from registry.models import Dataset, Job, LineageEvent, Run
+
+    project = f.ProjectFactory()
+    samples = Path(__file__).parent / "interop" / "openlineage" / "samples"
+    events = [json.loads((samples / name).read_text()) for name in ("ol__start.json", "ol__complete.json")]
+
+    def report(i):
+        return services.lineage_event_record(actor=Actor.system(), project=project, report=decode_event(events[i]))
+
+    results = in_threads(report, 2)
+    assert all(r.recorded for r in results), results
+    assert LineageEvent.objects.filter(project=project).count() == 2
+    run = Run.objects.get(project=project, run_uuid="6cf218d7d8ee4b309ba551a4f67fcff1")
+    assert run.status == "finished"
+    assert Job.objects.filter(project=project).count() == 2  # the job and its parent's
+    assert Dataset.objects.filter(project=project).count() == 2

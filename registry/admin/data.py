@@ -110,7 +110,7 @@ class DataVersionAdmin(ReadOnlyAdmin):
     fieldsets = [
         (None, {"fields": ["dataset_link", "version", "project", "status", "rows", "personal_data"]}),
         ("Content", {"fields": ["content_sha256", "storage_uri", "schema_display", "profile_display"]}),
-        ("Use", {"fields": ["derived_versions", "used_by_runs", "subjects"]}),
+        ("Use", {"fields": ["written_by_runs", "derived_versions", "used_by_runs", "subjects"]}),
         ("Record", {"fields": ["created_at_utc", "created_by"]}),
     ]
     readonly_fields = [
@@ -119,6 +119,7 @@ class DataVersionAdmin(ReadOnlyAdmin):
         "personal_data",
         "schema_display",
         "profile_display",
+        "written_by_runs",
         "derived_versions",
         "used_by_runs",
         "subjects",
@@ -162,6 +163,14 @@ class DataVersionAdmin(ReadOnlyAdmin):
     def derived_versions(self, obj):
         children = obj.children.select_related("dataset")
         return format_html_join(", ", "{}", ((link(child),) for child in children)) or EMPTY
+
+    @admin.display(description="written by (pipeline runs)")
+    def written_by_runs(self, obj):
+        outputs = obj.producer_links.select_related("run__pipeline__job").order_by("-run__started_at")
+        return (
+            format_html_join(", ", "{} ({}, {})", ((link(o.run), o.run.pipeline.job, o.run.status) for o in outputs))
+            or EMPTY
+        )
 
     @admin.display(description="used by runs")
     def used_by_runs(self, obj):

@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.db.models import Count, Max
 
 from registry.admin.kit import EMPTY, ProjectFilter, ReadOnlyAdmin, ReadOnlyInline, link, pretty_json, short_hash, when
+from registry.admin.runs import facet_without_schema
 from registry.models import Job, LineageEvent, PipelineRun
 
 
@@ -76,7 +77,7 @@ class JobAdmin(ReadOnlyAdmin):
 
     @admin.display(description="facets (each the latest reported)")
     def facets_display(self, obj):
-        return pretty_json({name: facet["value"] for name, facet in obj.facets.items()})
+        return pretty_json({name: facet_without_schema(facet["value"]) for name, facet in obj.facets.items()})
 
 
 @admin.register(LineageEvent)

@@ -93,6 +93,13 @@ class RunArtifactInline(ReadOnlyInline):
         return short_hash(obj.sha256)
 
 
+def facet_without_schema(facet: object) -> object:
+    """A facet without its `_producer` and `_schemaURL` (the same on every facet of a client)."""
+    if isinstance(facet, dict):
+        return {k: facet_without_schema(v) for k, v in facet.items() if k not in ("_producer", "_schemaURL")}
+    return facet
+
+
 @admin.register(Run)
 class RunAdmin(ReadOnlyAdmin):
     list_display = ["name", "id", "project", "experiment", "status", "source", "commit", "notebook_path", "created"]
@@ -126,10 +133,20 @@ class RunAdmin(ReadOnlyAdmin):
     inlines = [RunInputInline, RunOutputInline, LoggedModelInline, RunArtifactInline]
 
     def get_fieldsets(self, request, obj=None):
+        """A pipeline step's run (OpenLineage) shows its job, times, error and facets, not a training run's
+        sections; the MLflow section shows where there is an MLflow run id."""
         fieldsets = list(super().get_fieldsets(request, obj))
-        if obj is not None and obj.source == Run.Source.OPENLINEAGE:
-            pipeline = ("Pipeline (OpenLineage)", {"fields": ["job_link", "pipeline_error", "pipeline_facets"]})
-            fieldsets.insert(1, pipeline)
+        if obj is None:
+            return fieldsets
+        if obj.source == Run.Source.OPENLINEAGE:
+            pipeline_fields = ["job_link", "run_uuid", "parent", "started_at", "ended_at", "pipeline_error"]
+            return [
+                fieldsets[0],
+                ("Pipeline (OpenLineage)", {"fields": [*pipeline_fields, "pipeline_facets"]}),
+                fieldsets[-1],
+            ]
+        if not obj.run_uuid and obj.experiment_id is None:
+            return [fieldset for fieldset in fieldsets if fieldset[0] not in ("MLflow", "Tags")]
         return fieldsets
 
     def _pipeline(self, obj) -> PipelineRun | None:
@@ -148,7 +165,9 @@ class RunAdmin(ReadOnlyAdmin):
     @admin.display(description="run facets (each the latest reported)")
     def pipeline_facets(self, obj):
         pipeline = self._pipeline(obj)
-        return pretty_json({name: facet["value"] for name, facet in pipeline.facets.items()}) if pipeline else EMPTY
+        if pipeline is None:
+            return EMPTY
+        return pretty_json({name: facet_without_schema(facet["value"]) for name, facet in pipeline.facets.items()})
 
     @admin.display(description="metric history")
     def metric_history_display(self, obj):

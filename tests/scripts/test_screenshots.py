@@ -50,3 +50,16 @@ def test_the_admin_and_erasure_stories_pass_the_gate():
 def test_the_llm_story_seeds():
     ids = _script().seed_llm()
     assert set(ids) >= {"project", "template", "run_a", "run_b", "call", "unpriced_call"}
+
+
+@pytest.mark.sqlite
+@pytest.mark.django_db
+def test_the_interop_story_seeds(settings, tmp_path):
+    from registry.models import Run, RunOutput
+
+    settings.ARTIFACT_ROOT = tmp_path / "artifacts"
+    ids = _script().seed_interop()
+    assert Run.objects.get(pk=ids["run"]).metric_points.count() == 900
+    pipeline = Run.objects.get(pk=ids["pipeline_run"])
+    assert (pipeline.source, pipeline.status) == ("openlineage", "finished")
+    assert RunOutput.objects.get(run=pipeline).data_version_id == ids["table"]

@@ -349,7 +349,7 @@ def test_pipeline_to_decisions_for_lineage_and_erasure(pipelines, project, admin
     assert (traced["id"], traced["trained_on_subject"]) == (version.pk, True)
 
     page = admin_client.get(f"/admin/registry/modelversion/{version.pk}/change/").content.decode()
-    assert "etl.build_training_set" in page and "pipeline, finished" in page
+    assert "by pipeline" in page and "demo-pipelines/etl.build_training_set</a>" in page
 
 
 def test_admin_shows_a_job_run_with_its_inputs_and_outputs(pipelines, project, admin_client):
@@ -362,5 +362,8 @@ def test_admin_shows_a_job_run_with_its_inputs_and_outputs(pipelines, project, a
     assert "nominalTime" in page
     job = admin_client.get(f"/admin/registry/job/{run.pipeline.job_id}/change/").content.decode()
     assert run.run_uuid in job and "SPARK" in job
+    train = RunOutput.objects.get(run=run).data_version
+    version_page = admin_client.get(f"/admin/registry/dataversion/{train.pk}/change/").content.decode()
+    assert "demo-pipelines/etl.build_training_set" in version_page
     events = admin_client.get("/admin/registry/lineageevent/").content.decode()
     assert events.count("RunEvent") >= 2
