@@ -2,4 +2,7 @@
 
 from django.urls import include, path
 
-urlpatterns = [path("", include("interop.mlflow.urls"))]
+urlpatterns = [
+    path("", include("interop.mlflow.urls")),
+    path("", include("interop.otlp.urls")),
+]
