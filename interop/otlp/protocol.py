@@ -26,7 +26,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
-from google.protobuf.json_format import MessageToDict, ParseDict
+from google.protobuf.json_format import MessageToDict, ParseDict, ParseError
 from google.protobuf.message import DecodeError, Message
 
 from llmops.permissions import CALL_INGESTERS
@@ -200,8 +200,7 @@ def decode(body: bytes, kind: str, message: type[Message]) -> Message:
     _hex_ids_to_base64(data)
     try:
         return ParseDict(data, message(), ignore_unknown_fields=True)
-    except (ValueError, TypeError, RecursionError, binascii.Error, AttributeError) as exc:
-        # json_format.ParseError is a ValueError; it names the field
+    except (ParseError, ValueError, TypeError, RecursionError, binascii.Error, AttributeError) as exc:
         raise OtlpError(400, INVALID_ARGUMENT, f"invalid {message.DESCRIPTOR.name}: {str(exc)[:300]}") from None
 
 
