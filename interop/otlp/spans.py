@@ -517,6 +517,22 @@ def _prompt_of(attrs: dict) -> dict | None:
     return ref or None
 
 
+def redact_subject(value, raw):
+    """`value` (text, or messages) with every occurrence of the end user's id replaced by [redacted]: the call's
+    texts are kept, the id is not (an id shorter than 3 characters is not searched for: it would match anywhere)."""
+    needle = str(raw).strip()
+    if len(needle) < 3:
+        return value
+    pattern = re.compile(re.escape(needle), re.IGNORECASE)
+    if isinstance(value, str):
+        return pattern.sub(REDACTED, value)
+    if isinstance(value, list):
+        return [redact_subject(item, raw) for item in value]
+    if isinstance(value, dict):
+        return {key: redact_subject(item, raw) for key, item in value.items()}
+    return value
+
+
 def _ns(value: int, where: str) -> int:
     if not 0 < value <= MAX_INT64:
         raise SpanError(f"{where} must be a time in nanoseconds since 1970")
@@ -617,6 +633,9 @@ def _call(span, attrs: dict, start: int, end: int, status: str, subject, service
         item["usage"], item["usage_format"] = usage, "otel"
     if subject is not None:
         item["subject_id"] = subject
+        for name in ("input", "output", "error"):
+            if item.get(name):
+                item[name] = redact_subject(item[name], subject)
     return item
 
 
