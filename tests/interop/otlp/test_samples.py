@@ -237,3 +237,35 @@ def test_metrics_are_accepted_and_discarded(world):
     response = world.otlp.post(METRICS, export.SerializeToString(), content_type=PROTOBUF)
     assert response.status_code == 200 and response.content == b""
     assert world.otlp.post(METRICS, b"\xff\xff", content_type=PROTOBUF).status_code == 400
+
+
+def test_a_prompt_template_links_the_call_to_our_prompt_version(world):
+    from llmops.services import prompts
+    from registry.actors import Actor
+
+    system = Actor.system()
+    template = prompts.prompt_create(actor=system, project=world.project, name="answer-tersely")
+    for text in ("Be brief: {{q}}", "Answer tersely: {{q}}", "Tersely: {{q}}", "Answer tersely: {{q}}"):
+        version = prompts.prompt_version_create(
+            actor=system, template=template, kind="text", text=text, variables=["q"]
+        )
+        if version.version == 2:
+            v2 = version
+    # Traceloop names version "3" of "Answer tersely: {q}": ours with that text are v2 and v4, neither is v3
+    other = prompts.prompt_create(actor=system, project=world.project, name="rag")
+    rag = prompts.prompt_version_create(
+        actor=system,
+        template=other,
+        kind="text",
+        text="Answer using {{context}}: {{question}}",
+        variables=["context", "question"],
+    )
+    world.otlp.traces(sample("otlp_proto__traceloop-sdk-0.62.4__llm_span.decoded.json"))
+    assert LLMCall.objects.get(trace_id="477f1afddf78937038bd7a0fe5f0ce3a").prompt_version is None
+    body = sample("otlp_proto__traceloop-sdk-0.62.4__llm_span.decoded.json").replace(b'"3"', b'"2"')
+    body = body.replace(b"55c56bfea6c92784", b"55c56bfea6c92785")
+    world.otlp.traces(body)  # version "2" of that text: ours
+    assert LLMCall.objects.get(span_id="55c56bfea6c92785").prompt_version == v2
+    world.otlp.traces(sample("otlp_json__manual_llm_span_error.json"))  # OpenInference: "v3" of the RAG text
+    assert LLMCall.objects.get(trace_id="baf4d96968cf0a57dec1a7674f0ca736").prompt_version is None  # ours is v1
+    assert rag.version == 1
