@@ -149,6 +149,14 @@ if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 64 * 1024 * 1024)
 
+# OTLP/HTTP trace, log and metric exports (interop/otlp): the largest body accepted, counted after gzip
+# decompression (the OTLP spec recommends 64 MiB; larger is a 413), and how long log-record messages wait for the
+# span they belong to before they are deleted.
+OTLP_MAX_BODY_BYTES = env_int("OTLP_MAX_BODY_BYTES", 64 * 1024 * 1024)
+OTLP_PENDING_MESSAGES_HOURS = env_int("OTLP_PENDING_MESSAGES_HOURS", 24)
+if OTLP_MAX_BODY_BYTES < 1 or OTLP_PENDING_MESSAGES_HOURS < 1:
+    raise ImproperlyConfigured("OTLP_MAX_BODY_BYTES and OTLP_PENDING_MESSAGES_HOURS must be at least 1")
+
 # LLM evaluations call an OpenAI-compatible provider when both are set, the local deterministic one otherwise.
 LLM_PROVIDER_BASE_URL = env_str("LLM_PROVIDER_BASE_URL", "")
 LLM_PROVIDER_API_KEY = env_str("LLM_PROVIDER_API_KEY", "")

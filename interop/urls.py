@@ -2,4 +2,8 @@
 
 from django.urls import include, path
 
-urlpatterns = [path("", include("interop.mlflow.urls")), path("", include("interop.openlineage.urls"))]
+urlpatterns = [
+    path("", include("interop.mlflow.urls")),
+    path("", include("interop.otlp.urls")),
+    path("", include("interop.openlineage.urls")),
+]

@@ -341,3 +341,62 @@ def comparison_svg(
         title="Evaluation runs compared",
         desc="; ".join(parts) + ".",
     )
+
+
+# Trace waterfall: one bar per span, coloured by what the span is; this call's span outlined in ink.
+SPAN_COLOURS = {
+    "llm": "#4f7cac",
+    "embedding": "#56b4e9",
+    "retrieval": "#009e73",
+    "prompt": "#cc79a7",
+    "tool": "#e69f00",
+    "agent": "#d55e00",
+    "workflow": "#8c6d31",
+    "task": "#9ca3af",
+    "chain": "#9ca3af",
+    "other": "#d1d5db",
+}
+ERROR = "#b91c1c"
+ROW = 22
+
+
+def trace_waterfall_svg(waterfall: dict, *, id_prefix: str = "trace") -> str:
+    """A call's trace (llmops.presenters.traces.call_waterfall) as a waterfall: the span names indented by depth on
+    the left, each span's bar from its start to its end on a shared millisecond axis, errors in red."""
+    rows = waterfall["rows"]
+    prefix = safe_id(id_prefix, "trace")
+    label_width = min(320, max(120, max(CHAR_WIDTH * (len(shorten(r["name"])) + 2 * r["depth"]) for r in rows) + 16))
+    left, right, top = label_width, WIDTH - 70, 28
+    total = waterfall["total_ms"] or 1.0
+    scale = (right - left) / total
+    height = top + ROW * len(rows) + 16
+    svg = Svg()
+    for tick in range(5):
+        value = total * tick / 4
+        x = left + value * scale
+        svg.line(x, top - 6, x, height - 12, GRID)
+        svg.text(x, top - 10, f"{value:,.1f} ms", anchor="middle", fill=QUIET)
+    for index, row in enumerate(rows):
+        y = top + index * ROW
+        indent = 8 + 12 * min(row["depth"], 12)
+        weight = "bold" if row["this_call"] else "normal"
+        svg.text(indent, y + 15, shorten(row["name"]), fill=INK, font_weight=weight)
+        x = left + row["offset_ms"] * scale
+        width = max(2.0, row["duration_ms"] * scale)
+        colour = ERROR if row["status"] == "error" else SPAN_COLOURS.get(row["category"], OTHER)
+        outline = f' stroke="{INK}" stroke-width="2"' if row["this_call"] else ""
+        tip = f"{row['name']} ({row['category']}, {row['duration_ms']:,.1f} ms, {row['status']})"
+        svg.add(
+            f'<rect x="{num(x)}" y="{num(y + 4)}" width="{num(width)}" height="{ROW - 8}" fill="{colour}"{outline}>'
+            f"<title>{xml_text(tip)}</title></rect>"
+        )
+        svg.text(min(x + width + 4, WIDTH - 66), y + 15, f"{row['duration_ms']:,.1f} ms", fill=QUIET)
+    return svg_document(
+        svg,
+        width=WIDTH,
+        height=height,
+        css_class="chart trace-waterfall",
+        prefix=prefix,
+        title=f"Trace {waterfall['trace_id']}",
+        desc=f"{len(rows)} spans over {total:,.1f} ms; this call's span is outlined",
+    )

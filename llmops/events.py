@@ -16,3 +16,6 @@ class LLMEvent(models.TextChoices):
     DATASET_CREATED = "llm.evaluation_dataset_created"
     EVALUATION_RUN = "llm.evaluation_run"
     CALLS_SCORED = "llm.calls_scored"
+    TRACES_INGESTED = "llm.traces_ingested"
+    CALL_MESSAGES_ATTACHED = "llm.call_messages_attached"
+    TRACE_SETTINGS_SET = "llm.trace_settings_set"

@@ -361,3 +361,110 @@ class CallScore(models.Model):
 
     class Meta:
         ordering = ["call_id", "evaluator"]
+
+
+class TraceSpan(models.Model):
+    """One span of an OpenTelemetry trace, kept compactly so a call's trace can be drawn: its place in the tree,
+    its times, its status and a few attributes (names, model, token counts: never message content or the end
+    user's id). An LLM span links to the call it became. Written once per (project, trace, span): a re-sent
+    export adds nothing."""
+
+    class Category(models.TextChoices):
+        LLM = "llm", "LLM call"
+        EMBEDDING = "embedding", "Embedding"
+        RETRIEVAL = "retrieval", "Retrieval"
+        PROMPT = "prompt", "Prompt template"
+        TOOL = "tool", "Tool"
+        AGENT = "agent", "Agent"
+        WORKFLOW = "workflow", "Workflow"
+        TASK = "task", "Task"
+        CHAIN = "chain", "Chain"
+        OTHER = "other", "Other"
+
+    class Status(models.TextChoices):
+        UNSET = "unset", "Unset"
+        OK = "ok", "OK"
+        ERROR = "error", "Error"
+
+    id = models.BigAutoField(primary_key=True)
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+", db_index=False)
+    trace_id = models.CharField(max_length=32)
+    span_id = models.CharField(max_length=16)
+    parent_span_id = models.CharField(max_length=16, blank=True)
+    name = models.CharField(max_length=200)
+    category = models.CharField(max_length=16, choices=Category.choices, default=Category.OTHER)
+    kind = models.PositiveSmallIntegerField(default=0, help_text="OTLP span kind: 1 internal, 2 server, 3 client")
+    service_name = models.CharField(max_length=200, blank=True)
+    scope_name = models.CharField(max_length=200, blank=True)
+    start_time_unix_nano = models.BigIntegerField()
+    end_time_unix_nano = models.BigIntegerField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.UNSET)
+    status_message = models.CharField(max_length=500, blank=True)
+    attributes = models.JSONField(default=dict, blank=True, help_text="a small subset: names, model, token counts")
+    call = models.ForeignKey(LLMCall, null=True, blank=True, on_delete=models.CASCADE, related_name="spans")
+    created_at = models.DateTimeField()
+    created_by_key = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+
+    class Meta:
+        ordering = ["project_id", "trace_id", "start_time_unix_nano", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "trace_id", "span_id"], name="tracespan_unique_span"),
+        ]
+        indexes = [models.Index(fields=["project", "created_at"], name="tracespan_project_time")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.span_id})"
+
+    @property
+    def duration_ms(self) -> float:
+        return max(0, self.end_time_unix_nano - self.start_time_unix_nano) / 1e6
+
+
+declare_tones(
+    TraceSpan.Status,
+    {TraceSpan.Status.UNSET: Tone.NEUTRAL, TraceSpan.Status.OK: Tone.SUCCESS, TraceSpan.Status.ERROR: Tone.DANGER},
+)
+
+
+class SpanMessages(models.Model):
+    """The messages of an LLM span that arrived as log-record events (OTLP /v1/logs) before the span itself:
+    held here, keyed by (project, trace, span), until the span arrives and they become the call's input and
+    output; then deleted. Rows whose span never arrives are deleted after OTLP_PENDING_MESSAGES_HOURS."""
+
+    id = models.BigAutoField(primary_key=True)
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+", db_index=False)
+    trace_id = models.CharField(max_length=32)
+    span_id = models.CharField(max_length=16)
+    time_unix_nano = models.BigIntegerField(default=0)
+    input = models.JSONField(default=list, blank=True, help_text="chat messages in order")
+    output = models.TextField(blank=True)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["project_id", "trace_id", "span_id", "time_unix_nano", "id"]
+        indexes = [
+            models.Index(fields=["project", "trace_id", "span_id"], name="spanmessages_span"),
+            models.Index(fields=["received_at"], name="spanmessages_received"),
+        ]
+        verbose_name_plural = "span messages"
+
+
+class TraceSettings(models.Model):
+    """How a project's OpenTelemetry traces are read: which span attribute names the call's end user (the
+    subject), besides the conventional ones (enduser.id, user.id, ...)."""
+
+    project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="trace_settings")
+    subject_attribute = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="a span attribute holding the end user's id, e.g. app.customer_id (HMAC'd on arrival)",
+    )
+
+    class Meta:
+        verbose_name = "trace settings"
+        verbose_name_plural = "trace settings"
+
+    def __str__(self) -> str:
+        return f"trace settings of {self.project.slug}" if self.project_id else "trace settings"

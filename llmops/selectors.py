@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 
-from llmops.models import LLMCall
+from llmops.models import LLMCall, TraceSettings, TraceSpan
 
 GROUP_BY = ("model", "prompt_version", "tag", "day", "subject")
 TOKEN_COLUMNS = {
@@ -140,3 +140,19 @@ def unpriced_models(*, project_ids: set[int] | None) -> list[dict]:
     if project_ids is not None:
         queryset = queryset.filter(project_id__in=project_ids)
     return list(queryset.values("provider", "model").annotate(calls=Count("id")).order_by("-calls"))
+
+
+def trace_subject_attribute(project) -> str:
+    """The span attribute a project names as its calls' end user ('' when it names none)."""
+    return TraceSettings.objects.filter(project=project).values_list("subject_attribute", flat=True).first() or ""
+
+
+def trace_of_call(call: LLMCall) -> list[TraceSpan]:
+    """The spans of a call's trace in its project, in start order (empty for a call without a trace)."""
+    if not call.trace_id:
+        return []
+    return list(
+        TraceSpan.objects.filter(project_id=call.project_id, trace_id=call.trace_id).order_by(
+            "start_time_unix_nano", "id"
+        )
+    )

@@ -9,7 +9,8 @@ token, `output + output_reasoning` every output token. Providers report the same
   `output_tokens` / `output_tokens_details.reasoning_tokens`.
 - Anthropic: `input_tokens` EXCLUDES `cache_read_input_tokens` and `cache_creation_input_tokens`.
 - OpenTelemetry GenAI (`gen_ai.usage.*`): `input_tokens` INCLUDES `cache_read.input_tokens` and
-  `cache_creation.input_tokens`; `output_tokens` includes `reasoning.output_tokens`.
+  `cache_creation.input_tokens`; `output_tokens` includes `reasoning.output_tokens`. An `input_tokens`
+  smaller than its cached parts is Anthropic's exclusive number passed on unconverted, and read as such.
 
 Adding Anthropic's cache counts to an OpenAI-style total, or OpenAI's cached tokens to its own
 prompt total, is the double counting this module exists to avoid.
@@ -23,6 +24,7 @@ from llmops.models import USAGE_CATEGORIES
 
 FORMATS = ("canonical", "openai", "openai_responses", "anthropic", "otel")
 OTEL_PREFIX = "gen_ai.usage."
+MAX_TOKENS = 2**31 - 1  # a token count column holds no more
 
 
 class UsageError(ValueError):
@@ -37,6 +39,8 @@ def _count(usage: Mapping, *path: str, default: int = 0) -> int:
         value = value[key]
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise UsageError(f"{'.'.join(path)} must be a non-negative integer")
+    if value > MAX_TOKENS:
+        raise UsageError(f"{'.'.join(path)} must be at most {MAX_TOKENS}")
     return value
 
 
@@ -115,8 +119,11 @@ def usage_normalise(usage: Mapping, fmt: str | None = None) -> dict[str, int]:
         usage, "gen_ai.usage.cache_creation_input_tokens"
     )
     reasoning = _count(usage, "gen_ai.usage.reasoning.output_tokens")
+    # An emitter that passes Anthropic's raw input_tokens on (which EXCLUDES the cache) breaks the convention;
+    # an input total smaller than its cached parts can only be that exclusive number, so it is taken as is.
+    uncached = total_in if total_in < read + write else total_in - read - write
     return {
-        "input_uncached": _part_of(total_in, read + write, "gen_ai.usage.input_tokens", "cache read + creation"),
+        "input_uncached": uncached,
         "input_cache_read": read,
         "input_cache_write": write,
         "output": _part_of(total_out, reasoning, "gen_ai.usage.output_tokens", "reasoning.output_tokens"),

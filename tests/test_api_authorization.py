@@ -659,3 +659,21 @@ def test_every_operation_of_the_schema_is_in_this_matrix(ctx):
             if not any(m == method and pattern.match(path) for m, path in covered):
                 missing.append(f"{method.upper()} {template}")
     assert missing == []
+
+
+def test_every_api_route_outside_the_schema_has_its_own_matrix():
+    """Routes under /api/ that DRF does not describe (the foreign protocols of interop/) are each covered by their
+    protocol's matrix: MLflow's in tests/interop/mlflow, OTLP's in tests/interop/otlp."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    from tests.interop.otlp.test_authorization import ROUTES as OTLP_ROUTES
+
+    def walk(patterns, prefix=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            elif isinstance(pattern, URLPattern):
+                yield "/" + prefix + str(pattern.pattern)
+
+    otlp = sorted(route for route in walk(get_resolver().url_patterns) if route.startswith("/api/v1/otlp/"))
+    assert otlp == sorted(OTLP_ROUTES)

@@ -15,7 +15,7 @@ One module per record family, on the registry's kit (registry.admin.kit); import
 
 from __future__ import annotations
 
-from llmops.admin import budgets, calls, evaluation, prices, prompts  # noqa: F401 - registers the admins
+from llmops.admin import budgets, calls, evaluation, prices, prompts, traces  # noqa: F401 - registers the admins
 from registry.admin.audit import audit_target_links
 
 audit_target_links(

@@ -25,7 +25,7 @@ from llmops.models import (
     PromptVersion,
     RetrievedDocument,
 )
-from llmops.presenters import content
+from llmops.presenters import content, traces
 from llmops.presenters.costs import DASHBOARD_DAYS, cost_dashboard, default_range
 from registry.admin.kit import (
     EMPTY,
@@ -215,7 +215,7 @@ class LLMCallAdmin(ReadOnlyAdmin):
         ),
         ("Input and output", {"fields": ["input_display", "output_display"]}),
         ("Tokens and cost", {"fields": ["usage_display", "token_source", "cost_detail", "price_display"]}),
-        ("Trace", {"fields": ["tags_display", "trace_id", "span_id"]}),
+        ("Trace", {"fields": ["tags_display", "trace_id", "span_id", "trace_waterfall"]}),
         ("Data subject", {"fields": ["has_subject", "erased_when"]}),
         ("Record", {"fields": ["created_at_utc", "created_by_key_display"], "classes": ["collapse"]}),
     ]
@@ -235,6 +235,7 @@ class LLMCallAdmin(ReadOnlyAdmin):
         "has_subject",
         "erased_when",
         "created_by_key_display",
+        "trace_waterfall",
     ]
     inlines = [RetrievedDocumentInline, CallScoreInline]
 
@@ -332,6 +333,14 @@ class LLMCallAdmin(ReadOnlyAdmin):
     @admin.display(description="error")
     def error_display(self, obj):
         return format_html('<pre class="llm-pre">{}</pre>', obj.error) if obj.error else EMPTY
+
+    @admin.display(description="trace")
+    def trace_waterfall(self, obj):
+        """The call's trace as a waterfall (its spans as OTLP sent them), this call's span outlined."""
+        waterfall = traces.call_waterfall(obj)
+        if waterfall is None:
+            return EMPTY
+        return draw(charts.trace_waterfall_svg, waterfall, id_prefix=f"trace-{obj.pk}")
 
     @admin.display(description="latency")
     def latency(self, obj):

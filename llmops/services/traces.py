@@ -1,0 +1,441 @@
+"""Traces (OpenTelemetry spans, through interop/otlp): every span kept compactly, each LLM span recorded as an LLM
+call through `calls_ingest` (so it is priced, its subject HMAC'd and suppressed, and idempotent like any call), the
+documents of the retrieval spans that fed it and the prompt version it names attached.
+
+The rules a trace follows here:
+
+- A span is written once per (project, trace id, span id): a re-sent export adds nothing, also after an erasure
+  renamed the call's client id. An LLM span's call has the client call id `otlp:<trace id>:<span id>`.
+- A retrieval span feeds the LLM spans of its trace that are its siblings starting no earlier than it, or its
+  descendants; its documents become theirs. It must arrive before or with them (the SDK exports a span when it
+  ends, and a retrieval ends before the call it feeds starts); a retrieval arriving after is kept as a span only.
+- A prompt template (name and version, or the template's text) links the call to our prompt version when one
+  matches; an LLM span naming none takes the nearest PROMPT span before it in its trace (OpenInference LangChain).
+- Messages arriving as log-record events (`span_messages_ingest`) are joined to their span by (trace id, span id):
+  if the call is recorded (and not erased), input messages it does not hold yet are appended to its input (in
+  time order within a request, in arrival order across requests; a re-sent message is not added twice) and the
+  output is set if it has none; if the span has not arrived, they wait in SpanMessages and become the call's
+  messages when it does (unless the span carried its own); rows whose span never comes are deleted
+  after OTLP_PENDING_MESSAGES_HOURS. Both paths take a per-trace advisory lock, so a span and its events arriving
+  at once in two requests cannot miss each other.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from llmops.events import LLMEvent
+from llmops.models import LLMCall, PromptVersion, SpanMessages, TraceSettings, TraceSpan
+from llmops.permissions import CALL_INGESTERS, TRACE_SETTERS
+from llmops.services.calls import calls_ingest
+from registry.actors import Actor
+from registry.audit import audit_append
+from registry.errors import Forbidden, ServiceError, field_error
+from registry.locks import for_update
+from registry.models import Project
+from registry.subjects import suppression_lock
+
+CALL_ID_PREFIX = "otlp:"
+TRACE_LOCK_NAMESPACE = 0x4F544C50  # "OTLP": pg_advisory_xact_lock(namespace, hash of the trace id)
+MAX_SPANS_PER_REQUEST = 20_000
+_ITEM = re.compile(r"^calls\[(\d+)\]")
+
+
+@dataclass
+class SpanIn:
+    """One span as the protocol adapter read it. `call` is a calls_ingest item (without client_call_id, trace_id
+    and span_id, which this service sets) when the span is an LLM call; `documents` are calls_ingest document
+    items when it is a retrieval; `prompt` names a prompt template (name, version, template text)."""
+
+    trace_id: str
+    span_id: str
+    parent_span_id: str
+    name: str
+    category: str
+    kind: int
+    start_time_unix_nano: int
+    end_time_unix_nano: int
+    status: str = TraceSpan.Status.UNSET
+    status_message: str = ""
+    service_name: str = ""
+    scope_name: str = ""
+    attributes: dict = field(default_factory=dict)
+    call: dict | None = None
+    documents: list[dict] = field(default_factory=list)
+    prompt: dict | None = None
+
+
+@dataclass
+class MessagesIn:
+    """The messages of one LLM span that arrived as a log-record event."""
+
+    trace_id: str
+    span_id: str
+    time_unix_nano: int
+    input: list[dict] = field(default_factory=list)
+    output: str = ""
+
+
+@dataclass(frozen=True)
+class TracesIngestResult:
+    spans: int  # spans written
+    duplicates: int  # spans already recorded
+    calls: int  # LLM calls written
+    rejected: list[tuple[int, str]]  # (index of the span in the request, why)
+
+
+def _check(actor: Actor, project: Project) -> None:
+    if not actor.can(CALL_INGESTERS, project.pk):
+        raise Forbidden(f"this key may not write traces to {project.slug}")
+
+
+def _lock_traces(trace_ids: set[str]) -> None:
+    if connection.vendor != "postgresql" or not trace_ids:
+        return
+    keys = sorted({zlib.crc32(t.encode()) - 2**31 for t in trace_ids})  # int4 keys, in one order for every locker
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, k) FROM unnest(%s::integer[]) WITH ORDINALITY AS t(k, n) ORDER BY n",
+            [TRACE_LOCK_NAMESPACE, keys],
+        )
+
+
+def _version_number(value: object) -> int | None:
+    text = str(value).strip().lower().removeprefix("v") if value is not None else ""
+    return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+def _as_ours(template: str) -> str:
+    """A template in the `{name}` style (LangChain, Traceloop) in ours (`{{name}}`); ours unchanged."""
+    if "{{" in template:
+        return template
+    return re.sub(r"\{(\w+)\}", r"{{\1}}", template)
+
+
+class _PromptMatcher:
+    """Our prompt version a span's template names: by prompt name and version number, else by the template's
+    text (the newest version with that text, or the one with the given number)."""
+
+    def __init__(self, project: Project, refs: Sequence[dict]):
+        names = {r["name"] for r in refs if r.get("name")}
+        texts = {_as_ours(r["template"]) for r in refs if r.get("template")}
+        self.by_name: dict[tuple[str, int], int] = {}
+        self.by_text: dict[str, list[tuple[int, int]]] = {}
+        if names:
+            for name, version, pk in PromptVersion.objects.filter(
+                project=project, template__name__in=names
+            ).values_list("template__name", "version", "pk"):
+                self.by_name[(name, version)] = pk
+        if texts:
+            rows = PromptVersion.objects.filter(project=project, text__in=texts).values_list("text", "version", "pk")
+            for text, version, pk in rows.order_by("version"):
+                self.by_text.setdefault(text, []).append((version, pk))
+
+    def match(self, ref: dict | None) -> int | None:
+        if not ref:
+            return None
+        number = _version_number(ref.get("version"))
+        if ref.get("name") and number is not None and (ref["name"], number) in self.by_name:
+            return self.by_name[(ref["name"], number)]
+        if ref.get("template"):
+            versions = self.by_text.get(_as_ours(ref["template"]), [])
+            if number is not None:
+                versions = [v for v in versions if v[0] == number]
+            if versions:
+                return versions[-1][1]
+        return None
+
+
+def _feeds(retrieval, llm, parents: dict[str, str]) -> bool:
+    """Whether a retrieval span fed an LLM span of its trace: a sibling that started no later, or an ancestor."""
+    if retrieval.parent_span_id == llm.parent_span_id and retrieval.start_time_unix_nano <= llm.start_time_unix_nano:
+        return True
+    seen, current = set(), llm.parent_span_id
+    while current and current not in seen:
+        if current == retrieval.span_id:
+            return True
+        seen.add(current)
+        current = parents.get(current, "")
+    return False
+
+
+def _pending_messages(project: Project, keys: set[tuple[str, str]]) -> dict[tuple[str, str], dict]:
+    """The waiting log-record messages of these spans, merged in time order: input messages, then the output."""
+    if not keys:
+        return {}
+    rows = SpanMessages.objects.filter(
+        project=project, trace_id__in={t for t, _ in keys}, span_id__in={s for _, s in keys}
+    ).order_by("time_unix_nano", "id")
+    merged: dict[tuple[str, str], dict] = {}
+    for row in rows:
+        key = (row.trace_id, row.span_id)
+        if key not in keys:
+            continue
+        entry = merged.setdefault(key, {"input": [], "output": "", "ids": []})
+        entry["input"].extend(row.input or [])
+        if row.output:
+            entry["output"] = f"{entry['output']}\n{row.output}" if entry["output"] else row.output
+        entry["ids"].append(row.pk)
+    return merged
+
+
+def traces_ingest(*, actor: Actor, project: Project, spans: Sequence[SpanIn]) -> TracesIngestResult:
+    """Record the spans of one export: new spans only, LLM spans as calls; spans whose call calls_ingest refuses
+    (a bad field, an erased subject the project refuses) are left out and reported, the others written."""
+    _check(actor, project)
+    if len(spans) > MAX_SPANS_PER_REQUEST:
+        raise field_error("spans", f"at most {MAX_SPANS_PER_REQUEST} spans per request, got {len(spans)}")
+    rejected: dict[int, str] = {}
+    first: dict[tuple[str, str], int] = {}
+    for index, span in enumerate(spans):
+        first.setdefault((span.trace_id, span.span_id), index)
+    unique = [(index, spans[index]) for index in sorted(first.values())]
+    in_request_duplicates = len(spans) - len(unique)
+    if not unique:
+        return TracesIngestResult(spans=0, duplicates=in_request_duplicates, calls=0, rejected=[])
+    trace_ids = {span.trace_id for _, span in unique}
+    now = timezone.now()
+    with transaction.atomic():
+        _lock_traces(trace_ids)
+        stored = list(
+            TraceSpan.objects.filter(project=project, trace_id__in=trace_ids).only(
+                "trace_id", "span_id", "parent_span_id", "category", "start_time_unix_nano", "attributes"
+            )
+        )
+        known = {(s.trace_id, s.span_id) for s in stored}
+        new = [(index, span) for index, span in unique if (span.trace_id, span.span_id) not in known]
+        duplicates = in_request_duplicates + len(unique) - len(new)
+        by_trace: dict[str, list] = {}
+        for span in [*stored, *(span for _, span in new)]:
+            by_trace.setdefault(span.trace_id, []).append(span)
+        llm = [(index, span) for index, span in new if span.call is not None]
+        pending = _pending_messages(project, {(span.trace_id, span.span_id) for _, span in llm})
+        refs = [span.prompt for _, span in new if span.prompt]
+        refs += [s.attributes.get("prompt") for s in stored if s.category == TraceSpan.Category.PROMPT]
+        prompts = _PromptMatcher(project, [r for r in refs if isinstance(r, dict)])
+        items, owners = [], []
+        for index, span in llm:
+            items.append(_call_item(span, by_trace[span.trace_id], pending, prompts))
+            owners.append(index)
+        call_ids = _ingest_calls(actor, project, items, owners, rejected) if items else {}
+        keep = [(index, span) for index, span in new if index not in rejected]
+        rows = [_row(project, span, call_ids, actor, now) for _, span in keep]
+        TraceSpan.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+        kept = {(s.trace_id, s.span_id) for _, s in keep}
+        used = [pk for key, entry in pending.items() if key in kept for pk in entry["ids"]]
+        if used:
+            SpanMessages.objects.filter(pk__in=used).delete()
+        if rows:
+            audit_append(
+                actor=actor,
+                event_type=LLMEvent.TRACES_INGESTED,
+                target=project,
+                target_type="llmops.tracespan",
+                target_repr=f"{len(rows)} trace spans",
+                project_id=project.pk,
+                after={
+                    "spans": len(rows),
+                    "calls": len(call_ids),
+                    "duplicates": duplicates,
+                    "rejected": len(rejected),
+                    "traces": len({span.trace_id for _, span in keep}),
+                },
+            )
+    return TracesIngestResult(
+        spans=len(rows), duplicates=duplicates, calls=len(call_ids), rejected=sorted(rejected.items())
+    )
+
+
+def _call_item(span: SpanIn, trace: list, pending: dict, prompts: _PromptMatcher) -> dict:
+    item = dict(span.call or {})
+    item.update(client_call_id=f"{CALL_ID_PREFIX}{span.trace_id}:{span.span_id}", trace_id=span.trace_id)
+    item["span_id"] = span.span_id
+    waiting = pending.get((span.trace_id, span.span_id))
+    if waiting:
+        if item.get("input") is None and waiting["input"]:
+            item["input"] = waiting["input"]
+        if not item.get("output") and waiting["output"]:
+            item["output"] = waiting["output"]
+    parents = {s.span_id: s.parent_span_id for s in trace}
+    documents = []
+    for other in trace:
+        if other.category == TraceSpan.Category.RETRIEVAL and other.span_id != span.span_id:
+            if _feeds(other, span, parents):
+                found = other.documents if isinstance(other, SpanIn) else other.attributes.get("documents", [])
+                documents.extend(found or [])
+    if documents and "retrieved_documents" not in item:
+        item["retrieved_documents"] = [{**doc, "rank": rank} for rank, doc in enumerate(documents)]
+    ref = span.prompt
+    if not ref:
+        before = [
+            s
+            for s in trace
+            if s.category == TraceSpan.Category.PROMPT and s.start_time_unix_nano <= span.start_time_unix_nano
+        ]
+        if before:
+            nearest = max(before, key=lambda s: s.start_time_unix_nano)
+            ref = nearest.prompt if isinstance(nearest, SpanIn) else nearest.attributes.get("prompt")
+    version = prompts.match(ref)
+    if version is not None:
+        item["prompt_version"] = version
+    return item
+
+
+def _ingest_calls(actor, project, items: list[dict], owners: list[int], rejected: dict[int, str]) -> dict[str, int]:
+    """calls_ingest on the items, leaving out those it names as wrong (and retrying the rest); answers client call
+    id -> call id of every item now recorded (new or recorded before)."""
+    pending = list(range(len(items)))
+    for _ in range(3):
+        if not pending:
+            return {}
+        try:
+            calls_ingest(actor=actor, project_slug=project.slug, items=[items[i] for i in pending])
+            break
+        except ServiceError as exc:
+            bad: dict[int, list[str]] = {}
+            for name, messages in exc.fields.items():
+                match = _ITEM.match(name)
+                if match is None:
+                    raise
+                bad.setdefault(int(match.group(1)), []).append(f"{name.split('.', 1)[-1]}: {'; '.join(messages)}")
+            for position, problems in bad.items():
+                rejected[owners[pending[position]]] = ", ".join(problems)
+            pending = [i for position, i in enumerate(pending) if position not in bad]
+    else:
+        for i in pending:
+            rejected[owners[i]] = "refused"
+        return {}
+    ids = [items[i]["client_call_id"] for i in pending]
+    return dict(LLMCall.objects.filter(project=project, client_call_id__in=ids).values_list("client_call_id", "id"))
+
+
+def _row(project: Project, span: SpanIn, call_ids: dict[str, int], actor: Actor, now) -> TraceSpan:
+    attributes = dict(span.attributes)
+    if span.category == TraceSpan.Category.RETRIEVAL and span.documents:
+        attributes["documents"] = [
+            {k: v for k, v in doc.items() if k in ("document_id", "source", "chunk_sha256", "score")}
+            for doc in span.documents
+        ]
+    if span.prompt:
+        attributes["prompt"] = span.prompt
+    call_id = call_ids.get(f"{CALL_ID_PREFIX}{span.trace_id}:{span.span_id}") if span.call is not None else None
+    return TraceSpan(
+        project=project,
+        trace_id=span.trace_id,
+        span_id=span.span_id,
+        parent_span_id=span.parent_span_id,
+        name=span.name[:200],
+        category=span.category,
+        kind=span.kind,
+        service_name=span.service_name[:200],
+        scope_name=span.scope_name[:200],
+        start_time_unix_nano=span.start_time_unix_nano,
+        end_time_unix_nano=span.end_time_unix_nano,
+        status=span.status,
+        status_message=span.status_message[:500],
+        attributes=attributes,
+        call_id=call_id,
+        created_at=now,
+        created_by_key=actor.api_key,
+    )
+
+
+def span_messages_ingest(*, actor: Actor, project: Project, messages: Sequence[MessagesIn]) -> int:
+    """Join log-record messages to their spans (the rule in this module's docstring); answers how many calls
+    got their messages now."""
+    _check(actor, project)
+    if not messages:
+        return 0
+    now = timezone.now()
+    keys = {(m.trace_id, m.span_id) for m in messages}
+    attached = 0
+    with transaction.atomic():
+        _lock_traces({t for t, _ in keys})
+        cutoff = now - timedelta(hours=settings.OTLP_PENDING_MESSAGES_HOURS)
+        SpanMessages.objects.filter(project=project, received_at__lt=cutoff).delete()
+        spans = {
+            (t, s): call_id
+            for t, s, call_id in TraceSpan.objects.filter(
+                project=project, trace_id__in={t for t, _ in keys}, span_id__in={s for _, s in keys}
+            ).values_list("trace_id", "span_id", "call_id")
+            if (t, s) in keys
+        }
+        waiting = [m for m in messages if (m.trace_id, m.span_id) not in spans]
+        SpanMessages.objects.bulk_create(
+            [
+                SpanMessages(
+                    project=project,
+                    trace_id=m.trace_id,
+                    span_id=m.span_id,
+                    time_unix_nano=m.time_unix_nano,
+                    input=m.input,
+                    output=m.output,
+                    received_at=now,
+                )
+                for m in waiting
+            ]
+        )
+        late: dict[int, dict] = {}
+        for m in sorted(messages, key=lambda m: m.time_unix_nano):
+            call_id = spans.get((m.trace_id, m.span_id))
+            if call_id is None:
+                continue
+            entry = late.setdefault(call_id, {"input": [], "output": ""})
+            entry["input"].extend(m.input)
+            if m.output:
+                entry["output"] = f"{entry['output']}\n{m.output}" if entry["output"] else m.output
+        if late:
+            suppression_lock([project.pk])  # an erasure redacting these calls runs before or after, not between
+            open_calls = LLMCall.objects.filter(pk__in=late, project=project, erased_at__isnull=True)
+            for call in open_calls.only("pk", "input", "output"):
+                entry = late[call.pk]
+                before = call.input if isinstance(call.input, list) else None
+                messages = [*(before or []), *(m for m in entry["input"] if m not in (before or []))]
+                changes = {}
+                if call.input is None or (before is not None and len(messages) != len(before)):
+                    changes["input"] = messages or None
+                if not call.output and entry["output"]:
+                    changes["output"] = entry["output"]
+                if changes and any(changes.values()):
+                    attached += LLMCall.objects.filter(pk=call.pk, erased_at__isnull=True).update(**changes)
+            if attached:
+                audit_append(
+                    actor=actor,
+                    event_type=LLMEvent.CALL_MESSAGES_ATTACHED,
+                    target=project,
+                    target_type="llmops.llmcall",
+                    target_repr=f"messages of {attached} LLM calls",
+                    project_id=project.pk,
+                    after={"calls": attached, "ids": sorted(late)[:100]},
+                )
+    return attached
+
+
+def trace_settings_set(*, actor: Actor, project: Project, subject_attribute: str) -> TraceSettings:
+    """Which span attribute names a call's end user in this project (beside the conventional ones)."""
+    if not actor.can(TRACE_SETTERS, project.pk):
+        raise Forbidden(f"this account may not change the trace settings of {project.slug}")
+    name = subject_attribute.strip()
+    if len(name) > 200 or (name and not re.fullmatch(r"[A-Za-z0-9_.:/-]+", name)):
+        raise field_error("subject_attribute", "must be an attribute name (letters, digits, _ . : / -)")
+    with transaction.atomic():
+        current = for_update(TraceSettings.objects.filter(project=project)).first()
+        before = {"subject_attribute": current.subject_attribute} if current else {}
+        settings_row, _ = TraceSettings.objects.update_or_create(project=project, defaults={"subject_attribute": name})
+        audit_append(
+            actor=actor,
+            event_type=LLMEvent.TRACE_SETTINGS_SET,
+            target=settings_row,
+            project_id=project.pk,
+            before=before,
+            after={"subject_attribute": name},
+        )
+    return settings_row
