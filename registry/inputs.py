@@ -15,6 +15,7 @@ import codecs
 import json
 import math
 import re
+import zlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -204,6 +205,37 @@ class CheckedMultiPartParser(parsers.MultiPartParser):
         result = super().parse(stream, media_type, parser_context)
         check_query(result.data)
         return result
+
+
+class GzipInvalid(ValueError):
+    """Not a gzip body, or one that ends early."""
+
+
+class GzipTooLarge(ValueError):
+    """A gzip body that inflates beyond its limit."""
+
+
+def gunzip_bounded(chunks: Iterable[bytes], limit: int) -> bytes:
+    """A gzip body (its bytes in chunks, as they are read) inflated up to `limit` bytes and never further: a
+    small body that inflates without end is refused (GzipTooLarge), not expanded. Several members one after
+    the other (`cat a.gz b.gz`) are one body."""
+    out = bytearray()
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        for data in chunks:
+            while data:
+                out += inflater.decompress(data, limit + 1 - len(out))  # never more than one byte past the limit
+                if len(out) > limit:
+                    raise GzipTooLarge(f"larger than {limit} bytes once decompressed")
+                if not inflater.eof:
+                    data = inflater.unconsumed_tail
+                elif data := inflater.unused_data:  # the next member begins
+                    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    except zlib.error:
+        raise GzipInvalid("not valid gzip") from None
+    if not inflater.eof:
+        raise GzipInvalid("not valid gzip: it ends early")
+    return bytes(out)
 
 
 MIN_YEAR, MAX_YEAR = 1970, 9999

@@ -6,7 +6,6 @@ naming the field (the clients do not retry a 4xx; they retry a 5xx, so bad input
 from __future__ import annotations
 
 import io
-import zlib
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -18,34 +17,12 @@ from interop.openlineage.events import decode_event
 from registry import services
 from registry.api.common import ErrorSerializer
 from registry.auth import ApiKeyUser
-from registry.inputs import CheckedJSONParser, TooLarge
+from registry.inputs import CheckedJSONParser, GzipInvalid, GzipTooLarge, TooLarge, gunzip_bounded
 from registry.models import Role
 from registry.permissions import actor_of
 
 WRITERS = frozenset({Role.INGEST, Role.DATA_SCIENTIST})  # pipelines report with an ingest key; notebooks may too
 CHUNK = 64 * 1024
-
-
-def gunzip_bounded(stream, limit: int) -> bytes:
-    """A gzip body inflated up to `limit` bytes (a small body that inflates without end is a 413, not a
-    machine out of memory)."""
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    out = bytearray()
-    try:
-        while chunk := stream.read(CHUNK):
-            while chunk:
-                out += inflater.decompress(chunk, limit + 1 - len(out))
-                if len(out) > limit:
-                    raise TooLarge(f"request body larger than {limit} bytes once decompressed")
-                chunk = inflater.unconsumed_tail
-        out += inflater.flush()
-    except zlib.error:
-        raise exceptions.ParseError("body is not valid gzip") from None
-    if not inflater.eof:
-        raise exceptions.ParseError("body is not valid gzip: it ends early")
-    if len(out) > limit:
-        raise TooLarge(f"request body larger than {limit} bytes once decompressed")
-    return bytes(out)
 
 
 class LineageJSONParser(CheckedJSONParser):
@@ -58,7 +35,13 @@ class LineageJSONParser(CheckedJSONParser):
             return super().parse(stream, media_type, parser_context)
         if coding != "gzip":
             raise exceptions.UnsupportedMediaType(f"Content-Encoding {coding[:40]!r}; send gzip or none")
-        body = gunzip_bounded(stream, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            body = gunzip_bounded(iter(lambda: stream.read(CHUNK), b""), limit)
+        except GzipTooLarge:
+            raise TooLarge(f"request body larger than {limit} bytes once decompressed") from None
+        except GzipInvalid as exc:
+            raise exceptions.ParseError(f"body is {exc}") from None
         return super().parse(io.BytesIO(body), media_type, parser_context)
 
 

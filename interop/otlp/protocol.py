@@ -20,7 +20,6 @@ import base64
 import binascii
 import functools
 import json
-import zlib
 from collections.abc import Callable
 
 from django.conf import settings
@@ -33,7 +32,7 @@ from llmops.permissions import CALL_INGESTERS
 from registry.actors import Actor
 from registry.auth import key_lookup
 from registry.errors import ServiceError
-from registry.inputs import InputError, check_json
+from registry.inputs import GzipInvalid, GzipTooLarge, InputError, check_json, gunzip_bounded
 from registry.models import ApiKey
 
 PREFIX = "/api/v1/otlp/"
@@ -137,22 +136,12 @@ def read_body(request: HttpRequest) -> bytes:
         return raw
     if encoding != "gzip":
         raise OtlpError(415, INVALID_ARGUMENT, "Content-Encoding must be gzip or identity")
-    out = bytearray()
-    data = raw
     try:
-        while data:
-            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            while data:
-                out += inflater.decompress(data, cap + 1 - len(out))
-                if len(out) > cap:
-                    raise too_large
-                data = inflater.unconsumed_tail
-            if not inflater.eof:
-                raise OtlpError(400, INVALID_ARGUMENT, "the gzip body is truncated")
-            data = inflater.unused_data  # a further gzip member, as `cat a.gz b.gz` makes
-    except zlib.error:
-        raise OtlpError(400, INVALID_ARGUMENT, "the body is not valid gzip") from None
-    return bytes(out)
+        return gunzip_bounded([raw], cap)
+    except GzipTooLarge:
+        raise too_large from None
+    except GzipInvalid as exc:
+        raise OtlpError(400, INVALID_ARGUMENT, f"the body is {exc}") from None
 
 
 def _hex_ids_to_base64(data: object) -> None:
