@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re as _re
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -131,6 +132,12 @@ STATIC_ROOT = VAR_DIR / "static"
 ARTIFACT_ROOT = Path(env_str("ARTIFACT_ROOT", str(VAR_DIR / "artifacts")))
 # The largest artifact file one upload may store (MLflow's artifact proxy): larger is a 413.
 ARTIFACT_MAX_BYTES = env_int("ARTIFACT_MAX_BYTES", 2 * 1024**3)
+# The zone whose days the legal clocks count (governance/deadlines.py): a period ends at the end of its last day there.
+DEADLINE_TIME_ZONE = env_str("DEADLINE_TIME_ZONE", "UTC")
+try:
+    ZoneInfo(DEADLINE_TIME_ZONE)
+except (ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(f"DEADLINE_TIME_ZONE: {DEADLINE_TIME_ZONE[:60]!r} is not a time zone name") from None
 
 # Production transport security (when not DEBUG): cookies only over HTTPS, HSTS, no MIME sniffing. Behind a
 # TLS-terminating proxy, DJANGO_SECURE_PROXY_SSL_HEADER=true trusts its X-Forwarded-Proto (opt-in: only when the

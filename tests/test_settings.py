@@ -137,3 +137,10 @@ def test_webhook_allowed_hosts_must_name_hosts(value):
 def test_the_judge_token_cap_must_be_positive():
     result = _check({"SUBJECT_HMAC_KEY": "k" * 40, "DJANGO_DEBUG": "true", "LLM_JUDGE_MAX_TOKENS": "0"})
     assert "LLM_JUDGE_MAX_TOKENS must be at least 1" in result.stderr
+
+
+@pytest.mark.parametrize("raw", ["Mars/Olympus", "../../etc/passwd"])
+def test_a_deadline_zone_that_is_no_time_zone_fails_loudly(raw):
+    result = _check({**PRODUCTION, "DEADLINE_TIME_ZONE": raw})
+    assert result.returncode != 0
+    assert "DEADLINE_TIME_ZONE" in result.stderr

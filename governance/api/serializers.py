@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from governance import deadlines
 from governance.models import Decision
 from registry.inputs import SaneDateTimeField
 
@@ -145,7 +146,7 @@ class ErasureRequestSerializer(serializers.ModelSerializer):
     def get_days_left(self, obj) -> int:
         from django.utils import timezone
 
-        return (obj.due_at - timezone.now()).days
+        return deadlines.days_left(obj.due_at, timezone.now())  # the days admin and the webhooks show
 
     def get_open_obligations(self, obj) -> int:
         return getattr(obj, "open_obligation_count", 0)

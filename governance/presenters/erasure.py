@@ -8,6 +8,7 @@ from typing import TypedDict
 
 from django.urls import reverse
 
+from governance import deadlines
 from governance.erasure_states import CLOSED_STATUSES
 from governance.models import ErasureRequest
 from governance.presenters.common import Badge, Link, choice_badge, utc
@@ -158,10 +159,11 @@ def status_badge(status: str) -> Badge:
 
 
 def days_to_due(request: ErasureRequest, now: datetime) -> int | None:
-    """Calendar days (UTC) from today to the due date, negative once overdue; None for a closed request."""
+    """Calendar days from today to the due date (governance.deadlines), negative once overdue; None for a closed
+    request."""
     if request.status in CLOSED_STATUSES:
         return None
-    return (request.due_at.astimezone(UTC).date() - now.astimezone(UTC).date()).days
+    return deadlines.days_left(request.due_at, now)
 
 
 def days_left(request: ErasureRequest, now: datetime, *, left: str = "") -> DaysLeft | None:
@@ -171,7 +173,7 @@ def days_left(request: ErasureRequest, now: datetime, *, left: str = "") -> Days
     if days is None:
         return None
     due = request.due_at.astimezone(UTC).strftime("due %Y-%m-%d %H:%M UTC")
-    if now > request.due_at:
+    if deadlines.is_overdue(request.due_at, now):
         text = "overdue (due today)" if days == 0 else f"overdue by {plural(-days, 'day')}"
         tone = "danger"
     elif days == 0:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from governance.deadlines import erasure_due
 from governance.erasure_states import ErasureOperation, erasure_allows, erasure_next_status
 from governance.events import GovernanceEvent as Event
 from governance.models import Decision, ErasureRequest, RetrainingObligation
@@ -31,8 +32,6 @@ from registry.models import (
     SuppressedSubject,
 )
 from registry.subjects import InvalidSubjectId, mentions_subject_id, subject_key, suppression_lock
-
-ERASURE_DEADLINE = timedelta(days=30)
 
 
 def erasure_request_create(
@@ -57,7 +56,7 @@ def erasure_request_create(
             subject_key=key,
             reference=reference,
             received_at=received_at,
-            due_at=received_at + ERASURE_DEADLINE,
+            due_at=erasure_due(received_at),
             created_by_user=actor.user if actor.user is not None and actor.user.pk else None,
             created_by_key=actor.api_key,
         )
