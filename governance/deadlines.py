@@ -93,6 +93,18 @@ def erasure_due(received_at: datetime) -> datetime:
     return received_at + ERASURE_PERIOD
 
 
+def erasure_extended_due(received_at: datetime, extension_months: int) -> datetime:
+    """An erasure request's deadline once extended by `extension_months` (1 or 2) further months: the end of the
+    month period of 1 + extension months from receipt (never before the 30 days)."""
+    return max(erasure_due(received_at), subject_request_due(received_at, extension_months=extension_months))
+
+
+def extension_decided_by(received_at: datetime) -> datetime:
+    """An erasure request may be extended until its first deadline or the end of its first month, whichever
+    comes first: the person must be told of the extension within that time (Art. 12(3))."""
+    return min(erasure_due(received_at), extension_deadline(received_at))
+
+
 def subject_request_due(received_at: datetime, *, extension_months: int = 0) -> datetime:
     """A subject request's answer (access, rectification, objection, contest...): one month from receipt, plus an
     extension of at most two months (GDPR Art. 12(3))."""

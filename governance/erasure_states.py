@@ -17,12 +17,18 @@ class ErasureOperation(StrEnum):
     EXECUTE = "execute"  # erase it, opening the retraining obligations
     REJECT = "reject"  # refuse the request, with a reason, before execution
     COMPLETE = "complete"  # the last obligation closed (or none was opened): the service's own step
+    EXTEND = "extend"  # move the deadline by up to two further months, with the reason (GDPR Art. 12(3))
 
 
 ERASURE_OPERATIONS: dict[str, dict[ErasureOperation, str]] = {
-    Status.RECEIVED: {ErasureOperation.TRACE: Status.TRACED, ErasureOperation.REJECT: Status.REJECTED},
+    Status.RECEIVED: {
+        ErasureOperation.TRACE: Status.TRACED,
+        ErasureOperation.REJECT: Status.REJECTED,
+        ErasureOperation.EXTEND: Status.RECEIVED,
+    },
     Status.TRACED: {
         ErasureOperation.TRACE: Status.TRACED,
+        ErasureOperation.EXTEND: Status.TRACED,
         ErasureOperation.EXECUTE: Status.EXECUTED,
         ErasureOperation.REJECT: Status.REJECTED,
     },

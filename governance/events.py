@@ -13,6 +13,7 @@ class GovernanceEvent(models.TextChoices):
     ERASURE_EXECUTED = "erasure.executed"
     ERASURE_COMPLETED = "erasure.completed"
     ERASURE_REJECTED = "erasure.rejected"
+    ERASURE_EXTENDED = "erasure.extended"
     OBLIGATION_OPENED = "erasure.obligation_opened"
     OBLIGATION_CLOSED = "erasure.obligation_closed"
     FAIRNESS_AUDITED = "fairness.audited"

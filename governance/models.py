@@ -142,6 +142,10 @@ class ErasureRequest(Created):
     execution = models.JSONField(null=True, blank=True, help_text="what the execution did (counts, ids)")
     completed_at = models.DateTimeField(null=True, blank=True)
     rejection_reason = models.TextField(blank=True)
+    # GDPR Art. 12(3): the deadline extended by up to two further months, the person told why (due_at moves)
+    extension_months = models.PositiveSmallIntegerField(default=0)
+    extension_reason = models.TextField(blank=True)
+    extended_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["due_at"]

@@ -196,6 +196,13 @@ ENDPOINTS += [
         body=lambda c: {"reason": "legal hold"},
     ),
     Endpoint(
+        "erasure extend",
+        "post",
+        lambda c: f"/api/v1/erasure-requests/{c.erasure.pk}/extend/",
+        CO,
+        body=lambda c: {"months": 2, "reason": "four archives to search"},
+    ),
+    Endpoint(
         "erasure check obligations",
         "post",
         lambda c: f"/api/v1/erasure-requests/{c.erasure.pk}/check-obligations/",

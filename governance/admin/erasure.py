@@ -118,9 +118,10 @@ class ErasureRequestAdmin(ServiceCreateAdmin):
         "executed_when",
         "completed_when",
         "rejection_reason",
+        "extension_display",
         "created_by",
     ]
-    actions = ["trace_requests", "execute_requests", "reject_requests"]
+    actions = ["trace_requests", "execute_requests", "reject_requests", "extend_requests"]
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
@@ -128,8 +129,11 @@ class ErasureRequestAdmin(ServiceCreateAdmin):
         progress = ["traced_when", "executed_when", "completed_when"]
         if obj.status == ErasureRequest.Status.REJECTED:
             progress.append("rejection_reason")
+        head = ["reference", "project", "status_display", "received_when", "due_when", "days_left"]
+        if obj.extension_months:
+            head.append("extension_display")
         return [
-            (None, {"fields": ["reference", "project", "status_display", "received_when", "due_when", "days_left"]}),
+            (None, {"fields": head}),
             ("Progress", {"fields": progress}),
             ("Record", {"fields": ["created_at_utc", "created_by"], "classes": ["collapse"]}),
         ]
@@ -192,6 +196,12 @@ class ErasureRequestAdmin(ServiceCreateAdmin):
     @admin.display(description="due at")
     def due_when(self, obj):
         return when(obj.due_at)
+
+    @admin.display(description="deadline extended")
+    def extension_display(self, obj):
+        return format_html(
+            "by {} on {}: {}", plural(obj.extension_months, "month"), when(obj.extended_at), obj.extension_reason
+        )
 
     @admin.display(description="traced at")
     def traced_when(self, obj):
@@ -263,6 +273,10 @@ class ErasureRequestAdmin(ServiceCreateAdmin):
     def reject_requests(self, request, queryset):
         return self._operation(request, OPERATIONS["reject"], queryset)
 
+    @admin.action(description="Extend the deadline of selected requests…", permissions=["officer"])
+    def extend_requests(self, request, queryset):
+        return self._operation(request, OPERATIONS["extend"], queryset)
+
     def _operation(self, request, op: Operation, queryset):
         requests = list(queryset.defer(None).order_by("due_at", "pk"))  # with the traces the list left out
         form = op.form_class(request.POST if "apply" in request.POST else None)
@@ -319,6 +333,11 @@ class ErasureRequestAdmin(ServiceCreateAdmin):
                 elif op.name == "execute":
                     done = erasure.erasure_request_execute(actor=actor, request=obj)
                     outcome = self._executed_message(done)
+                elif op.name == "extend":
+                    done = erasure.erasure_request_extend(
+                        actor=actor, request=obj, months=data["months"], reason=data["reason"]
+                    )
+                    outcome = f"extended by {plural(done.extension_months, 'month')}, now due {when(done.due_at)}."
                 else:
                     erasure.erasure_request_reject(actor=actor, request=obj, reason=data["reason"])
                     outcome = "rejected."

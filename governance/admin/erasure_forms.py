@@ -1,4 +1,5 @@
-"""The erasure request forms and the officer's operations (trace, execute, reject), each with a confirmation page."""
+"""The erasure request forms and the officer's operations (trace, execute, reject, extend), each with a
+confirmation page."""
 
 from __future__ import annotations
 
@@ -64,6 +65,28 @@ class RejectForm(forms.Form):
         return reason
 
 
+class ExtendForm(forms.Form):
+    months = forms.TypedChoiceField(
+        label="Extend by",
+        choices=[(1, "one further month"), (2, "two further months")],
+        coerce=int,
+        help_text="GDPR Art. 12(3): at most two further months, decided within the first month; the due date "
+        "becomes the end of that month period from receipt.",
+    )
+    reason = forms.CharField(
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 70}),
+        help_text="Why the answer takes longer (the complexity or number of requests): the person must be told. "
+        "Recorded under your name. Do not write the person's identifiers.",
+    )
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Give a reason.")
+        return reason
+
+
 @dataclass(frozen=True)
 class Operation:
     """One of the officer's operations on a request: an admin action and a page of its own, both with a
@@ -103,6 +126,14 @@ OPERATIONS = {
             "Reject",
             RejectForm,
             statuses_allowing(ErasureOperation.REJECT),
+        ),
+        Operation(
+            "extend",
+            "extend_requests",
+            "Extend the deadline of erasure requests",
+            "Extend the deadline",
+            ExtendForm,
+            statuses_allowing(ErasureOperation.EXTEND),
         ),
     ]
 }

@@ -96,6 +96,23 @@ class ErasureRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sc
         return self._answer(rejected)
 
     @extend_schema(
+        summary="Extend the deadline by one or two further months, with the reason (GDPR Art. 12(3))",
+        request=s.ErasureExtendSerializer,
+        responses={200: s.ErasureRequestSerializer, **WRITE_ERRORS},
+    )
+    @action(detail=True, methods=["post"])
+    def extend(self, request, pk=None):
+        payload = s.ErasureExtendSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        extended = erasure.erasure_request_extend(
+            actor=self.actor,
+            request=self.get_object(),
+            months=payload.validated_data["months"],
+            reason=payload.validated_data["reason"],
+        )
+        return self._answer(extended)
+
+    @extend_schema(
         summary="Check the open retraining obligations against the versions registered since",
         request=None,
         responses={200: s.ErasureRequestSerializer, **WRITE_ERRORS},

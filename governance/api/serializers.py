@@ -138,6 +138,9 @@ class ErasureRequestSerializer(serializers.ModelSerializer):
             "executed_at",
             "completed_at",
             "rejection_reason",
+            "extension_months",
+            "extension_reason",
+            "extended_at",
             "open_obligations",
             "trace",
             "created_at",
@@ -163,6 +166,11 @@ class ErasureRequestCreateSerializer(serializers.Serializer):
 
 class ErasureRejectSerializer(serializers.Serializer):
     reason = serializers.CharField()
+
+
+class ErasureExtendSerializer(serializers.Serializer):
+    months = serializers.IntegerField(min_value=1, max_value=2, help_text="further months, in all (1 or 2)")
+    reason = serializers.CharField(max_length=2000, help_text="why the answer takes longer: the person is told")
 
 
 class ErasureReportSerializer(serializers.Serializer):

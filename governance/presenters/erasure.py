@@ -329,7 +329,7 @@ def obligations_view(obligations) -> list[Obligation]:
 
 
 def operation_rows(requests, *, operation: str, from_statuses, may_operate, now: datetime) -> list[OperationRow]:
-    """The rows of a confirmation page of `operation` (trace, execute, reject): each request with why it cannot
+    """The rows of a confirmation page of `operation` (trace, execute, reject, extend): each request with why it cannot
     be done, if so (`may_operate(request)` says whether the person's role in its project may), and for an
     execution what it would do."""
     rows: list[OperationRow] = []
@@ -343,6 +343,12 @@ def operation_rows(requests, *, operation: str, from_statuses, may_operate, now:
                 if operation == "execute" and obj.status == ErasureRequest.Status.RECEIVED
                 else f"already {obj.status}"
             )
+        elif operation == "extend":
+            decided_by = deadlines.extension_decided_by(obj.received_at)
+            if obj.extension_months >= deadlines.SUBJECT_REQUEST_MAX_EXTENSION_MONTHS:
+                problem = f"already extended by {plural(obj.extension_months, 'month')}, the most Art. 12(3) allows"
+            elif now > decided_by:
+                problem = f"too late to extend: an extension is decided by {utc(decided_by)}"
         rows.append(
             {
                 "pk": obj.pk,

@@ -22,6 +22,7 @@ from governance.services.drift_counts import decisions_counted
 from governance.services.erasure import (
     erasure_request_create,
     erasure_request_execute,
+    erasure_request_extend,
     erasure_request_reject,
     erasure_request_trace,
     obligations_check,
@@ -42,6 +43,7 @@ __all__ = [
     "drift_report_run",
     "erasure_request_create",
     "erasure_request_execute",
+    "erasure_request_extend",
     "erasure_request_reject",
     "erasure_request_trace",
     "fairness_audit_run",

@@ -7,12 +7,15 @@ key.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
-from governance.deadlines import erasure_due
+from governance.deadlines import (
+    SUBJECT_REQUEST_MAX_EXTENSION_MONTHS as MAX_EXTENSION_MONTHS,
+)
+from governance.deadlines import erasure_due, erasure_extended_due, extension_decided_by
 from governance.erasure_states import ErasureOperation, erasure_allows, erasure_next_status
 from governance.events import GovernanceEvent as Event
 from governance.models import Decision, ErasureRequest, RetrainingObligation
@@ -210,6 +213,54 @@ def erasure_request_reject(*, actor: Actor, request: ErasureRequest, reason: str
         locked.status, locked.rejection_reason = erasure_next_status(before, ErasureOperation.REJECT), reason
         locked.save(update_fields=["status", "rejection_reason"])
         _audit(actor, locked, Event.ERASURE_REJECTED, {"status": before}, {"status": locked.status, "reason": reason})
+    return locked
+
+
+MAX_REASON = 2000
+
+
+def erasure_request_extend(
+    *, actor: Actor, request: ErasureRequest, months: int, reason: str, now: datetime | None = None
+) -> ErasureRequest:
+    """Extend the deadline by `months` (1 or 2, in all) further months, with the reason the person is given
+    (GDPR Art. 12(3): "where necessary, taking into account the complexity and number of the requests"). Decided
+    before the first deadline and within the first month; before execution only; a second extension may only
+    lengthen the first, never past two months."""
+    now = now or timezone.now()
+    reason = reason.strip()
+    if not reason:
+        raise field_error("reason", "must not be empty: the person is told why the answer takes longer")
+    if len(reason) > MAX_REASON:
+        raise field_error("reason", f"must be at most {MAX_REASON} characters")
+    if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= MAX_EXTENSION_MONTHS:
+        raise field_error("months", f"must be 1 to {MAX_EXTENSION_MONTHS} (further months, in all)")
+    with transaction.atomic():
+        locked = for_update(ErasureRequest.objects).get(pk=request.pk)
+        if not erasure_allows(locked.status, ErasureOperation.EXTEND):
+            raise Conflict(
+                f"erasure request {locked.pk} is {locked.status}; its deadline can no longer be extended",
+                code="invalid_state",
+            )
+        decided_by = extension_decided_by(locked.received_at)
+        if now > decided_by:
+            raise field_error(
+                "months",
+                f"an extension is decided within the first month and before the first deadline "
+                f"(by {decided_by.astimezone(UTC):%Y-%m-%d %H:%M} UTC)",
+            )
+        if months <= locked.extension_months:
+            raise field_error("months", f"the deadline is already extended by {locked.extension_months}")
+        before = {"due_at": locked.due_at, "extension_months": locked.extension_months}
+        locked.due_at = erasure_extended_due(locked.received_at, months)
+        locked.extension_months, locked.extension_reason, locked.extended_at = months, reason, now
+        locked.save(update_fields=["due_at", "extension_months", "extension_reason", "extended_at"])
+        _audit(
+            actor,
+            locked,
+            Event.ERASURE_EXTENDED,
+            before,
+            {"due_at": locked.due_at, "extension_months": months, "reason": reason},
+        )
     return locked
 
 

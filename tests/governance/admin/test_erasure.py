@@ -490,3 +490,38 @@ def test_report_of_a_fresh_request(admin_client, project):
     assert "Not traced." in body
     assert "Not executed." in body
     assert body.count('<tbody class="step">') == 1
+
+
+def test_extend_the_deadline_through_its_confirmation_page(officer, story):
+    request = story.request
+    response = officer.post(CHANGELIST, {**action("extend_requests", request), "index": 0})
+    assert response.status_code == 200
+    assert "Art. 12(3)" in response.content.decode()
+    response = officer.post(CHANGELIST, action("extend_requests", request, apply="Extend", months="2", reason=" "))
+    assert response.context["form"].errors == {"reason": ["This field is required."]}
+    reason = "1,200 records across four archives to search"
+    response = officer.post(
+        CHANGELIST, action("extend_requests", request, apply="Extend", months="2", reason=reason), follow=True
+    )
+    request.refresh_from_db()
+    assert (request.extension_months, request.extension_reason) == (2, reason)
+    assert "extended by 2 months" in messages_of(response)[-1]
+    assert events(request)[-1] == "erasure.extended"
+    body = officer.get(page(request)).content.decode()
+    assert reason in body and "deadline extended" in body.lower()
+
+    # two months is the most: the confirmation page says so and nothing changes
+    response = officer.post(CHANGELIST, {**action("extend_requests", request), "index": 0})
+    assert "the most Art. 12(3) allows" in response.content.decode()
+
+
+def test_a_request_past_its_first_month_cannot_be_extended(officer, project):
+    late = receive(project, "DSR-OLD", days_ago=31)
+    response = officer.post(CHANGELIST, {**action("extend_requests", late), "index": 0})
+    assert "too late to extend" in response.content.decode()
+    response = officer.post(
+        CHANGELIST, action("extend_requests", late, apply="Extend", months="1", reason="backlog"), follow=True
+    )
+    assert "decided within the first month" in messages_of(response)[-1]
+    late.refresh_from_db()
+    assert late.extension_months == 0
