@@ -399,6 +399,10 @@ class ProjectScopedAdmin(PageMixin, DeferMixin, admin.ModelAdmin):
         if related in PROJECT_PATHS and "queryset" not in kwargs:
             queryset = related._default_manager.select_related(*LABEL_JOINS.get(related, ()))
             kwargs["queryset"] = role_scope(queryset, admin_actor(request), self.write_roles, PROJECT_PATHS[related])
+            if related is Project and "initial" not in kwargs:
+                only = list(kwargs["queryset"].values_list("pk", flat=True)[:2])
+                if len(only) == 1:  # the one project the person may write in: chosen for them
+                    kwargs["initial"] = only[0]
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_delete_permission(self, request, obj=None):

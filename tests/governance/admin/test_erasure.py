@@ -525,3 +525,10 @@ def test_a_request_past_its_first_month_cannot_be_extended(officer, project):
     assert "decided within the first month" in messages_of(response)[-1]
     late.refresh_from_db()
     assert late.extension_months == 0
+
+
+def test_the_add_form_chooses_the_officers_only_project(officer, project, other_project, admin_client):
+    form = officer.get(ADD).context["adminform"].form
+    assert form.fields["project"].initial == project.pk
+    assert list(form.fields["project"].queryset) == [project]
+    assert admin_client.get(ADD).context["adminform"].form.fields["project"].initial is None  # two to choose from
