@@ -114,7 +114,10 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
     def changelist_view(self, request, extra_context=None):
         verify_url = reverse("admin:registry_auditevent_verify") if may_verify_chain(request) else None
-        return super().changelist_view(request, {"verify_url": verify_url, **(extra_context or {})})
+        # The numbers are the one chain's, across projects: a list of some projects skips the others' events.
+        partial = not request.user.is_superuser or any(name.startswith("project") for name in request.GET)
+        context = {"verify_url": verify_url, "numbering_note": partial, **(extra_context or {})}
+        return super().changelist_view(request, context)
 
     def get_search_results(self, request, queryset, search_term):
         """Exact matches only (ids and actor names), so a search never scans the log for a substring."""
