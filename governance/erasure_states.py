@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from django.db.models import Q
+
 from governance.models import ErasureRequest
 
 Status = ErasureRequest.Status
@@ -38,6 +40,19 @@ ERASURE_OPERATIONS: dict[str, dict[ErasureOperation, str]] = {
 }
 
 CLOSED_STATUSES: tuple[str, ...] = tuple(status for status, allowed in ERASURE_OPERATIONS.items() if not allowed)
+# The statuses in which the legal clock runs: the request awaits its answer (GDPR Art. 12(3): action taken on it).
+# Once executed the subject is erased and the deadline is met or missed for good; what remains (the retraining
+# obligations) is the service's own duty, on no legal clock.
+CLOCK_STATUSES: tuple[str, ...] = (Status.RECEIVED, Status.TRACED)
+
+
+def overdue_filter(now) -> Q:
+    """The requests past their due date with the clock still running (one rule for admin, the API and reports)."""
+    return Q(status__in=CLOCK_STATUSES, due_at__lt=now)
+
+
+def erasure_overdue(request: ErasureRequest, now) -> bool:
+    return request.status in CLOCK_STATUSES and now > request.due_at
 
 
 def erasure_allows(status: str, operation: ErasureOperation) -> bool:

@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from governance.erasure_states import CLOSED_STATUSES
+from governance.erasure_states import erasure_overdue
 from governance.models import Decision, ErasureRequest, RetrainingObligation
 from governance.subject_data import subject_data_contributors
 from registry.models import AuditEvent, DataVersion, DataVersionParent, Deployment, ModelVersion, RunInput, SubjectIndex
@@ -153,7 +153,7 @@ def erasure_report(*, request: ErasureRequest) -> dict:
             "executed_at": request.executed_at,
             "completed_at": request.completed_at,
             "rejection_reason": request.rejection_reason,
-            "overdue": request.status not in CLOSED_STATUSES and timezone.now() > request.due_at,
+            "overdue": erasure_overdue(request, timezone.now()),
         },
         "trace": request.trace,
         "execution": request.execution,

@@ -19,7 +19,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from governance import selectors
 from governance.admin.erasure_forms import OPERATIONS, ErasureRequestForm, Operation
-from governance.erasure_states import CLOSED_STATUSES
+from governance.erasure_states import CLOSED_STATUSES, overdue_filter
 from governance.models import (
     ErasureRequest,
     RetrainingObligation,
@@ -55,7 +55,7 @@ def open_requests() -> Q:
 
 
 def overdue_requests(now: datetime) -> Q:
-    return open_requests() & Q(due_at__lt=now)
+    return overdue_filter(now)
 
 
 def with_flags(queryset, now: datetime):

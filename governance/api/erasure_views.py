@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from governance import selectors
 from governance.api import serializers as s
-from governance.erasure_states import CLOSED_STATUSES
+from governance.erasure_states import overdue_filter
 from governance.models import ErasureRequest, RetrainingObligation
 from governance.permissions import ERASURE_OFFICERS
 from governance.services import erasure
@@ -28,7 +28,7 @@ class ErasureRequestFilter(django_filters.FilterSet):
         fields = ["status", "reference", "overdue"]
 
     def filter_overdue(self, queryset, name, value):
-        late = Q(due_at__lt=timezone.now()) & ~Q(status__in=CLOSED_STATUSES)
+        late = overdue_filter(timezone.now())
         return queryset.filter(late) if value else queryset.exclude(late)
 
 

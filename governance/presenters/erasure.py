@@ -9,7 +9,7 @@ from typing import TypedDict
 from django.urls import reverse
 
 from governance import deadlines
-from governance.erasure_states import CLOSED_STATUSES
+from governance.erasure_states import CLOCK_STATUSES, CLOSED_STATUSES
 from governance.models import ErasureRequest
 from governance.presenters.common import Badge, Link, choice_badge, utc
 from registry.admin.kit import EMPTY, admin_url, plural
@@ -173,6 +173,14 @@ def days_left(request: ErasureRequest, now: datetime, *, left: str = "") -> Days
     if days is None:
         return None
     due = request.due_at.astimezone(UTC).strftime("due %Y-%m-%d %H:%M UTC")
+    if request.status not in CLOCK_STATUSES and request.executed_at is not None:
+        # executed: the clock has stopped; what it says now is whether the erasure came in time
+        spare = deadlines.days_left(request.due_at, request.executed_at)
+        if deadlines.is_overdue(request.due_at, request.executed_at):
+            late = f"{plural(-spare, 'day')} late" if spare < 0 else "late, on the due day"
+            return {"days": spare, "text": f"erased {late}", "tone": "danger", "due": due}
+        early = f", {plural(spare, 'day')} early" if spare > 0 else ", on the due day"
+        return {"days": spare, "text": f"erased in time{early}", "tone": "", "due": due}
     if deadlines.is_overdue(request.due_at, now):
         text = "overdue (due today)" if days == 0 else f"overdue by {plural(-days, 'day')}"
         tone = "danger"

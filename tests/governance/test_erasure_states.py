@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from governance.erasure_states import (
+    CLOCK_STATUSES,
     CLOSED_STATUSES,
     ERASURE_OPERATIONS,
     ErasureOperation,
@@ -21,7 +22,12 @@ from registry.actors import Actor
 from registry.errors import Conflict
 
 Status = ErasureRequest.Status
-OFFICER_OPERATIONS = (ErasureOperation.TRACE, ErasureOperation.EXECUTE, ErasureOperation.REJECT)
+OFFICER_OPERATIONS = (
+    ErasureOperation.TRACE,
+    ErasureOperation.EXECUTE,
+    ErasureOperation.REJECT,
+    ErasureOperation.EXTEND,
+)
 
 
 def test_the_table_holds_every_status_and_leads_only_to_statuses():
@@ -33,8 +39,8 @@ def test_the_table_holds_every_status_and_leads_only_to_statuses():
 
 def test_the_table_is_the_erasure_lifecycle():
     assert ERASURE_OPERATIONS == {
-        "received": {"trace": "traced", "reject": "rejected"},
-        "traced": {"trace": "traced", "execute": "executed", "reject": "rejected"},
+        "received": {"trace": "traced", "reject": "rejected", "extend": "received"},
+        "traced": {"trace": "traced", "execute": "executed", "reject": "rejected", "extend": "traced"},
         "executed": {"complete": "completed"},
         "completed": {},
         "rejected": {},
@@ -44,6 +50,8 @@ def test_the_table_is_the_erasure_lifecycle():
     assert statuses_allowing(ErasureOperation.EXECUTE) == ("traced",)
     assert statuses_allowing(ErasureOperation.REJECT) == ("received", "traced")
     assert statuses_allowing(ErasureOperation.COMPLETE) == ("executed",)
+    assert statuses_allowing(ErasureOperation.EXTEND) == ("received", "traced")
+    assert CLOCK_STATUSES == ("received", "traced")  # the legal clock stops at execution or rejection
     assert erasure_allows("traced", ErasureOperation.EXECUTE) and not erasure_allows("received", "execute")
     assert not erasure_allows("unknown", ErasureOperation.TRACE)
     assert erasure_next_status("received", ErasureOperation.REJECT) == "rejected"
@@ -66,6 +74,8 @@ def _run(operation: ErasureOperation, request: ErasureRequest) -> ErasureRequest
         return erasure.erasure_request_trace(actor=actor, request=request)
     if operation == ErasureOperation.EXECUTE:
         return erasure.erasure_request_execute(actor=actor, request=request)
+    if operation == ErasureOperation.EXTEND:
+        return erasure.erasure_request_extend(actor=actor, request=request, months=1, reason="archives")
     return erasure.erasure_request_reject(actor=actor, request=request, reason="legal hold")
 
 

@@ -231,7 +231,9 @@ def test_the_report_lays_out_the_selectors_report(story):
     no_html({key: value for key, value in report.items() if key != "summary"})
     assert report["summary"]["reference"] == "DSR-1"
     assert report["status"]["text"] == "executed"
-    assert report["days_left"] is not None and report["days_left"]["text"].endswith(" left")
+    # executed: the clock has stopped, and the report says whether the erasure came in time (not "N days left")
+    assert report["days_left"]["text"].startswith("erased in time")
+    assert report["days_left"]["tone"] == ""
     labels = [label for label, _ in report["dates"]]
     assert labels == ["Received", "Due", "Traced", "Executed", "Completed"]
     dates = dict(report["dates"])
@@ -284,3 +286,13 @@ def test_another_apps_grouped_trace_section_reads_as_counts():
     )
     assert presenters.section_summary({"count": 0}) == "0"
     assert presenters.section_summary("kept") == "kept"
+
+
+def test_an_executed_request_says_whether_it_was_erased_in_time(story):
+    request = erasure.erasure_request_trace(actor=Actor.system(), request=story.request)
+    request = erasure.erasure_request_execute(actor=Actor.system(), request=request)
+    ErasureRequest.objects.filter(pk=request.pk).update(due_at=request.executed_at - timedelta(days=3))
+    request.refresh_from_db()
+    late = presenters.days_left(request, request.executed_at + timedelta(days=40))
+    assert (late["text"], late["tone"]) == ("erased 3 days late", "danger")
+    assert not selectors.erasure_report(request=request)["request"]["overdue"]  # the clock stopped at execution
