@@ -171,7 +171,7 @@ def _feeds(retrieval, llm, parents: dict[str, str]) -> bool:
 
 def _pending_messages(project: Project, keys: set[tuple[str, str]]) -> dict[tuple[str, str], dict]:
     """The waiting log-record messages of these spans, merged in time order: input messages, then the output."""
-    if not keys:
+    if not keys or not SpanMessages.objects.filter(project=project).exists():  # none waiting: the usual case
         return {}
     rows = SpanMessages.objects.filter(
         project=project, trace_id__in={t for t, _ in keys}, span_id__in={s for _, s in keys}
@@ -316,6 +316,13 @@ def _ingest_calls(actor, project, items: list[dict], owners: list[int], rejected
             rejected[owners[i]] = "refused"
         return {}
     ids = [items[i]["client_call_id"] for i in pending]
+    if bulk.is_postgresql():  # one array parameter, not an IN list of 512 the ORM builds and quotes one by one
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT client_call_id, id FROM llmops_llmcall WHERE project_id = %s AND client_call_id = ANY(%s)",
+                [project.pk, ids],
+            )
+            return dict(cursor.fetchall())
     return dict(LLMCall.objects.filter(project=project, client_call_id__in=ids).values_list("client_call_id", "id"))
 
 
