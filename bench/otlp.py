@@ -6,7 +6,8 @@
    provider, request and response model, usage, input and output messages as JSON strings, finish reasons,
    response id, service tier), in traces of 1-4 spans, made as SDK ReadableSpans and encoded by the SDK's own OTLP
    encoder (`encode_spans`) into ExportTraceServiceRequest bodies of --batch spans (the BatchSpanProcessor's
-   default export size): the bytes an exporter sends. The same calls as calls/bulk/ JSON bodies of --batch items.
+   default export size): the bytes an exporter sends. The spans are cut into --clients streams, one per exporter
+   (an app process), each with traces of its own. The same calls as calls/bulk/ JSON bodies of --batch items.
    Every body of every round (fresh trace and span ids each round) is built before any clock starts.
 2. Ours: the database `governance_bench_otlp` recreated and migrated, a project, an `ingest` key and the price
    catalog; `gunicorn config.wsgi -w <workers>` (sync) on a free loopback port.
@@ -16,11 +17,12 @@
    external resources off, its access log off (ours writes none).
 4. --rounds rounds, all servers up throughout, the paths' order alternating from round to round. Before each path
    its tables are emptied (ours: calls, spans, documents; Phoenix: traces and spans) and the server checkpointed.
-   Each path posts its bodies from --clients threads (a requests.Session each); the clock runs from the first post
-   to the last response. Ours answers after its commit: then its call and span rows are counted (exactly --spans
-   each, or the bench fails). Phoenix answers before it writes (a background task queues the spans for its bulk
-   inserter), so its spans table is then polled until it holds --spans rows: "accepted" is the clock to the last
-   response, "stored" the clock to that count.
+   Each path posts its bodies from --clients threads, one per stream (a requests.Session each), each sending its
+   stream's bodies in order and one at a time, as the SDK's BatchSpanProcessor exports; the clock runs from the
+   first post to the last response. Ours answers after its commit: then its call and span rows are counted
+   (exactly --spans each, or the bench fails). Phoenix answers before it writes (a background task queues the
+   spans for its bulk inserter), so its spans table is then polled until it holds --spans rows: "accepted" is the
+   clock to the last response, "stored" the clock to that count.
 
 Prints spans/s per path (medians of the rounds, and each round), the p50/p95 of one request, and the ratios
 ours OTLP / ours bulk (target >= 0.8) and ours OTLP / Phoenix accepted and stored (target > 1). The bench process
@@ -142,14 +144,16 @@ def _text(rng: random.Random, words: int) -> str:
     return " ".join(sentences)
 
 
-def make_calls(count: int, seed: int) -> list[dict]:
+def make_calls(count: int, seed: int, streams: int) -> list[dict]:
     """The calls' content, the same every round: a system prompt, sometimes an earlier turn, the question, the
-    answer, usage as the provider reported it, times; and which trace each belongs to (traces of 1-4 calls)."""
+    answer, usage as the provider reported it, times; which trace each belongs to (traces of 1-4 calls) and which
+    exporter (`stream`) sends it: the calls are cut into `streams` runs, each of its own traces."""
     rng = random.Random(seed)
     calls, trace, left = [], 0, 0
     at = START_NS
-    for _ in range(count):
-        if left == 0:
+    for n in range(count):
+        stream = n * streams // count
+        if left == 0 or (n and stream != calls[-1]["stream"]):
             trace, left = trace + 1, rng.randint(1, 4)
             at += rng.randint(1, 20) * 10**9
         left -= 1
@@ -162,6 +166,7 @@ def make_calls(count: int, seed: int) -> list[dict]:
         latency = rng.randint(300, 3000) * 10**6
         calls.append(
             {
+                "stream": stream,
                 "trace": trace,
                 "messages": messages,
                 "answer": answer,
@@ -184,6 +189,18 @@ def _ids(calls: list[dict], rng: random.Random) -> list[tuple[int, int, int]]:
     for call in calls:
         trace_id, parent = traces.setdefault(call["trace"], (rng.getrandbits(128) or 1, rng.getrandbits(64) or 1))
         out.append((trace_id, rng.getrandbits(64) or 1, parent))
+    return out
+
+
+def batches(calls: list, batch: int) -> list[tuple[int, int]]:
+    """(start, stop) of each export: every stream's calls in exports of `batch`, in order."""
+    out, start = [], 0
+    while start < len(calls):
+        stop = start
+        while stop < len(calls) and stop - start < batch and calls[stop]["stream"] == calls[start]["stream"]:
+            stop += 1
+        out.append((start, stop))
+        start = stop
     return out
 
 
@@ -226,7 +243,7 @@ def otlp_bodies(calls: list[dict], ids: list[tuple[int, int, int]], batch: int) 
                 end_time=call["end"],
             )
         )
-    return [encode_spans(spans[i : i + batch]).SerializeToString() for i in range(0, len(spans), batch)]
+    return [encode_spans(spans[start:stop]).SerializeToString() for start, stop in batches(calls, batch)]
 
 
 def bulk_bodies(calls: list[dict], ids: list[tuple[int, int, int]], batch: int, prefix: str) -> list[bytes]:
@@ -256,7 +273,7 @@ def bulk_bodies(calls: list[dict], ids: list[tuple[int, int, int]], batch: int, 
                 "tags": [f"service:{RESOURCE['service.name']}"],
             }
         )
-    return [json.dumps({"calls": items[i : i + batch]}).encode() for i in range(0, len(items), batch)]
+    return [json.dumps({"calls": items[start:stop]}).encode() for start, stop in batches(calls, batch)]
 
 
 def run_checked(argv: list, *, env: dict[str, str], cwd: Path, timeout: float, what: str) -> str:
@@ -339,10 +356,12 @@ def bulk_accepted(response: requests.Response, size: int) -> None:
         raise RuntimeError(f"unexpected result {result}")
 
 
-def post_all(url: str, headers: dict, bodies: list[bytes], sizes: list[int], clients: int, check) -> tuple:
-    """Post every body from `clients` threads; answers (seconds from the first post to the last response,
-    [seconds of each request])."""
+def post_all(url: str, headers: dict, bodies: list[bytes], sizes: list[int], owners: list[int], check) -> tuple:
+    """Post every body, one thread per exporter (`owners`: which one sends each body), each posting its bodies in
+    order and one at a time, as the SDK's BatchSpanProcessor exports; answers (the clock's start, seconds from the
+    first post to the last response, [seconds of each request])."""
     local = threading.local()
+    clients = max(owners) + 1
 
     def session() -> requests.Session:
         if not hasattr(local, "session"):
@@ -359,13 +378,18 @@ def post_all(url: str, headers: dict, bodies: list[bytes], sizes: list[int], cli
         check(response, sizes[index])
         return elapsed
 
+    def export(client: int) -> list[tuple[int, float]]:
+        return [(index, post(index)) for index, owner in enumerate(owners) if owner == client]
+
     pool = ThreadPoolExecutor(max_workers=clients)
     try:
         for future in [pool.submit(lambda: session()) for _ in range(clients)]:
             future.result()
         started = time.perf_counter()
-        latencies = list(pool.map(post, range(len(bodies))))
+        futures = [pool.submit(export, client) for client in range(clients)]
+        timed = dict(pair for future in futures for pair in future.result())
         wall = time.perf_counter() - started
+        latencies = [timed[index] for index in range(len(bodies))]
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)  # fail fast: no further bodies are sent
         raise
@@ -414,9 +438,11 @@ def main() -> None:
     key = json.loads(setup.strip().splitlines()[-1])["key"]
 
     built = time.perf_counter()
-    calls = make_calls(args.spans, args.seed)
+    calls = make_calls(args.spans, args.seed, args.clients)
     rng = random.Random(args.seed * 7919)
-    sizes = [min(args.batch, args.spans - i) for i in range(0, args.spans, args.batch)]
+    cuts = batches(calls, args.batch)
+    sizes = [stop - start for start, stop in cuts]
+    owners = [calls[start]["stream"] for start, _ in cuts]
     rounds = []
     for round_ in range(args.rounds):
         otlp_ids, bulk_ids = _ids(calls, rng), _ids(calls, rng)
@@ -481,7 +507,7 @@ def main() -> None:
             # untimed; the tables are emptied before each timed path
             for name, (url, headers, check) in paths.items():
                 bodies = warm["bulk" if name == "bulk" else "otlp"]
-                post_all(url, headers, bodies, [1] * len(bodies), args.clients, check)
+                post_all(url, headers, bodies, [1] * len(bodies), [n % args.clients for n in range(len(bodies))], check)
             wait_stored(peer_url, time.perf_counter(), len(warm["otlp"]))
             setup_seconds = time.perf_counter() - wall
             order = ["otlp", "bulk", "phoenix"]
@@ -495,7 +521,7 @@ def main() -> None:
                     else:
                         truncate(ours_url, OUR_TABLES)
                         checkpoint(ours_url)
-                    started, seconds, latencies = post_all(url, headers, bodies, sizes, args.clients, check)
+                    started, seconds, latencies = post_all(url, headers, bodies, sizes, owners, check)
                     result = {"seconds": seconds, "latencies": latencies}
                     if name == "phoenix":
                         result["stored"] = wait_stored(peer_url, started, args.spans)
@@ -536,8 +562,9 @@ def main() -> None:
     print(
         f"OTLP ingest: {args.spans} LLM spans (openai-v2 GenAI semconv, traces of 1-4) in exports of {args.batch} "
         f"({len(sizes)} requests: {otlp_mb:.1f} MB protobuf, {bulk_mb:.1f} MB calls/bulk/ JSON), {args.rounds} rounds, "
-        f"{args.clients} client threads; ours gunicorn -w {args.workers} (sync), Phoenix {PHOENIX_VERSION} (one "
-        f"uvicorn process); {os.cpu_count()} CPUs; bodies built in {build_seconds:.1f} s"
+        f"{args.clients} exporters (a thread each: traces of its own, one export at a time); ours gunicorn "
+        f"-w {args.workers} (sync), Phoenix {PHOENIX_VERSION} (one uvicorn process); {os.cpu_count()} CPUs; "
+        f"bodies built in {build_seconds:.1f} s"
     )
     medians = {}
     labels = {"otlp": "ours OTLP", "bulk": "ours bulk", "phoenix": "Phoenix"}
