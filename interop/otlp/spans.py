@@ -367,11 +367,17 @@ def _span_event_messages(span) -> tuple[list[dict], str]:
     return inputs, "\n".join(o for o in outputs if o)
 
 
+def _name(attrs: dict, key: str) -> str:
+    """A naming attribute's value, or "" when it is not a string (an array or map names nothing)."""
+    value = attrs.get(key)
+    return value if isinstance(value, str) else ""
+
+
 def category_of(attrs: dict, span) -> str:
-    operation = attrs.get("gen_ai.operation.name")
+    operation = _name(attrs, "gen_ai.operation.name")
     if operation in LLM_OPERATIONS:
         return LLM_OPERATIONS[operation]
-    request_type = attrs.get("llm.request.type")
+    request_type = _name(attrs, "llm.request.type")
     if request_type in TRACELOOP_REQUEST_TYPES:
         return TRACELOOP_REQUEST_TYPES[request_type]
     kind = str(attrs.get("openinference.span.kind") or "").upper()
@@ -381,7 +387,7 @@ def category_of(attrs: dict, span) -> str:
         return OTHER_OPERATIONS[operation]
     if any(event.name == "db.query.result" for event in span.events):
         return C.RETRIEVAL
-    traceloop = attrs.get("traceloop.span.kind")
+    traceloop = _name(attrs, "traceloop.span.kind")
     if traceloop in TRACELOOP_KINDS:
         return TRACELOOP_KINDS[traceloop]
     return C.OTHER

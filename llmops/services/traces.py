@@ -22,6 +22,7 @@ The rules a trace follows here:
 
 from __future__ import annotations
 
+import json
 import re
 import zlib
 from collections.abc import Sequence
@@ -36,6 +37,7 @@ from llmops.events import LLMEvent
 from llmops.models import LLMCall, PromptVersion, SpanMessages, TraceSettings, TraceSpan
 from llmops.permissions import CALL_INGESTERS, TRACE_SETTERS
 from llmops.services.calls import calls_ingest
+from registry import bulk
 from registry.actors import Actor
 from registry.audit import audit_append
 from registry.errors import Forbidden, ServiceError, field_error
@@ -169,7 +171,7 @@ def _feeds(retrieval, llm, parents: dict[str, str]) -> bool:
 
 def _pending_messages(project: Project, keys: set[tuple[str, str]]) -> dict[tuple[str, str], dict]:
     """The waiting log-record messages of these spans, merged in time order: input messages, then the output."""
-    if not keys:
+    if not keys or not SpanMessages.objects.filter(project=project).exists():  # none waiting: the usual case
         return {}
     rows = SpanMessages.objects.filter(
         project=project, trace_id__in={t for t, _ in keys}, span_id__in={s for _, s in keys}
@@ -228,7 +230,7 @@ def traces_ingest(*, actor: Actor, project: Project, spans: Sequence[SpanIn]) ->
         call_ids = _ingest_calls(actor, project, items, owners, rejected) if items else {}
         keep = [(index, span) for index, span in new if index not in rejected]
         rows = [_row(project, span, call_ids, actor, now) for _, span in keep]
-        TraceSpan.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+        _insert_spans(rows)
         kept = {(s.trace_id, s.span_id) for _, s in keep}
         used = [pk for key, entry in pending.items() if key in kept for pk in entry["ids"]]
         if used:
@@ -314,10 +316,57 @@ def _ingest_calls(actor, project, items: list[dict], owners: list[int], rejected
             rejected[owners[i]] = "refused"
         return {}
     ids = [items[i]["client_call_id"] for i in pending]
+    if bulk.is_postgresql():  # one array parameter, not an IN list of 512 the ORM builds and quotes one by one
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT client_call_id, id FROM llmops_llmcall WHERE project_id = %s AND client_call_id = ANY(%s)",
+                [project.pk, ids],
+            )
+            return dict(cursor.fetchall())
     return dict(LLMCall.objects.filter(project=project, client_call_id__in=ids).values_list("client_call_id", "id"))
 
 
-def _row(project: Project, span: SpanIn, call_ids: dict[str, int], actor: Actor, now) -> TraceSpan:
+SPAN_COLUMNS = (
+    "project_id",
+    "trace_id",
+    "span_id",
+    "parent_span_id",
+    "name",
+    "category",
+    "kind",
+    "service_name",
+    "scope_name",
+    "start_time_unix_nano",
+    "end_time_unix_nano",
+    "status",
+    "status_message",
+    "attributes",
+    "call_id",
+    "created_at",
+    "created_by_key_id",
+)
+_ATTRIBUTES = SPAN_COLUMNS.index("attributes")
+
+
+def _insert_spans(rows: list[tuple]) -> None:
+    """The new spans' rows (SPAN_COLUMNS), a span already recorded skipped: COPY on PostgreSQL (as calls_ingest
+    writes its calls: the ORM's bulk insert of a 512-span export took longer than the rest of the request)."""
+    if not rows:
+        return
+    if bulk.is_postgresql():
+        dumps = json.dumps
+        bulk.copy_insert_ignore(
+            table=TraceSpan._meta.db_table,
+            columns=SPAN_COLUMNS,
+            rows=[(*row[:_ATTRIBUTES], dumps(row[_ATTRIBUTES]), *row[_ATTRIBUTES + 1 :]) for row in rows],
+            conflict=("project_id", "trace_id", "span_id"),
+        )
+        return
+    objects = [TraceSpan(**dict(zip(SPAN_COLUMNS, row, strict=True))) for row in rows]
+    TraceSpan.objects.bulk_create(objects, batch_size=1000, ignore_conflicts=True)
+
+
+def _row(project: Project, span: SpanIn, call_ids: dict[str, int], actor: Actor, now) -> tuple:
     attributes = dict(span.attributes)
     if span.category == TraceSpan.Category.RETRIEVAL and span.documents:
         attributes["documents"] = [
@@ -327,24 +376,24 @@ def _row(project: Project, span: SpanIn, call_ids: dict[str, int], actor: Actor,
     if span.prompt:
         attributes["prompt"] = span.prompt
     call_id = call_ids.get(f"{CALL_ID_PREFIX}{span.trace_id}:{span.span_id}") if span.call is not None else None
-    return TraceSpan(
-        project=project,
-        trace_id=span.trace_id,
-        span_id=span.span_id,
-        parent_span_id=span.parent_span_id,
-        name=span.name[:200],
-        category=span.category,
-        kind=span.kind,
-        service_name=span.service_name[:200],
-        scope_name=span.scope_name[:200],
-        start_time_unix_nano=span.start_time_unix_nano,
-        end_time_unix_nano=span.end_time_unix_nano,
-        status=span.status,
-        status_message=span.status_message[:500],
-        attributes=attributes,
-        call_id=call_id,
-        created_at=now,
-        created_by_key=actor.api_key,
+    return (
+        project.pk,
+        span.trace_id,
+        span.span_id,
+        span.parent_span_id,
+        span.name[:200],
+        span.category,
+        span.kind,
+        span.service_name[:200],
+        span.scope_name[:200],
+        span.start_time_unix_nano,
+        span.end_time_unix_nano,
+        span.status,
+        span.status_message[:500],
+        attributes,
+        call_id,
+        now,
+        actor.api_key.pk if actor.api_key is not None else None,
     )
 
 
