@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 
@@ -55,6 +56,33 @@ def mentions_subject_id(text: object, raw: object) -> bool:
     except InvalidSubjectId:
         return False
     return value.casefold() in text.casefold()
+
+
+REDACTED = "[redacted]"
+
+
+def redact_subject_id(value: object, raw: object) -> object:
+    """`value` (text, or a JSON value of texts: messages) with every mention of the (normalised) subject id
+    replaced by [redacted], ignoring case as `mentions_subject_id` does: the texts are kept, the id is not. An id
+    shorter than 3 characters is not searched for (it would match anywhere)."""
+    try:
+        needle = normalise_subject_id(raw)
+    except InvalidSubjectId:
+        return value
+    if len(needle) < 3:
+        return value
+    pattern = re.compile(re.escape(needle), re.IGNORECASE)
+
+    def walk(item: object) -> object:
+        if isinstance(item, str):
+            return pattern.sub(REDACTED, item)
+        if isinstance(item, list):
+            return [walk(x) for x in item]
+        if isinstance(item, dict):
+            return {key: walk(x) for key, x in item.items()}
+        return item
+
+    return walk(value)
 
 
 def current_key_id() -> str:

@@ -21,13 +21,12 @@ from datetime import UTC, datetime
 
 from llmops.models import TraceSpan
 from llmops.services.traces import MessagesIn, SpanIn
-from registry.subjects import mentions_subject_id
+from registry.subjects import REDACTED, mentions_subject_id, redact_subject_id
 
 C = TraceSpan.Category
 MAX_INT64 = 2**63 - 1
 MAX_TEXT = 200
 MAX_TEMPLATE = 4000
-REDACTED = "[redacted]"
 
 LLM_OPERATIONS = {"chat": C.LLM, "text_completion": C.LLM, "generate_content": C.LLM, "embeddings": C.EMBEDDING}
 OTHER_OPERATIONS = {
@@ -523,22 +522,6 @@ def _prompt_of(attrs: dict) -> dict | None:
     return ref or None
 
 
-def redact_subject(value, raw):
-    """`value` (text, or messages) with every occurrence of the end user's id replaced by [redacted]: the call's
-    texts are kept, the id is not (an id shorter than 3 characters is not searched for: it would match anywhere)."""
-    needle = str(raw).strip()
-    if len(needle) < 3:
-        return value
-    pattern = re.compile(re.escape(needle), re.IGNORECASE)
-    if isinstance(value, str):
-        return pattern.sub(REDACTED, value)
-    if isinstance(value, list):
-        return [redact_subject(item, raw) for item in value]
-    if isinstance(value, dict):
-        return {key: redact_subject(item, raw) for key, item in value.items()}
-    return value
-
-
 def _ns(value: int, where: str) -> int:
     if not 0 < value <= MAX_INT64:
         raise SpanError(f"{where} must be a time in nanoseconds since 1970")
@@ -641,7 +624,7 @@ def _call(span, attrs: dict, start: int, end: int, status: str, subject, service
         item["subject_id"] = subject
         for name in ("input", "output", "error"):
             if item.get(name):
-                item[name] = redact_subject(item[name], subject)
+                item[name] = redact_subject_id(item[name], subject)
     return item
 
 
@@ -658,6 +641,9 @@ def log_messages(record, *, project_attribute: str) -> MessagesIn | None:
     inputs, output = event_messages(name, values, body)
     if not inputs and not output:
         return None
+    subject = subject_of(values, project_attribute)  # an event naming its end user: the id leaves its texts
+    if subject is not None:
+        inputs, output = redact_subject_id(inputs, subject), redact_subject_id(output, subject)
     return MessagesIn(
         trace_id=record.trace_id.hex(),
         span_id=record.span_id.hex(),

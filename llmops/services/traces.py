@@ -43,7 +43,7 @@ from registry.audit import audit_append
 from registry.errors import Forbidden, ServiceError, field_error
 from registry.locks import for_update
 from registry.models import Project
-from registry.subjects import suppression_lock
+from registry.subjects import redact_subject_id, suppression_lock
 
 CALL_ID_PREFIX = "otlp:"
 TRACE_LOCK_NAMESPACE = 0x4F544C50  # "OTLP": pg_advisory_xact_lock(namespace, hash of the trace id)
@@ -262,10 +262,11 @@ def _call_item(span: SpanIn, trace: list, pending: dict, prompts: _PromptMatcher
     item["span_id"] = span.span_id
     waiting = pending.get((span.trace_id, span.span_id))
     if waiting:
+        subject = item.get("subject_id")  # the span's end user: the messages that waited for it lose the id too
         if item.get("input") is None and waiting["input"]:
-            item["input"] = waiting["input"]
+            item["input"] = redact_subject_id(waiting["input"], subject) if subject is not None else waiting["input"]
         if not item.get("output") and waiting["output"]:
-            item["output"] = waiting["output"]
+            item["output"] = redact_subject_id(waiting["output"], subject) if subject is not None else waiting["output"]
     parents = {s.span_id: s.parent_span_id for s in trace}
     documents = []
     for other in trace:

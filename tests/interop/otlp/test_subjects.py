@@ -95,3 +95,40 @@ def test_a_suppressed_subjects_new_span_is_refused_or_stripped_as_the_project_sa
     stripped = LLMCall.objects.get(trace_id="1" * 32)
     assert stripped.subject_key is None and stripped.input is None and stripped.erased_at is not None
     assert json.dumps(TraceSpan.objects.get(trace_id="1" * 32).attributes).find(RAW) == -1
+
+
+def _user_message_log(content: str, span_id: str, *, user: str | None = None) -> bytes:
+    attrs = [
+        {"key": "gen_ai.system", "value": {"stringValue": "openai"}},
+        {"key": "event.name", "value": {"stringValue": "gen_ai.user.message"}},
+    ]
+    if user is not None:
+        attrs.append({"key": "enduser.id", "value": {"stringValue": user}})
+    record = {
+        "timeUnixNano": "1795702127572198833",
+        "body": {"kvlistValue": {"values": [{"key": "content", "value": {"stringValue": content}}]}},
+        "attributes": attrs,
+        "traceId": T,
+        "spanId": span_id,
+    }
+    return json.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": [record]}]}]}).encode()
+
+
+def test_messages_sent_as_log_events_lose_the_id_too(world):
+    """Messages that arrive as log-record events (before their span: they wait; naming their user or not) never
+    keep the raw id: not while they wait, not in the call they join."""
+    from llmops.models import SpanMessages
+
+    waiting = world.otlp.logs(_user_message_log(f"this is {RAW}, please help", "b7ad6b7169203341", user=RAW))
+    assert waiting.status_code == 200
+    assert RAW not in serializers.serialize("json", SpanMessages.objects.all())
+    # an event that does not name its user: the id is known once its span arrives and says whose call it is
+    world.otlp.logs(_user_message_log(f"again {RAW}", "b7ad6b7169203342"))
+    for span_id in ("b7ad6b7169203341", "b7ad6b7169203342"):
+        call = span(T, span_id, chat_attrs(**{"enduser.id": RAW}), name="chat m")
+        assert world.otlp.traces(trace_json([call])).status_code == 200
+    assert LLMCall.objects.count() == 2
+    assert RAW not in _everything()
+    assert {json.dumps(c.input) for c in LLMCall.objects.all()} >= {
+        json.dumps([{"role": "user", "content": "again [redacted]"}])
+    }
