@@ -21,7 +21,7 @@ which "by the end of the day" is read.
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -103,6 +103,23 @@ def extension_decided_by(received_at: datetime) -> datetime:
     """An erasure request may be extended until its first deadline or the end of its first month, whichever
     comes first: the person must be told of the extension within that time (Art. 12(3))."""
     return min(erasure_due(received_at), extension_deadline(received_at))
+
+
+def extension_refusal(received_at: datetime, extended_months: int, now: datetime, months: int | None = None) -> str:
+    """Why an erasure request extended by `extended_months` so far cannot be extended (to `months` in all) at
+    `now`; "" when it can. The one rule the service enforces and the confirmation page explains."""
+    if extended_months >= SUBJECT_REQUEST_MAX_EXTENSION_MONTHS:
+        unit = "month" if extended_months == 1 else "months"
+        return f"already extended by {extended_months} {unit}, the most Art. 12(3) allows"
+    if months is not None and months <= extended_months:
+        return f"the deadline is already extended by {extended_months}; an extension only lengthens it"
+    decided_by = extension_decided_by(received_at)
+    if now > decided_by:
+        return (
+            "too late to extend: an extension is decided within the first month and before the first deadline "
+            f"(by {decided_by.astimezone(UTC):%Y-%m-%d %H:%M} UTC)"
+        )
+    return ""
 
 
 def subject_request_due(received_at: datetime, *, extension_months: int = 0) -> datetime:

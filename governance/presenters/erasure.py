@@ -352,11 +352,7 @@ def operation_rows(requests, *, operation: str, from_statuses, may_operate, now:
                 else f"already {obj.status}"
             )
         elif operation == "extend":
-            decided_by = deadlines.extension_decided_by(obj.received_at)
-            if obj.extension_months >= deadlines.SUBJECT_REQUEST_MAX_EXTENSION_MONTHS:
-                problem = f"already extended by {plural(obj.extension_months, 'month')}, the most Art. 12(3) allows"
-            elif now > decided_by:
-                problem = f"too late to extend: an extension is decided by {utc(decided_by)}"
+            problem = deadlines.extension_refusal(obj.received_at, obj.extension_months, now)
         rows.append(
             {
                 "pk": obj.pk,

@@ -7,7 +7,7 @@ key.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,7 +15,7 @@ from django.utils import timezone
 from governance.deadlines import (
     SUBJECT_REQUEST_MAX_EXTENSION_MONTHS as MAX_EXTENSION_MONTHS,
 )
-from governance.deadlines import erasure_due, erasure_extended_due, extension_decided_by
+from governance.deadlines import erasure_due, erasure_extended_due, extension_refusal
 from governance.erasure_states import ErasureOperation, erasure_allows, erasure_next_status
 from governance.events import GovernanceEvent as Event
 from governance.models import Decision, ErasureRequest, RetrainingObligation
@@ -241,15 +241,9 @@ def erasure_request_extend(
                 f"erasure request {locked.pk} is {locked.status}; its deadline can no longer be extended",
                 code="invalid_state",
             )
-        decided_by = extension_decided_by(locked.received_at)
-        if now > decided_by:
-            raise field_error(
-                "months",
-                f"an extension is decided within the first month and before the first deadline "
-                f"(by {decided_by.astimezone(UTC):%Y-%m-%d %H:%M} UTC)",
-            )
-        if months <= locked.extension_months:
-            raise field_error("months", f"the deadline is already extended by {locked.extension_months}")
+        refusal = extension_refusal(locked.received_at, locked.extension_months, now, months)
+        if refusal:
+            raise field_error("months", refusal)
         before = {"due_at": locked.due_at, "extension_months": locked.extension_months}
         locked.due_at = erasure_extended_due(locked.received_at, months)
         locked.extension_months, locked.extension_reason, locked.extended_at = months, reason, now

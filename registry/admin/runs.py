@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import Count
 from django.template.loader import render_to_string
 from django.utils.html import format_html_join
 
@@ -75,9 +76,12 @@ class LoggedModelInline(ReadOnlyInline):
     def digest(self, obj):
         return short_hash(obj.artifact_sha256) if obj.artifact_sha256 else EMPTY
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(file_count=Count("artifacts"))
+
     @admin.display(description="files")
     def files(self, obj):
-        return obj.artifacts.count()
+        return obj.file_count
 
 
 class RunArtifactInline(ReadOnlyInline):
@@ -150,7 +154,10 @@ class RunAdmin(ReadOnlyAdmin):
         return fieldsets
 
     def _pipeline(self, obj) -> PipelineRun | None:
-        return PipelineRun.objects.select_related("job").filter(run=obj).first()
+        """The run's OpenLineage side, read once for the three fields that show it."""
+        if not hasattr(obj, "_pipeline_read"):
+            obj._pipeline_read = PipelineRun.objects.select_related("job").filter(run=obj).first()
+        return obj._pipeline_read
 
     @admin.display(description="job")
     def job_link(self, obj):

@@ -240,8 +240,10 @@ def test_a_run_id_of_an_mlflow_run_is_refused(pipelines, project):
 def test_a_run_changing_its_job_is_refused(pipelines):
     assert post(pipelines, START).status_code == 201
     moved = _with(_with(START, "other.job", "job", "name"), "2026-11-26T15:00:00+00:00", "eventTime")
+    before = _counts()
     response = post(pipelines, moved)
     assert response.status_code == 400 and "job" in response.json()["error"]["fields"]
+    assert _counts() == before  # not even the new job or the event's row
 
 
 @pytest.mark.parametrize(
