@@ -16,7 +16,16 @@ from dataclasses import dataclass, field
 from registry import hooks
 from registry.audit import AuditEventType, audit_chain_verify
 from registry.errors import field_error
-from registry.models import Artifact, AuditEvent, DataVersion, LoggedModel, ModelAlias, ModelAliasMove, ModelVersion
+from registry.models import (
+    Artifact,
+    AuditEvent,
+    DataVersion,
+    DataVersionParent,
+    LoggedModel,
+    ModelAlias,
+    ModelAliasMove,
+    ModelVersion,
+)
 
 MAX_REPORTED = 1000
 _MISSING = object()
@@ -159,10 +168,36 @@ def _artifact_checks(report: Reporter) -> dict[str, int]:
     return checked
 
 
+def _lineage_checks(report: Reporter) -> dict[str, int]:
+    """Each derived-from edge against the events that made it (a version's registration names its parents; an
+    OpenLineage event the edges its run added): an edge deleted by SQL would hide a derived version from erasure
+    traces, one inserted would fake a lineage."""
+    recorded: set[tuple[int, int]] = set()
+    registered = AuditEvent.objects.filter(event_type=AuditEventType.DATA_VERSION_REGISTERED)
+    for target_id, after in registered.values_list("target_id", "after").iterator(chunk_size=5000):
+        recorded.update((int(target_id), parent) for parent in (after or {}).get("parents", []))
+    lineage = AuditEvent.objects.filter(event_type=AuditEventType.LINEAGE_EVENT_RECORDED)
+    for after in lineage.values_list("after", flat=True).iterator(chunk_size=5000):
+        recorded.update((child, parent) for child, parent in (after or {}).get("derived", []))
+    count = 0
+    edges = DataVersionParent.objects.order_by("pk").values_list("pk", "child_id", "parent_id")
+    for pk, child, parent in edges.iterator(chunk_size=5000):
+        count += 1
+        if (child, parent) in recorded:
+            recorded.discard((child, parent))
+        else:
+            report("registry.dataversionparent", pk, f"no event records data version {child} derived from {parent}")
+    for child, parent in sorted(recorded):
+        report(
+            "registry.dataversionparent", f"{child}<-{parent}", "its event records this derived-from edge: it is gone"
+        )
+    return {"registry.dataversionparent": count}
+
+
 def records_verify() -> RecordsVerification:
     """Run the registry's record checks and those the upper apps registered."""
     result = RecordsVerification()
-    for check in (_registry_checks, _artifact_checks, *hooks.record_checks()):
+    for check in (_registry_checks, _artifact_checks, _lineage_checks, *hooks.record_checks()):
         result.checked.update(check(result.report))
     return result
 

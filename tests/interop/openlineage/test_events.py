@@ -369,3 +369,29 @@ def test_admin_shows_a_job_run_with_its_inputs_and_outputs(pipelines, project, a
     assert "demo-pipelines/etl.build_training_set" in version_page
     events = admin_client.get("/admin/registry/lineageevent/").content.decode()
     assert events.count("RunEvent") >= 2
+
+
+def test_a_derived_from_edge_changed_by_sql_is_named_by_records_verify(pipelines, project):
+    """An insider deleting the edge that makes the pipeline's output derive from its input would hide the output
+    (and what was trained on it) from an erasure trace of the input; one inserting an edge would fake lineage."""
+    from django.db import connection
+
+    from registry.records import records_verify
+
+    for event in ("ol__start.json", "ol__complete.json"):
+        post(pipelines, sample(event))
+    assert records_verify().ok
+    edge = DataVersionParent.objects.get(transformation__startswith="pipeline")
+    child, parent = edge.child_id, edge.parent_id
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM registry_dataversionparent WHERE id = %s", [edge.pk])
+    bad = [b for b in records_verify().bad_records if b["record"] == "registry.dataversionparent"]
+    assert bad == [{"record": "registry.dataversionparent", "id": f"{child}<-{parent}", "reason": bad[0]["reason"]}]
+    assert "it is gone" in bad[0]["reason"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO registry_dataversionparent (child_id, parent_id, transformation) VALUES (%s, %s, '')",
+            [parent, child],
+        )
+    reasons = [b["reason"] for b in records_verify().bad_records if b["record"] == "registry.dataversionparent"]
+    assert any(f"no event records data version {parent} derived from {child}" in r for r in reasons)
