@@ -36,7 +36,7 @@ def _service_name(resource) -> str:
 def traces(request, actor, key, body, kind):
     message = decode(body, kind, ExportTraceServiceRequest)
     project_attribute = selectors.trace_subject_attribute(key.project)
-    spans, owners, problems = [], [], []
+    spans, problems = [], []
     position = 0
     for resource_spans in message.resource_spans:
         service = _service_name(resource_spans.resource)
@@ -49,7 +49,6 @@ def traces(request, actor, key, body, kind):
                             span, service_name=service, scope_name=scope, project_attribute=project_attribute
                         )
                     )
-                    owners.append(position)
                 except mapping.SpanError as exc:
                     problems.append(f"span {span.span_id.hex() or position}: {exc}")
                 position += 1
@@ -69,16 +68,17 @@ def logs(request, actor, key, body, kind):
     message = decode(body, kind, ExportLogsServiceRequest)
     project_attribute = selectors.trace_subject_attribute(key.project)
     found, problems = [], []
-    for resource_logs in message.resource_logs:
-        for scope_logs in resource_logs.scope_logs:
-            for position, record in enumerate(scope_logs.log_records):
-                try:
-                    messages = mapping.log_messages(record, project_attribute=project_attribute)
-                except mapping.SpanError as exc:
-                    problems.append(f"log record {position}: {exc}")
-                    continue
-                if messages is not None:
-                    found.append(messages)
+    records = (
+        record for resource in message.resource_logs for scope in resource.scope_logs for record in scope.log_records
+    )
+    for position, record in enumerate(records):  # one count over the whole export, so "log record N" names one
+        try:
+            messages = mapping.log_messages(record, project_attribute=project_attribute)
+        except mapping.SpanError as exc:
+            problems.append(f"log record {position}: {exc}")
+            continue
+        if messages is not None:
+            found.append(messages)
     if found:
         span_messages_ingest(actor=actor, project=key.project, messages=found)
     response = ExportLogsServiceResponse()

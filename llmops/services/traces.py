@@ -224,8 +224,9 @@ def traces_ingest(*, actor: Actor, project: Project, spans: Sequence[SpanIn]) ->
         refs += [s.attributes.get("prompt") for s in stored if s.category == TraceSpan.Category.PROMPT]
         prompts = _PromptMatcher(project, [r for r in refs if isinstance(r, dict)])
         items, owners = [], []
+        shapes = {trace_id: _TraceShape(spans) for trace_id, spans in by_trace.items()}
         for index, span in llm:
-            items.append(_call_item(span, by_trace[span.trace_id], pending, prompts))
+            items.append(_call_item(span, shapes[span.trace_id], pending, prompts))
             owners.append(index)
         call_ids = _ingest_calls(actor, project, items, owners, rejected) if items else {}
         keep = [(index, span) for index, span in new if index not in rejected]
@@ -256,7 +257,17 @@ def traces_ingest(*, actor: Actor, project: Project, spans: Sequence[SpanIn]) ->
     )
 
 
-def _call_item(span: SpanIn, trace: list, pending: dict, prompts: _PromptMatcher) -> dict:
+class _TraceShape:
+    """What every LLM span of a trace asks of it, read once per trace (not once per span): each span's parent,
+    the retrieval spans and the prompt spans."""
+
+    def __init__(self, spans: list):
+        self.parents = {s.span_id: s.parent_span_id for s in spans}
+        self.retrievals = [s for s in spans if s.category == TraceSpan.Category.RETRIEVAL]
+        self.prompts = [s for s in spans if s.category == TraceSpan.Category.PROMPT]
+
+
+def _call_item(span: SpanIn, trace: _TraceShape, pending: dict, prompts: _PromptMatcher) -> dict:
     item = dict(span.call or {})
     item.update(client_call_id=f"{CALL_ID_PREFIX}{span.trace_id}:{span.span_id}", trace_id=span.trace_id)
     item["span_id"] = span.span_id
@@ -267,22 +278,17 @@ def _call_item(span: SpanIn, trace: list, pending: dict, prompts: _PromptMatcher
             item["input"] = redact_subject_id(waiting["input"], subject) if subject is not None else waiting["input"]
         if not item.get("output") and waiting["output"]:
             item["output"] = redact_subject_id(waiting["output"], subject) if subject is not None else waiting["output"]
-    parents = {s.span_id: s.parent_span_id for s in trace}
     documents = []
-    for other in trace:
-        if other.category == TraceSpan.Category.RETRIEVAL and other.span_id != span.span_id:
-            if _feeds(other, span, parents):
+    for other in trace.retrievals:
+        if other.span_id != span.span_id:
+            if _feeds(other, span, trace.parents):
                 found = other.documents if isinstance(other, SpanIn) else other.attributes.get("documents", [])
                 documents.extend(found or [])
     if documents and "retrieved_documents" not in item:
         item["retrieved_documents"] = [{**doc, "rank": rank} for rank, doc in enumerate(documents)]
     ref = span.prompt
     if not ref:
-        before = [
-            s
-            for s in trace
-            if s.category == TraceSpan.Category.PROMPT and s.start_time_unix_nano <= span.start_time_unix_nano
-        ]
+        before = [s for s in trace.prompts if s.start_time_unix_nano <= span.start_time_unix_nano]
         if before:
             nearest = max(before, key=lambda s: s.start_time_unix_nano)
             ref = nearest.prompt if isinstance(nearest, SpanIn) else nearest.attributes.get("prompt")
