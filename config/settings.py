@@ -227,6 +227,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "StageEnum": "registry.models.Stage",
+        "BasisEnum": "governance.models.Basis",
         "LLMCallStatusEnum": "llmops.models.LLMCall.Status",
         "EvaluationRunStatusEnum": "llmops.models.EvaluationRun.Status",
         "PromptKindEnum": "llmops.models.PromptVersion.Kind",

@@ -23,4 +23,6 @@ class GovernanceEvent(models.TextChoices):
     PERFORMANCE_REPORTED = "performance.reported"
     MODEL_VERSION_APPROVED = "model_version.approved"
     ALERT_RAISED = "alert.raised"
+    REVIEW_QUEUED = "review.queued"
+    REVIEW_RECORDED = "review.recorded"
     WEBHOOK_CREATED = "webhook.created"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from registry.models import ApiKey, Created, Deployment, ModelVersion, Project
@@ -203,6 +204,14 @@ def default_protected_aliases() -> list[str]:
     return ["champion", "production"]
 
 
+class Basis(models.TextChoices):
+    """What a fairness audit or performance report judges: the model's predictions, or the final decisions
+    (a reviewer's where they overrode the model)."""
+
+    PREDICTION = "prediction", "model predictions"
+    FINAL = "final_decision", "final decisions (after review)"
+
+
 class Policy(models.Model):
     """A project's governance thresholds: fairness, drift, performance, promotion."""
 
@@ -234,6 +243,31 @@ class Policy(models.Model):
         blank=True,
         help_text="model aliases whose move is a promotion to production through the gate",
     )
+    # Human review of decisions (AI Act Art. 14; GDPR Art. 22(3)): a decision of a model in one of these tiers
+    # (any tier when empty) enters the review queue at ingest when its prediction is one of the labels, its
+    # score lies in the band, or it falls in the sampled share; with no label, band or share, none does.
+    review_risk_tiers = models.JSONField(
+        default=list, blank=True, help_text='models whose decisions may need a person, e.g. ["high"]; none: every tier'
+    )
+    review_labels = models.JSONField(
+        default=list, blank=True, help_text="predicted labels that always need a person, e.g. [true]"
+    )
+    review_score_min = models.FloatField(null=True, blank=True, help_text="a score band that needs a person: from")
+    review_score_max = models.FloatField(null=True, blank=True, help_text="a score band that needs a person: to")
+    review_sample_rate = models.FloatField(
+        default=0.0, help_text="share of the other decisions sampled for review (0 to 1), by a keyed hash"
+    )
+    review_four_eyes = models.BooleanField(default=True, help_text="an override stands once a second person agrees")
+    review_min_override_rate = models.FloatField(
+        default=0.01, help_text="below this override rate reviewers may be rubber-stamping (automation bias)"
+    )
+    review_max_override_rate = models.FloatField(
+        default=0.3, help_text="above this override rate the model is overridden too often"
+    )
+    review_rate_min_reviews = models.PositiveIntegerField(
+        default=50, help_text="reviews in the window before the override rate is judged"
+    )
+    review_rate_window_days = models.PositiveIntegerField(default=30)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -255,7 +289,32 @@ class Policy(models.Model):
             "min_audit_decisions": self.min_audit_decisions,
             "max_audit_age_days": self.max_audit_age_days,
             "protected_aliases": self.protected_aliases,
+            **self.review_snapshot(),
         }
+
+    def review_snapshot(self) -> dict:
+        return {
+            "review_risk_tiers": self.review_risk_tiers,
+            "review_labels": self.review_labels,
+            "review_score_min": self.review_score_min,
+            "review_score_max": self.review_score_max,
+            "review_sample_rate": self.review_sample_rate,
+            "review_four_eyes": self.review_four_eyes,
+            "review_min_override_rate": self.review_min_override_rate,
+            "review_max_override_rate": self.review_max_override_rate,
+            "review_rate_min_reviews": self.review_rate_min_reviews,
+            "review_rate_window_days": self.review_rate_window_days,
+        }
+
+    @property
+    def reviews_any(self) -> bool:
+        """Whether any decision can enter the review queue at ingest."""
+        return bool(
+            self.review_labels
+            or self.review_score_min is not None
+            or self.review_score_max is not None
+            or self.review_sample_rate > 0
+        )
 
 
 class FairnessAudit(Created):
@@ -265,6 +324,7 @@ class FairnessAudit(Created):
     model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="fairness_audits")
     sensitive_features = models.JSONField()
     positive_label = models.JSONField()
+    basis = models.CharField(max_length=16, choices=Basis.choices, default=Basis.PREDICTION)
     window_start = models.DateTimeField(null=True, blank=True)
     window_end = models.DateTimeField(null=True, blank=True)
     row_count = models.BigIntegerField()
@@ -323,6 +383,7 @@ class PerformanceReport(Created):
     window_end = models.DateTimeField()
     bucket = models.CharField(max_length=8)
     positive_label = models.JSONField(null=True, blank=True)
+    basis = models.CharField(max_length=16, choices=Basis.choices, default=Basis.PREDICTION)
     baseline_metric = models.CharField(max_length=50)
     baseline_value = models.FloatField()
     overall = models.JSONField()
@@ -403,5 +464,132 @@ declare_tones(
         WebhookDelivery.Status.PENDING: Tone.WARNING,
         WebhookDelivery.Status.SUCCEEDED: Tone.SUCCESS,
         WebhookDelivery.Status.FAILED: Tone.DANGER,
+    },
+)
+
+
+class ReviewItem(models.Model):
+    """A decision waiting for, or given, a person's review: one per decision (model version, request id), which
+    is how it names the decision, with the decision's id and time beside (no foreign key: the decision log is
+    partitioned by month, and a reference by (id, occurred_at) reaches its partition). Its state is the
+    projection of its reviews (append-only, below): kept by `governance.services.reviews` only."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for review"
+        SECOND = "second", "Override waiting for a second person"
+        ESCALATED = "escalated", "Escalated"
+        CONFIRMED = "confirmed", "Confirmed"
+        OVERRIDDEN = "overridden", "Overridden"
+
+    OPEN = (Status.PENDING, Status.SECOND, Status.ESCALATED)
+
+    class Reason(models.TextChoices):
+        LABEL = "label", "predicted label"
+        SCORE = "score", "score band"
+        SAMPLE = "sample", "sampled"
+        CONTEST = "contest", "contested by the person"
+        IMPORTED = "imported", "reviewed in another system"
+
+    id = models.BigAutoField(primary_key=True)
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+", db_index=False)
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="+", db_index=False)
+    request_id = models.CharField(max_length=200)
+    decision_id = models.BigIntegerField()
+    decision_occurred_at = models.DateTimeField()
+    reasons = models.JSONField(default=list)
+    priority = models.PositiveSmallIntegerField(default=0, help_text="higher first: a contested decision heads")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    final_decision = models.JSONField(null=True, blank=True, help_text="the reviewer's decision once overridden")
+    entered_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-priority", "entered_at", "id"]
+        verbose_name = "queued decision"
+        verbose_name_plural = "review queue"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "model_version", "request_id"], name="reviewitem_project_version_request"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["project", "status", "priority", "entered_at"], name="reviewitem_queue"),
+            models.Index(fields=["decision_id"], name="reviewitem_decision"),
+        ]
+
+    def __str__(self) -> str:
+        return f"review of decision {self.decision_id} ({self.get_status_display().lower()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+
+class Review(models.Model):
+    """One person's verdict on a decision, append-only and audited: confirmed, overridden (with the final
+    decision) or escalated; or, on an override awaiting four eyes, the second person's agreement or refusal.
+    Reviews done in another system arrive in bulk (`source` imported, `external_id` once per project)."""
+
+    class Verdict(models.TextChoices):
+        CONFIRMED = "confirmed", "Confirmed"
+        OVERRIDDEN = "overridden", "Overridden"
+        ESCALATED = "escalated", "Escalated"
+        OVERRIDE_AGREED = "override_agreed", "Override agreed (second person)"
+        OVERRIDE_REFUSED = "override_refused", "Override refused (second person)"
+
+    class Source(models.TextChoices):
+        HERE = "here", "Reviewed here"
+        IMPORTED = "imported", "Imported"
+
+    id = models.BigAutoField(primary_key=True)
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+", db_index=False)
+    item = models.ForeignKey(ReviewItem, on_delete=models.PROTECT, related_name="reviews")
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="+", db_index=False)
+    decision_id = models.BigIntegerField()
+    decision_occurred_at = models.DateTimeField()
+    verdict = models.CharField(max_length=16, choices=Verdict.choices)
+    final_decision = models.JSONField(null=True, blank=True)
+    reason = models.TextField()
+    reviewer_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewer_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reviewer_name = models.CharField(max_length=200, blank=True, help_text="who reviewed, in the other system")
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.HERE)
+    external_id = models.CharField(max_length=200, blank=True)
+    reviewed_at = models.DateTimeField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["item_id", "reviewed_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="review_project_external_id",
+            ),
+        ]
+        indexes = [models.Index(fields=["model_version", "reviewed_at"], name="review_version_time")]
+
+    def __str__(self) -> str:
+        return f"{self.get_verdict_display()} (decision {self.decision_id})"
+
+    @property
+    def reviewer(self) -> str:
+        if self.reviewer_name:  # an imported review: the other system's reviewer, not who imported it
+            return self.reviewer_name
+        if self.reviewer_user_id is not None:
+            return self.reviewer_user.get_username()
+        return self.reviewer_key.name if self.reviewer_key_id is not None else "?"
+
+
+declare_tones(
+    ReviewItem.Status,
+    {
+        ReviewItem.Status.PENDING: Tone.WARNING,
+        ReviewItem.Status.SECOND: Tone.WARNING,
+        ReviewItem.Status.ESCALATED: Tone.DANGER,
+        ReviewItem.Status.CONFIRMED: Tone.SUCCESS,
+        ReviewItem.Status.OVERRIDDEN: Tone.NEUTRAL,
     },
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from registry.models import Role
 from registry.roles import view_permissions
 
-CO, DS, RA = Role.COMPLIANCE_OFFICER, Role.DATA_SCIENTIST, Role.RISK_ANALYST
+CO, DS, RA, RV = Role.COMPLIANCE_OFFICER, Role.DATA_SCIENTIST, Role.RISK_ANALYST, Role.REVIEWER
 
 DECISION_INGESTERS = frozenset({Role.INGEST})  # decisions and outcomes, in bulk
 LOG_VERIFIERS = frozenset({CO, RA})  # decisions/verify
@@ -14,10 +14,23 @@ ERASURE_OFFICERS = frozenset({CO})  # erasure requests: receive, trace, execute,
 AUDITORS = frozenset({CO, RA})  # run fairness audits
 POLICY_EDITORS = frozenset({CO})
 APPROVERS = frozenset({CO})  # the four-eyes approval of a model version
+REVIEWERS = frozenset({CO, RV})  # record a verdict on a queued decision
+REVIEW_RESOLVERS = frozenset({CO})  # decide an escalated decision
+REVIEW_READERS = frozenset({CO, RV, RA})  # the queue, the reviews, the override rates
+REVIEW_IMPORTERS = frozenset({Role.INGEST, CO})  # reviews done in another system, in bulk
 WEBHOOK_READERS = frozenset({CO, DS})
 WEBHOOK_EDITORS = frozenset({CO})
 
-GOVERNANCE_MODELS = ["decision", "fairnessaudit", "policy", "driftreport", "performancereport", "modelversionapproval"]
+GOVERNANCE_MODELS = [
+    "decision",
+    "fairnessaudit",
+    "policy",
+    "driftreport",
+    "performancereport",
+    "modelversionapproval",
+    "reviewitem",
+    "review",
+]
 _view = view_permissions("governance", GOVERNANCE_MODELS)
 
 ROLE_GROUP_PERMISSIONS: dict[str, set[str]] = {
@@ -35,4 +48,6 @@ ROLE_GROUP_PERMISSIONS: dict[str, set[str]] = {
         "governance.view_webhookdelivery",
     },
     RA: _view,
+    # reviewers see the decisions and the queue they work through, nothing of erasure or webhooks
+    RV: view_permissions("governance", ["decision", "reviewitem", "review", "policy"]),
 }

@@ -54,6 +54,14 @@ class Actor:
         return None
 
     @property
+    def person_id(self) -> int | None:
+        """The person behind the actor: the user, or the key's owner; None for an ownerless service key (and the
+        system)."""
+        if self.user is not None and self.user.pk:
+            return self.user.pk
+        return self.api_key.owner_id if self.api_key is not None else None
+
+    @property
     def label(self) -> str:
         if self.api_key is not None:
             return f"key:{self.api_key.prefix}"

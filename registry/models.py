@@ -13,6 +13,7 @@ class Role(models.TextChoices):
     DATA_SCIENTIST = "data_scientist", "Data scientist"
     COMPLIANCE_OFFICER = "compliance_officer", "Compliance officer"
     RISK_ANALYST = "risk_analyst", "Risk analyst"
+    REVIEWER = "reviewer", "Reviewer"  # a person who reviews decisions (AI Act Art. 14 oversight)
     INGEST = "ingest", "Ingest service"
 
 

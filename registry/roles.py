@@ -76,6 +76,8 @@ declare_role_permissions(
         # compliance officers also see the API keys and move versions between stages (approvals)
         Role.COMPLIANCE_OFFICER: _registry_view | {"registry.view_apikey", "registry.change_modelversion"},
         Role.RISK_ANALYST: _registry_view,
+        # reviewers see which model and version made the decisions they review
+        Role.REVIEWER: view_permissions("registry", ["project", "model", "modelversion", "deployment"]),
         # an application's key or user writes through the API and reads nothing in admin
         Role.INGEST: set(),
     },

@@ -14,7 +14,7 @@ from registry.models import AuditEvent
 from tests import factories as f
 
 READERS = {"data_scientist", "compliance_officer", "risk_analyst"}
-ALL_ROLES = READERS | {"ingest"}
+ALL_ROLES = READERS | {"ingest", "reviewer"}
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class Endpoint:
     allowed: frozenset[str]
     body: Callable | None = None
     other_project: str = "not_found"  # or "hidden_in_list" or "bad_reference"
+    person: bool = False  # the operation is a person's: the keys it is called with have an owner
 
     def call(self, client, ctx):
         path = self.path(ctx)
@@ -169,6 +170,7 @@ ENDPOINTS = [
     ),
 ]
 CO = frozenset({"compliance_officer"})
+REVIEW_READERS = frozenset({"compliance_officer", "reviewer", "risk_analyst"})
 AUDITORS = frozenset({"compliance_officer", "risk_analyst"})
 ENDPOINTS += [
     Endpoint("whoami", "get", lambda c: "/api/v1/whoami/", frozenset(ALL_ROLES), other_project="global"),
@@ -176,6 +178,43 @@ ENDPOINTS += [
     Endpoint("audit event detail", "get", lambda c: f"/api/v1/audit-events/{c.event.seq}/", R),
     Endpoint("audit chain verify", "get", lambda c: "/api/v1/audit-events/verify/", AUDITORS, other_project="global"),
     Endpoint("decisions verify", "get", lambda c: f"/api/v1/decisions/verify/?model_version={c.version.pk}", AUDITORS),
+    Endpoint("review queue", "get", lambda c: "/api/v1/review-items/", REVIEW_READERS, other_project="hidden_in_list"),
+    Endpoint("review item detail", "get", lambda c: f"/api/v1/review-items/{c.review_item.pk}/", REVIEW_READERS),
+    Endpoint(
+        "review queue summary",
+        "get",
+        lambda c: "/api/v1/review-items/summary/",
+        REVIEW_READERS,
+        other_project="global",
+    ),
+    Endpoint(
+        "review a decision",
+        "post",
+        lambda c: f"/api/v1/review-items/{c.review_item.pk}/review/",
+        frozenset({"compliance_officer", "reviewer"}),
+        body=lambda c: {"verdict": "confirmed", "reason": "checked"},
+        person=True,
+    ),
+    Endpoint(
+        "import reviews",
+        "post",
+        lambda c: "/api/v1/review-items/bulk/",
+        frozenset({"compliance_officer", "ingest"}),
+        body=lambda c: {
+            "reviews": [
+                {
+                    "model_version": c.version.pk,
+                    "request_id": "fair-1",
+                    "verdict": "confirmed",
+                    "reason": "spot check",
+                    "reviewer": "someone elsewhere",
+                    "reviewed_at": "2026-03-01T00:00:00Z",
+                    "external_id": "ext-1",
+                }
+            ]
+        },
+        other_project="bad_reference",
+    ),
     Endpoint("erasure list", "get", lambda c: "/api/v1/erasure-requests/", CO, other_project="hidden_in_list"),
     Endpoint("erasure detail", "get", lambda c: f"/api/v1/erasure-requests/{c.erasure.pk}/", CO),
     Endpoint(
@@ -482,6 +521,17 @@ def ctx(chain):
     chain.webhook, _ = webhook_create(
         actor=Actor.system(), project=chain.project, url="https://93.184.215.14/x", events=["*"]
     )
+    from governance.models import ReviewItem
+
+    chain.review_item = ReviewItem.objects.create(
+        project=chain.project,
+        model_version=chain.version,
+        request_id=chain.decision.request_id,
+        decision_id=chain.decision.pk,
+        decision_occurred_at=chain.decision.occurred_at,
+        reasons=["label"],
+        entered_at=chain.decision.occurred_at,
+    )
     _llm_context(chain)
     return chain
 
@@ -542,6 +592,15 @@ def _llm_context(chain):
     )
 
 
+def _owner(endpoint: Endpoint, role: str):
+    """A person holding the key, for the operations only a person may do (a review)."""
+    if not endpoint.person:
+        return None
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_user(f"{role}-person-{get_user_model().objects.count()}")
+
+
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=IDS)
 def test_anonymous_is_refused(endpoint, ctx, anon):
     response = endpoint.call(anon, ctx)
@@ -558,14 +617,16 @@ def test_a_bad_key_is_refused(endpoint, ctx, anon):
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=IDS)
 def test_wrong_roles_are_forbidden(endpoint, ctx, make_client):
     for role in sorted(ALL_ROLES - endpoint.allowed):
-        response = endpoint.call(make_client(role, ctx.project), ctx)
+        response = endpoint.call(make_client(role, ctx.project, owner=_owner(endpoint, role)), ctx)
         assert response.status_code == 403, (role, response.content)
         assert response.json()["error"]["code"] == "permission_denied"
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=IDS)
 def test_allowed_roles_succeed(endpoint, ctx, make_client, superuser_client):
-    clients = [(role, make_client(role, ctx.project)) for role in sorted(endpoint.allowed)]
+    clients = [
+        (role, make_client(role, ctx.project, owner=_owner(endpoint, role))) for role in sorted(endpoint.allowed)
+    ]
     if not clients:
         clients = [("superuser", superuser_client)]
     for role, client in clients[:1]:  # a write may only succeed once: the first allowed role
@@ -580,7 +641,7 @@ def test_allowed_roles_succeed(endpoint, ctx, make_client, superuser_client):
 def test_other_projects_keys_do_not_reach(endpoint, ctx, other_project, make_client):
     role = sorted(endpoint.allowed)[0] if endpoint.allowed else "data_scientist"
     f.ModelVersionFactory(model__project=other_project)  # the other project has its own records
-    response = endpoint.call(make_client(role, other_project), ctx)
+    response = endpoint.call(make_client(role, other_project, owner=_owner(endpoint, role)), ctx)
     if endpoint.other_project == "not_found":
         assert response.status_code == 404, response.content
         assert response.json()["error"]["code"] == "not_found"

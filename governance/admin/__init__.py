@@ -1,7 +1,8 @@
 """Admin for governance: the decision log (read-only, for everyone), the model version page's lineage, and
 erasure requests (received here, traced, executed or rejected by actions, with a printable report),
 fairness audits (read-only, with their charts, run from a page of their own), each project's policy, drift and
-performance reports, and webhooks with their deliveries.
+performance reports, webhooks with their deliveries, and the review queue (a page per queued decision where a
+reviewer gives a verdict from the keyboard).
 
 The registry's ModelVersion admin is registered again here with a Lineage section (model_versions), because the
 lineage graph reaches decisions and the registry imports nothing from governance.
@@ -19,6 +20,7 @@ from governance.admin import (  # noqa: F401 - registers the admins
     model_versions,
     policies,
     reports,
+    reviews,
     webhooks,
 )
 from registry.admin.audit import audit_target_links

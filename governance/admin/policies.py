@@ -37,6 +37,16 @@ class PolicyForm(forms.ModelForm):
             "min_audit_decisions",
             "max_audit_age_days",
             "protected_aliases",
+            "review_risk_tiers",
+            "review_labels",
+            "review_score_min",
+            "review_score_max",
+            "review_sample_rate",
+            "review_four_eyes",
+            "review_min_override_rate",
+            "review_max_override_rate",
+            "review_rate_min_reviews",
+            "review_rate_window_days",
         ]
         labels = {
             "min_demographic_parity_ratio": "Minimum demographic parity ratio",
@@ -49,6 +59,16 @@ class PolicyForm(forms.ModelForm):
             "min_audit_decisions": "Minimum decisions of a gating audit",
             "max_audit_age_days": "Maximum age of a gating audit (days)",
             "protected_aliases": "Protected model aliases",
+            "review_risk_tiers": "Risk tiers whose decisions may need review",
+            "review_labels": "Predicted labels that need review",
+            "review_score_min": "Score band needing review: from",
+            "review_score_max": "Score band needing review: to",
+            "review_sample_rate": "Share of other decisions sampled for review",
+            "review_four_eyes": "An override needs a second reviewer",
+            "review_min_override_rate": "Lowest override rate before an alert",
+            "review_max_override_rate": "Highest override rate before an alert",
+            "review_rate_min_reviews": "Reviews before the override rate is judged",
+            "review_rate_window_days": "Override rate window (days)",
         }
         help_texts = {
             "min_demographic_parity_ratio": "The lowest group's selection rate divided by the highest group's; a "
@@ -66,6 +86,13 @@ class PolicyForm(forms.ModelForm):
             "max_audit_age_days": "A gating audit's window ends within this many days of the promotion.",
             "protected_aliases": 'A JSON list, e.g. ["champion", "production"]. Moving one of these aliases onto a '
             "version promotes that version to production through the gate.",
+            "review_risk_tiers": 'A JSON list, e.g. ["high"]. Empty: models of every tier.',
+            "review_labels": 'A JSON list, e.g. ["deny"]. A decision with one of these predictions waits for a '
+            "person (AI Act Art. 14).",
+            "review_sample_rate": "Between 0 and 1: the share of the remaining decisions drawn for review, by a "
+            "keyed hash the logging application cannot predict.",
+            "review_min_override_rate": "Reviewers who almost never override may be rubber-stamping (automation bias).",
+            "review_max_override_rate": "A model overridden this often is not doing its job.",
         }
 
     # The API's bounds (governance.api.serializers.PolicySerializer.validate)
@@ -74,6 +101,9 @@ class PolicyForm(forms.ModelForm):
         "max_equalized_odds_difference": (0.0, None),
         "max_psi": (0.0, None),
         "max_performance_drop": (0.0, None),
+        "review_sample_rate": (0.0, 1.0),
+        "review_min_override_rate": (0.0, 1.0),
+        "review_max_override_rate": (0.0, 1.0),
     }
 
     def __init__(self, *args, **kwargs):
@@ -128,6 +158,20 @@ class PolicyAdmin(ProjectScopedAdmin):
                     "min_audit_decisions",
                     "max_audit_age_days",
                     "protected_aliases",
+                ]
+            },
+        ),
+        (
+            "Human review of decisions",
+            {
+                "fields": [
+                    "review_risk_tiers",
+                    "review_labels",
+                    ("review_score_min", "review_score_max"),
+                    "review_sample_rate",
+                    "review_four_eyes",
+                    ("review_min_override_rate", "review_max_override_rate"),
+                    ("review_rate_min_reviews", "review_rate_window_days"),
                 ]
             },
         ),

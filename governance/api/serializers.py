@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from governance import deadlines
-from governance.models import Decision
+from governance.models import Basis, Decision
 from registry.inputs import SaneDateTimeField
 
 
@@ -194,6 +195,11 @@ class FairnessAuditInputSerializer(serializers.Serializer):
     positive_label = serializers.JSONField(help_text="predictions and outcomes equal to this are positive")
     window_start = SaneDateTimeField(required=False)
     window_end = SaneDateTimeField(required=False)
+    basis = serializers.ChoiceField(
+        choices=Basis.choices,
+        default="prediction",
+        help_text="judge the model's predictions, or the final decisions (a reviewer's where a review overrode it)",
+    )
 
     def validate_positive_label(self, value):
         if value is None or isinstance(value, (dict, list)):
@@ -214,6 +220,7 @@ class FairnessAuditSerializer(serializers.ModelSerializer):
             "model_version",
             "sensitive_features",
             "positive_label",
+            "basis",
             "window_start",
             "window_end",
             "row_count",
@@ -250,6 +257,16 @@ class PolicySerializer(serializers.ModelSerializer):
             "min_audit_decisions",
             "max_audit_age_days",
             "protected_aliases",
+            "review_risk_tiers",
+            "review_labels",
+            "review_score_min",
+            "review_score_max",
+            "review_sample_rate",
+            "review_four_eyes",
+            "review_min_override_rate",
+            "review_max_override_rate",
+            "review_rate_min_reviews",
+            "review_rate_window_days",
             "updated_at",
         ]
         read_only_fields = ["project", "updated_at"]
@@ -296,6 +313,11 @@ class PerformanceReportInputSerializer(serializers.Serializer):
     window_end = SaneDateTimeField()
     bucket = serializers.ChoiceField(choices=["day", "week", "month"], default="week")
     positive_label = serializers.JSONField(required=False, help_text="given, ROC AUC is computed from the scores")
+    basis = serializers.ChoiceField(
+        choices=Basis.choices,
+        default="prediction",
+        help_text="judge the model's predictions, or the final decisions (a reviewer's where a review overrode it)",
+    )
 
 
 class PerformanceReportSerializer(serializers.ModelSerializer):
@@ -313,6 +335,7 @@ class PerformanceReportSerializer(serializers.ModelSerializer):
             "window_end",
             "bucket",
             "positive_label",
+            "basis",
             "baseline_metric",
             "baseline_value",
             "overall",
@@ -390,3 +413,112 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
             "delivered_at",
             "created_at",
         ]
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    reviewer = serializers.CharField(read_only=True, help_text="the user, the key, or the other system's reviewer")
+
+    class Meta:
+        from governance.models import Review
+
+        model = Review
+        fields = ["id", "verdict", "final_decision", "reason", "reviewer", "source", "external_id", "reviewed_at"]
+
+
+class ReviewDecisionSerializer(serializers.Serializer):
+    """What the reviewer sees of the decision: what the model decided and on what."""
+
+    id = serializers.IntegerField()
+    model_version = serializers.IntegerField(source="model_version_id")
+    deployment = serializers.IntegerField(source="deployment_id", allow_null=True)
+    occurred_at = serializers.DateTimeField()
+    prediction = serializers.JSONField()
+    score = serializers.FloatField(allow_null=True)
+    features = serializers.JSONField()
+    outcome = serializers.JSONField(allow_null=True)
+    erased = serializers.BooleanField(source="erased_at", help_text="an erased decision keeps no features")
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["erased"] = instance.erased_at is not None
+        return data
+
+
+class ReviewItemSerializer(serializers.ModelSerializer):
+    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    reviews = ReviewSerializer(many=True, read_only=True)
+    decision = serializers.SerializerMethodField()
+
+    class Meta:
+        from governance.models import ReviewItem
+
+        model = ReviewItem
+        fields = [
+            "id",
+            "project",
+            "model_version",
+            "request_id",
+            "decision_id",
+            "decision_occurred_at",
+            "reasons",
+            "priority",
+            "status",
+            "final_decision",
+            "entered_at",
+            "closed_at",
+            "decision",
+            "reviews",
+        ]
+
+    @extend_schema_field(ReviewDecisionSerializer(allow_null=True))
+    def get_decision(self, item):
+        decisions = self.context.get("decisions")
+        decision = decisions.get(item.decision_id) if decisions is not None else None
+        return None if decision is None else ReviewDecisionSerializer(decision).data
+
+
+class ReviewInputSerializer(serializers.Serializer):
+    verdict = serializers.ChoiceField(
+        choices=["confirmed", "overridden", "escalated", "override_agreed", "override_refused"],
+        help_text="on an override waiting for four eyes: override_agreed or override_refused",
+    )
+    reason = serializers.CharField(max_length=2000, help_text="why: kept with the review")
+    final_decision = serializers.JSONField(required=False, help_text="an override's final decision")
+
+
+class ReviewImportItemSerializer(serializers.Serializer):
+    model_version = serializers.IntegerField()
+    request_id = serializers.CharField(max_length=200)
+    verdict = serializers.ChoiceField(choices=["confirmed", "overridden", "escalated"])
+    final_decision = serializers.JSONField(required=False)
+    reason = serializers.CharField(max_length=2000)
+    reviewer = serializers.CharField(max_length=200, help_text="who reviewed, in the other system")
+    reviewed_at = serializers.DateTimeField()
+    external_id = serializers.CharField(max_length=200, help_text="the review's id there: once per project")
+
+
+class ReviewImportSerializer(serializers.Serializer):
+    reviews = ReviewImportItemSerializer(many=True)
+
+
+class ReviewImportResultSerializer(serializers.Serializer):
+    accepted = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+
+
+class OverrideRateSerializer(serializers.Serializer):
+    model_version = serializers.IntegerField()
+    reviewed = serializers.IntegerField()
+    overridden = serializers.IntegerField()
+    override_rate = serializers.FloatField(allow_null=True)
+    judgement = serializers.CharField(allow_null=True, help_text="low (automation bias?), high, or null")
+
+
+class ReviewQueueSummarySerializer(serializers.Serializer):
+    open = serializers.IntegerField()
+    pending = serializers.IntegerField()
+    waiting_second = serializers.IntegerField()
+    escalated = serializers.IntegerField()
+    oldest_entered_at = serializers.DateTimeField(allow_null=True)
+    window_days = serializers.IntegerField()
+    override_rates = OverrideRateSerializer(many=True)

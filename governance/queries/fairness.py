@@ -11,7 +11,8 @@ from django.db import connection
 from django.db.models import Case, CharField, Count, F, Func, IntegerField, QuerySet, Value, When
 from django.db.models.fields.json import KeyTextTransform
 
-from governance.models import Decision
+from governance.models import Basis, Decision
+from governance.queries.reviews import with_final_decision
 from governance.statistics.fairness import GroupCounts
 
 
@@ -22,14 +23,16 @@ def decision_group_counts(
     positive_label: object,
     window_start: datetime | None = None,
     window_end: datetime | None = None,
+    basis: str = Basis.PREDICTION,
 ) -> GroupCounts:
-    """Let the database count decisions by (attributes, outcome positive, prediction positive)."""
-    rows = window_rows(model_version_id, window_start, window_end)
+    """Let the database count decisions by (attributes, outcome positive, decision positive): the decision is
+    the model's prediction, or on basis final_decision the reviewer's where a review overrode it."""
+    rows = with_final_decision(window_rows(model_version_id, window_start, window_end), basis, name="decided")
     names = {attribute: f"g{i}" for i, attribute in enumerate(attributes)}
     annotated = rows.annotate(
         **{alias: KeyTextTransform(attribute, "sensitive") for attribute, alias in names.items()},
         y_true=Case(When(outcome=positive_label, then=Value(1)), default=Value(0), output_field=IntegerField()),
-        y_pred=Case(When(prediction=positive_label, then=Value(1)), default=Value(0), output_field=IntegerField()),
+        y_pred=Case(When(decided=positive_label, then=Value(1)), default=Value(0), output_field=IntegerField()),
     )
     # One pass: decisions lacking an attribute group under NULL and are counted apart here.
     combos = list(annotated.values(*names.values(), "y_true", "y_pred").annotate(weight=Count("id")).order_by())

@@ -8,7 +8,8 @@ from datetime import datetime
 from django.db.models import Case, Count, F, IntegerField, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 
-from governance.models import Decision
+from governance.models import Basis, Decision
+from governance.queries.reviews import with_final_decision
 from registry.models import ModelVersion
 
 BUCKETS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
@@ -21,16 +22,16 @@ def outcome_rows(model_version: ModelVersion, window_start: datetime, window_end
     )
 
 
-def accuracy_by_bucket(rows: QuerySet[Decision], bucket: str) -> list[dict]:
-    """Per bucket (`period`, ascending): `count` decisions and how many were `correct` (prediction == outcome)."""
+def accuracy_by_bucket(rows: QuerySet[Decision], bucket: str, basis: str = Basis.PREDICTION) -> list[dict]:
+    """Per bucket (`period`, ascending): `count` decisions and how many were `correct` (decision == outcome; the
+    decision is the prediction, or on basis final_decision the reviewer's where a review overrode it)."""
     return list(
-        rows.annotate(period=BUCKETS[bucket]("occurred_at"))
+        with_final_decision(rows, basis, name="decided")
+        .annotate(period=BUCKETS[bucket]("occurred_at"))
         .values("period")
         .annotate(
             count=Count("id"),
-            correct=Sum(
-                Case(When(prediction=F("outcome"), then=Value(1)), default=Value(0), output_field=IntegerField())
-            ),
+            correct=Sum(Case(When(decided=F("outcome"), then=Value(1)), default=Value(0), output_field=IntegerField())),
         )
         .order_by("period")
     )

@@ -29,6 +29,7 @@ from governance.integrity import jsonb_normalise as normalise
 from governance.models import Decision, OutcomeVersion
 from governance.permissions import DECISION_INGESTERS
 from governance.services.drift_counts import decisions_counted
+from governance.services.reviews import Candidate, review_queue_enter
 from registry import bulk
 from registry.actors import Actor
 from registry.audit import audit_append
@@ -75,7 +76,7 @@ def _model_versions_in_scope(actor: Actor, ids: set[int]) -> dict[int, ModelVers
     queryset = ModelVersion.objects.filter(pk__in=ids)
     if scope is not None:
         queryset = queryset.filter(project_id__in=scope)
-    return {mv.pk: mv for mv in queryset.only("id", "project_id")}
+    return {mv.pk: mv for mv in queryset.select_related("model").only("id", "project_id", "model__risk_tier")}
 
 
 def _deployments_in_scope(actor: Actor, ids: set[int]) -> dict[int, int]:
@@ -170,6 +171,14 @@ def decisions_ingest(*, actor: Actor, items: Sequence[object]) -> IngestResult:
                 counted = [decision for decision, row in zip(counted, rows, strict=True) if row[COMMITMENT] in new]
             decisions_counted(counted)
             _audit_batch(actor, batch, inserted, duplicates=len(rows) - len(inserted), stripped=stripped)
+            review_queue_enter(
+                batch=batch,
+                candidates=[
+                    Candidate(d.project_id, d.model_version_id, d.request_id, d.prediction, d.score) for d in valid
+                ],
+                risk_tiers={pk: version.model.risk_tier for pk, version in scope.versions.items()},
+                now=now,
+            )
     return IngestResult(
         accepted=len(inserted),
         duplicates=len(rows) - len(inserted),

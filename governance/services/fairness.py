@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from governance.events import GovernanceEvent as Event
-from governance.models import FairnessAudit, Policy
+from governance.models import Basis, FairnessAudit, Policy
 from governance.queries.fairness import decision_group_counts, sensitive_keys, window_rows
 from governance.services.alerts import alert_raise
 from governance.services.policies import policy_for_project
@@ -75,8 +75,13 @@ def fairness_audit_run(
     positive_label: object,
     window_start: datetime | None = None,
     window_end: datetime | None = None,
+    basis: str = Basis.PREDICTION,
 ) -> FairnessAudit:
-    """Audit one version's decisions with outcomes, store the result and record it in the audit trail."""
+    """Audit one version's decisions with outcomes, store the result and record it in the audit trail. On basis
+    final_decision the decisions audited are the final ones (a reviewer's where a review overrode the model):
+    such an audit judges the process, not the model, so it is exploratory (it never gates a promotion)."""
+    if basis not in Basis.values:
+        raise field_error("basis", f"must be one of {', '.join(Basis.values)}")
     if not sensitive_features:
         raise field_error("sensitive_features", "name at least one sensitive attribute")
     if len(set(sensitive_features)) != len(sensitive_features):
@@ -91,13 +96,14 @@ def fairness_audit_run(
         window_start=window_start,
         window_end=window_end,
     )
-    exploratory = not audit_gates(sensitive_features, policy)
+    exploratory = basis != Basis.PREDICTION or not audit_gates(sensitive_features, policy)
     counts = decision_group_counts(
         model_version_id=model_version.pk,
         attributes=list(sensitive_features),
         positive_label=positive_label,
         window_start=window_start,
         window_end=window_end,
+        basis=basis,
     )
     result = compute_fairness(counts, policy=policy, seed=model_version.pk)
     with transaction.atomic():
@@ -106,6 +112,7 @@ def fairness_audit_run(
             model_version=model_version,
             sensitive_features=list(sensitive_features),
             positive_label=positive_label,
+            basis=basis,
             window_start=window_start,
             window_end=window_end,
             row_count=result["row_count"],
@@ -128,6 +135,7 @@ def fairness_audit_run(
             after={
                 "model_version": model_version.pk,
                 "sensitive_features": list(sensitive_features),
+                "basis": basis,
                 "rows": result["row_count"],
                 "passed": result["passed"],
                 "exploratory": exploratory,

@@ -13,7 +13,7 @@ from datetime import datetime
 from django.db import transaction
 
 from governance.events import GovernanceEvent as Event
-from governance.models import PerformanceReport
+from governance.models import Basis, PerformanceReport
 from governance.queries.performance import BUCKETS, accuracy_by_bucket, outcome_rows, scores_by_bucket
 from governance.services.alerts import alert_raise
 from governance.services.policies import policy_for_project
@@ -34,7 +34,12 @@ def performance_report_run(
     window_end: datetime,
     bucket: str = "week",
     positive_label: object = None,
+    basis: str = Basis.PREDICTION,
 ) -> PerformanceReport:
+    """Accuracy (and AUC of the scores) per bucket against the version's validation accuracy; on basis
+    final_decision the decisions judged are the final ones (a reviewer's where a review overrode the model)."""
+    if basis not in Basis.values:
+        raise field_error("basis", f"must be one of {', '.join(Basis.values)}")
     if window_end <= window_start:
         raise field_error("window_end", "must be after window_start")
     if bucket not in BUCKETS:
@@ -46,7 +51,7 @@ def performance_report_run(
         raise field_error("model_version", f"the version records no validation {BASELINE_METRIC} to compare with")
     policy = policy_for_project(actor=actor, project_id=model_version.project_id)
     rows = outcome_rows(model_version, window_start, window_end)
-    grouped = accuracy_by_bucket(rows, bucket)
+    grouped = accuracy_by_bucket(rows, bucket, basis)
     if not grouped:
         raise field_error("window_start", "no decisions with outcomes of this model version in this window")
     scored = scores_by_bucket(rows, bucket) if positive_label is not None else {}
@@ -81,6 +86,7 @@ def performance_report_run(
             window_end=window_end,
             bucket=bucket,
             positive_label=positive_label,
+            basis=basis,
             baseline_metric=BASELINE_METRIC,
             baseline_value=float(baseline),
             overall=overall,
@@ -96,6 +102,7 @@ def performance_report_run(
             target=report,
             after={
                 "model_version": model_version.pk,
+                "basis": basis,
                 "baseline": float(baseline),
                 "overall": overall,
                 "degraded": degraded,
@@ -111,6 +118,7 @@ def performance_report_run(
                 payload={
                     "model_version": model_version.pk,
                     "performance_report": report.pk,
+                    "basis": basis,
                     "baseline": float(baseline),
                     "accuracy": overall["accuracy"],
                 },

@@ -16,7 +16,8 @@ from registry.actors import Actor
 from registry.audit import audit_append
 from registry.errors import field_error
 from registry.locks import for_update
-from registry.models import Project
+from registry.models import Model, Project
+from registry.validation import is_finite_number
 
 
 def policy_for_project(*, actor: Actor, project_id: int) -> Policy:
@@ -89,6 +90,7 @@ def policy_update(*, actor: Actor, policy: Policy, changes: dict) -> Policy:
         or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in floors.values())
     ):
         raise field_error("metric_floors", 'must be an object of metric -> number, e.g. {"accuracy": 0.6}')
+    _check_review_changes(changes, policy)
     with transaction.atomic():
         locked = for_update(Policy.objects).get(pk=policy.pk)
         before = locked.snapshot()
@@ -105,3 +107,33 @@ def policy_update(*, actor: Actor, policy: Policy, changes: dict) -> Policy:
         )
     policy.refresh_from_db()
     return locked
+
+
+def _check_review_changes(changes: dict, policy: Policy) -> None:
+    """The review settings: tiers that exist, labels a prediction can be, a band whose ends are in order, shares
+    and rates between 0 and 1."""
+    tiers = changes.get("review_risk_tiers")
+    if tiers is not None and (
+        not isinstance(tiers, list) or not set(tiers) <= set(Model.RiskTier.values) or len(set(tiers)) != len(tiers)
+    ):
+        tiers_known = ", ".join(Model.RiskTier.values)
+        raise field_error("review_risk_tiers", f"must be a list of distinct tiers of {tiers_known}")
+    labels = changes.get("review_labels")
+    if labels is not None and (
+        not isinstance(labels, list) or not all(isinstance(v, (str, bool)) or is_finite_number(v) for v in labels)
+    ):
+        raise field_error("review_labels", "must be a list of labels (strings, numbers, booleans), e.g. [true]")
+    for name in ("review_sample_rate", "review_min_override_rate", "review_max_override_rate"):
+        value = changes.get(name)
+        if value is not None and not 0 <= value <= 1:
+            raise field_error(name, "must be between 0 and 1")
+    low = changes.get("review_score_min", policy.review_score_min)
+    high = changes.get("review_score_max", policy.review_score_max)
+    if low is not None and high is not None and low > high:
+        raise field_error("review_score_max", "must not be below review_score_min")
+    low_rate = changes.get("review_min_override_rate", policy.review_min_override_rate)
+    high_rate = changes.get("review_max_override_rate", policy.review_max_override_rate)
+    if low_rate > high_rate:
+        raise field_error("review_max_override_rate", "must not be below review_min_override_rate")
+    if changes.get("review_rate_window_days") == 0:
+        raise field_error("review_rate_window_days", "must be at least 1")

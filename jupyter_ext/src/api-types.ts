@@ -1332,6 +1332,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/review-items/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The review queue: contested first, then oldest first */
+        get: operations["review_items_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review-items/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One queued decision, what the model decided and its reviews */
+        get: operations["review_items_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review-items/{id}/review/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record a verdict: confirm, override (with the final decision) or escalate, with a reason */
+        post: operations["review_items_review_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review-items/bulk/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Import reviews done in another system (idempotent on external_id) */
+        post: operations["review_items_bulk_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review-items/summary/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The queue's size, its oldest item, and each model version's override rate */
+        get: operations["review_items_summary_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/runs/": {
         parameters: {
             query?: never;
@@ -1494,6 +1579,12 @@ export interface components {
             prev_hash: string;
             hash: string;
         };
+        /**
+         * @description * `prediction` - model predictions
+         *     * `final_decision` - final decisions (after review)
+         * @enum {string}
+         */
+        BasisEnum: "prediction" | "final_decision";
         /**
          * @description * `day` - day
          *     * `week` - week
@@ -2030,6 +2121,7 @@ export interface components {
             model_version: number;
             sensitive_features: unknown;
             positive_label: unknown;
+            basis?: components["schemas"]["BasisEnum"];
             /** Format: date-time */
             window_start?: string | null;
             /** Format: date-time */
@@ -2060,6 +2152,14 @@ export interface components {
             window_start?: string;
             /** Format: date-time */
             window_end?: string;
+            /**
+             * @description judge the model's predictions, or the final decisions (a reviewer's where a review overrode it)
+             *
+             *     * `prediction` - model predictions
+             *     * `final_decision` - final decisions (after review)
+             * @default prediction
+             */
+            basis: components["schemas"]["BasisEnum"];
         };
         Gate: {
             model_version: number;
@@ -2228,6 +2328,15 @@ export interface components {
         OutcomeResult: {
             updated: number;
             unknown: components["schemas"]["UnknownOutcome"][];
+        };
+        OverrideRate: {
+            model_version: number;
+            reviewed: number;
+            overridden: number;
+            /** Format: double */
+            override_rate: number | null;
+            /** @description low (automation bias?), high, or null */
+            judgement: string | null;
         };
         PaginatedAuditEventList: {
             /**
@@ -2523,6 +2632,21 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["PromptVersion"][];
         };
+        PaginatedReviewItemList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["ReviewItem"][];
+        };
         PaginatedRunList: {
             /** @example 123 */
             count: number;
@@ -2599,6 +2723,40 @@ export interface components {
             max_audit_age_days?: number;
             /** @description model aliases whose move is a promotion to production through the gate */
             protected_aliases?: unknown;
+            /** @description models whose decisions may need a person, e.g. ["high"]; none: every tier */
+            review_risk_tiers?: unknown;
+            /** @description predicted labels that always need a person, e.g. [true] */
+            review_labels?: unknown;
+            /**
+             * Format: double
+             * @description a score band that needs a person: from
+             */
+            review_score_min?: number | null;
+            /**
+             * Format: double
+             * @description a score band that needs a person: to
+             */
+            review_score_max?: number | null;
+            /**
+             * Format: double
+             * @description share of the other decisions sampled for review (0 to 1), by a keyed hash
+             */
+            review_sample_rate?: number;
+            /** @description an override stands once a second person agrees */
+            review_four_eyes?: boolean;
+            /**
+             * Format: double
+             * @description below this override rate reviewers may be rubber-stamping (automation bias)
+             */
+            review_min_override_rate?: number;
+            /**
+             * Format: double
+             * @description above this override rate the model is overridden too often
+             */
+            review_max_override_rate?: number;
+            /** @description reviews in the window before the override rate is judged */
+            review_rate_min_reviews?: number;
+            review_rate_window_days?: number;
         };
         PerformanceReport: {
             readonly id: number;
@@ -2610,6 +2768,7 @@ export interface components {
             window_end: string;
             bucket: string;
             positive_label?: unknown;
+            basis?: components["schemas"]["BasisEnum"];
             baseline_metric: string;
             /** Format: double */
             baseline_value: number;
@@ -2630,6 +2789,14 @@ export interface components {
             bucket: components["schemas"]["BucketEnum"];
             /** @description given, ROC AUC is computed from the scores */
             positive_label?: unknown;
+            /**
+             * @description judge the model's predictions, or the final decisions (a reviewer's where a review overrode it)
+             *
+             *     * `prediction` - model predictions
+             *     * `final_decision` - final decisions (after review)
+             * @default prediction
+             */
+            basis: components["schemas"]["BasisEnum"];
         };
         /**
          * @description * `daily` - Daily
@@ -2669,6 +2836,40 @@ export interface components {
             max_audit_age_days?: number;
             /** @description model aliases whose move is a promotion to production through the gate */
             protected_aliases?: unknown;
+            /** @description models whose decisions may need a person, e.g. ["high"]; none: every tier */
+            review_risk_tiers?: unknown;
+            /** @description predicted labels that always need a person, e.g. [true] */
+            review_labels?: unknown;
+            /**
+             * Format: double
+             * @description a score band that needs a person: from
+             */
+            review_score_min?: number | null;
+            /**
+             * Format: double
+             * @description a score band that needs a person: to
+             */
+            review_score_max?: number | null;
+            /**
+             * Format: double
+             * @description share of the other decisions sampled for review (0 to 1), by a keyed hash
+             */
+            review_sample_rate?: number;
+            /** @description an override stands once a second person agrees */
+            review_four_eyes?: boolean;
+            /**
+             * Format: double
+             * @description below this override rate reviewers may be rubber-stamping (automation bias)
+             */
+            review_min_override_rate?: number;
+            /**
+             * Format: double
+             * @description above this override rate the model is overridden too often
+             */
+            review_max_override_rate?: number;
+            /** @description reviews in the window before the override rate is judged */
+            review_rate_min_reviews?: number;
+            review_rate_window_days?: number;
             /** Format: date-time */
             readonly updated_at: string;
         };
@@ -2827,6 +3028,141 @@ export interface components {
             /** Format: date-time */
             erased_at?: string | null;
         };
+        Review: {
+            readonly id: number;
+            verdict: components["schemas"]["ReviewVerdictEnum"];
+            final_decision?: unknown;
+            reason: string;
+            /** @description the user, the key, or the other system's reviewer */
+            readonly reviewer: string;
+            source?: components["schemas"]["ReviewSourceEnum"];
+            external_id?: string;
+            /** Format: date-time */
+            reviewed_at: string;
+        };
+        /** @description What the reviewer sees of the decision: what the model decided and on what. */
+        ReviewDecision: {
+            id: number;
+            model_version: number;
+            deployment: number | null;
+            /** Format: date-time */
+            occurred_at: string;
+            prediction: unknown;
+            /** Format: double */
+            score: number | null;
+            features: unknown;
+            outcome: unknown;
+            /** @description an erased decision keeps no features */
+            erased: boolean;
+        };
+        ReviewImportItemRequest: {
+            model_version: number;
+            request_id: string;
+            verdict: components["schemas"]["ReviewImportItemVerdictEnum"];
+            final_decision?: unknown;
+            reason: string;
+            /** @description who reviewed, in the other system */
+            reviewer: string;
+            /** Format: date-time */
+            reviewed_at: string;
+            /** @description the review's id there: once per project */
+            external_id: string;
+        };
+        /**
+         * @description * `confirmed` - confirmed
+         *     * `overridden` - overridden
+         *     * `escalated` - escalated
+         * @enum {string}
+         */
+        ReviewImportItemVerdictEnum: "confirmed" | "overridden" | "escalated";
+        ReviewImportRequest: {
+            reviews: components["schemas"]["ReviewImportItemRequest"][];
+        };
+        ReviewImportResult: {
+            accepted: number;
+            duplicates: number;
+        };
+        ReviewInputRequest: {
+            /**
+             * @description on an override waiting for four eyes: override_agreed or override_refused
+             *
+             *     * `confirmed` - confirmed
+             *     * `overridden` - overridden
+             *     * `escalated` - escalated
+             *     * `override_agreed` - override_agreed
+             *     * `override_refused` - override_refused
+             */
+            verdict: components["schemas"]["ReviewInputVerdictEnum"];
+            /** @description why: kept with the review */
+            reason: string;
+            /** @description an override's final decision */
+            final_decision?: unknown;
+        };
+        /**
+         * @description * `confirmed` - confirmed
+         *     * `overridden` - overridden
+         *     * `escalated` - escalated
+         *     * `override_agreed` - override_agreed
+         *     * `override_refused` - override_refused
+         * @enum {string}
+         */
+        ReviewInputVerdictEnum: "confirmed" | "overridden" | "escalated" | "override_agreed" | "override_refused";
+        ReviewItem: {
+            readonly id: number;
+            readonly project: string;
+            model_version: number;
+            request_id: string;
+            /** Format: int64 */
+            decision_id: number;
+            /** Format: date-time */
+            decision_occurred_at: string;
+            reasons?: unknown;
+            /** @description higher first: a contested decision heads */
+            priority?: number;
+            status?: components["schemas"]["ReviewItemStatusEnum"];
+            /** @description the reviewer's decision once overridden */
+            final_decision?: unknown;
+            /** Format: date-time */
+            entered_at: string;
+            /** Format: date-time */
+            closed_at?: string | null;
+            readonly decision: components["schemas"]["ReviewDecision"] | null;
+            readonly reviews: components["schemas"]["Review"][];
+        };
+        /**
+         * @description * `pending` - Waiting for review
+         *     * `second` - Override waiting for a second person
+         *     * `escalated` - Escalated
+         *     * `confirmed` - Confirmed
+         *     * `overridden` - Overridden
+         * @enum {string}
+         */
+        ReviewItemStatusEnum: "pending" | "second" | "escalated" | "confirmed" | "overridden";
+        ReviewQueueSummary: {
+            open: number;
+            pending: number;
+            waiting_second: number;
+            escalated: number;
+            /** Format: date-time */
+            oldest_entered_at: string | null;
+            window_days: number;
+            override_rates: components["schemas"]["OverrideRate"][];
+        };
+        /**
+         * @description * `here` - Reviewed here
+         *     * `imported` - Imported
+         * @enum {string}
+         */
+        ReviewSourceEnum: "here" | "imported";
+        /**
+         * @description * `confirmed` - Confirmed
+         *     * `overridden` - Overridden
+         *     * `escalated` - Escalated
+         *     * `override_agreed` - Override agreed (second person)
+         *     * `override_refused` - Override refused (second person)
+         * @enum {string}
+         */
+        ReviewVerdictEnum: "confirmed" | "overridden" | "escalated" | "override_agreed" | "override_refused";
         /**
          * @description * `minimal` - Minimal
          *     * `limited` - Limited
@@ -2855,7 +3191,7 @@ export interface components {
             notebook_path?: string;
             environment?: unknown;
             status?: components["schemas"]["RunStatusEnum"];
-            source?: components["schemas"]["SourceEnum"];
+            source?: components["schemas"]["RunSourceEnum"];
             readonly experiment: string | null;
             /** @description MLflow-style run id */
             readonly run_uuid: string | null;
@@ -2889,8 +3225,18 @@ export interface components {
             notebook_path?: string;
             environment?: unknown;
             status?: components["schemas"]["RunStatusEnum"];
-            source?: components["schemas"]["SourceEnum"];
+            source?: components["schemas"]["RunSourceEnum"];
         };
+        /**
+         * @description * `notebook` - Notebook
+         *     * `cli` - Cli
+         *     * `api` - Api
+         *     * `protocol` - Protocol
+         *     * `mlflow` - Mlflow
+         *     * `openlineage` - Openlineage
+         * @enum {string}
+         */
+        RunSourceEnum: "notebook" | "cli" | "api" | "protocol" | "mlflow" | "openlineage";
         /**
          * @description * `running` - Running
          *     * `finished` - Finished
@@ -2906,16 +3252,6 @@ export interface components {
          * @enum {string}
          */
         ScopeEnum: "project" | "tag" | "model";
-        /**
-         * @description * `notebook` - Notebook
-         *     * `cli` - Cli
-         *     * `api` - Api
-         *     * `protocol` - Protocol
-         *     * `mlflow` - Mlflow
-         *     * `openlineage` - Openlineage
-         * @enum {string}
-         */
-        SourceEnum: "notebook" | "cli" | "api" | "protocol" | "mlflow" | "openlineage";
         /**
          * @description * `none` - None
          *     * `staging` - Staging
@@ -3093,6 +3429,8 @@ export interface operations {
                  *     * `performance.reported` - Performance Reported
                  *     * `model_version.approved` - Model Version Approved
                  *     * `alert.raised` - Alert Raised
+                 *     * `review.queued` - Review Queued
+                 *     * `review.recorded` - Review Recorded
                  *     * `webhook.created` - Webhook Created
                  *     * `llm.prompt_created` - Prompt Created
                  *     * `llm.prompt_version_created` - Prompt Version Created
@@ -3108,7 +3446,7 @@ export interface operations {
                  *     * `llm.call_messages_attached` - Call Messages Attached
                  *     * `llm.trace_settings_set` - Trace Settings Set
                  */
-                event_type?: "alert.raised" | "api_key.created" | "api_key.revoked" | "artifact.stored" | "data_version.registered" | "data_version.subjects_indexed" | "dataset.created" | "decisions.ingested" | "decisions.outcomes_recorded" | "deployment.created" | "deployment.ended" | "drift.reported" | "erasure.completed" | "erasure.executed" | "erasure.extended" | "erasure.obligation_closed" | "erasure.obligation_opened" | "erasure.received" | "erasure.rejected" | "erasure.traced" | "experiment.created" | "experiment.tagged" | "fairness.audited" | "job.created" | "lineage.event_recorded" | "llm.budget_set" | "llm.call_messages_attached" | "llm.calls_ingested" | "llm.calls_repriced" | "llm.calls_scored" | "llm.evaluation_dataset_created" | "llm.evaluation_run" | "llm.prices_imported" | "llm.prompt_created" | "llm.prompt_label_moved" | "llm.prompt_version_created" | "llm.trace_settings_set" | "llm.traces_ingested" | "logged_model.created" | "logged_model.updated" | "membership.set" | "model.created" | "model_alias.moved" | "model_version.approved" | "model_version.registered" | "model_version.transitioned" | "performance.reported" | "policy.changed" | "policy.created" | "project.created" | "run.inputs_logged" | "run.logged" | "run.registered" | "run.updated" | "webhook.created";
+                event_type?: "alert.raised" | "api_key.created" | "api_key.revoked" | "artifact.stored" | "data_version.registered" | "data_version.subjects_indexed" | "dataset.created" | "decisions.ingested" | "decisions.outcomes_recorded" | "deployment.created" | "deployment.ended" | "drift.reported" | "erasure.completed" | "erasure.executed" | "erasure.extended" | "erasure.obligation_closed" | "erasure.obligation_opened" | "erasure.received" | "erasure.rejected" | "erasure.traced" | "experiment.created" | "experiment.tagged" | "fairness.audited" | "job.created" | "lineage.event_recorded" | "llm.budget_set" | "llm.call_messages_attached" | "llm.calls_ingested" | "llm.calls_repriced" | "llm.calls_scored" | "llm.evaluation_dataset_created" | "llm.evaluation_run" | "llm.prices_imported" | "llm.prompt_created" | "llm.prompt_label_moved" | "llm.prompt_version_created" | "llm.trace_settings_set" | "llm.traces_ingested" | "logged_model.created" | "logged_model.updated" | "membership.set" | "model.created" | "model_alias.moved" | "model_version.approved" | "model_version.registered" | "model_version.transitioned" | "performance.reported" | "policy.changed" | "policy.created" | "project.created" | "review.queued" | "review.recorded" | "run.inputs_logged" | "run.logged" | "run.registered" | "run.updated" | "webhook.created";
                 occurred_after?: string;
                 occurred_before?: string;
                 /** @description Number of results to return per page. */
@@ -7557,6 +7895,280 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Project"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    review_items_list: {
+        parameters: {
+            query?: {
+                model_version?: number;
+                /** @description only the items still waiting for a person */
+                open?: boolean;
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                request_id?: string;
+                /**
+                 * @description * `pending` - Waiting for review
+                 *     * `second` - Override waiting for a second person
+                 *     * `escalated` - Escalated
+                 *     * `confirmed` - Confirmed
+                 *     * `overridden` - Overridden
+                 */
+                status?: "confirmed" | "escalated" | "overridden" | "pending" | "second";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedReviewItemList"];
+                };
+            };
+        };
+    };
+    review_items_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this queued decision. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewItem"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    review_items_review_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this queued decision. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewInputRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["ReviewInputRequest"];
+                "multipart/form-data": components["schemas"]["ReviewInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewItem"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    review_items_bulk_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReviewImportRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["ReviewImportRequest"];
+                "multipart/form-data": components["schemas"]["ReviewImportRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewImportResult"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    review_items_summary_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewQueueSummary"];
                 };
             };
             400: {

@@ -97,7 +97,7 @@ def test_create_user_joins_the_role_group_and_project(monkeypatch, client):
 @pytest.mark.django_db
 def test_role_groups_exist_with_their_permissions():
     groups = {g.name: {p.codename for p in g.permissions.all()} for g in Group.objects.all()}
-    assert set(groups) == {"data_scientist", "compliance_officer", "risk_analyst", "ingest"}
+    assert set(groups) == {"data_scientist", "compliance_officer", "risk_analyst", "reviewer", "ingest"}
     assert "add_modelversion" in groups["data_scientist"]
     assert "view_decision" in groups["compliance_officer"]
     assert not any(
@@ -111,6 +111,10 @@ def test_role_groups_exist_with_their_permissions():
     assert "view_erasurerequest" not in groups["risk_analyst"] | groups["data_scientist"]
     assert "view_retrainingobligation" in groups["data_scientist"]
     assert "change_auditevent" not in set().union(*groups.values())
+    # reviewers see decisions and the queue they work through, nothing of erasure, API keys or webhooks
+    assert {"view_decision", "view_reviewitem", "view_review"} <= groups["reviewer"]
+    assert all(code.startswith("view_") for code in groups["reviewer"])
+    assert not {"view_erasurerequest", "view_apikey", "view_webhook", "view_auditevent"} & groups["reviewer"]
 
 
 @pytest.mark.django_db

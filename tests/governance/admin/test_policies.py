@@ -33,8 +33,18 @@ def policy_form(policy: Policy, **changes) -> dict:
     """The form as a browser posts it: JSON fields (lists, objects) as their JSON text, and the hidden initial
     value Django renders beside a field whose default is callable (the list fields)."""
     current = policy.snapshot()
-    values = {**current, **changes, "high_risk_needs_second_approver": "on"}
-    form = {name: json.dumps(value) if isinstance(value, (list, dict)) else value for name, value in values.items()}
+    values = {**current, **changes}
+    values = {name: value for name, value in values.items() if value is not False}  # an unticked box sends nothing
+    form = {
+        name: json.dumps(value)
+        if isinstance(value, (list, dict))
+        else "on"
+        if value is True
+        else ""
+        if value is None
+        else value
+        for name, value in values.items()
+    }
     form.update({f"initial-{name}": json.dumps(value) for name, value in current.items() if isinstance(value, list)})
     return form
 
