@@ -105,15 +105,24 @@ def extension_decided_by(received_at: datetime) -> datetime:
     return min(erasure_due(received_at), extension_deadline(received_at))
 
 
-def extension_refusal(received_at: datetime, extended_months: int, now: datetime, months: int | None = None) -> str:
-    """Why an erasure request extended by `extended_months` so far cannot be extended (to `months` in all) at
-    `now`; "" when it can. The one rule the service enforces and the confirmation page explains."""
+def extension_refusal(
+    received_at: datetime,
+    extended_months: int,
+    now: datetime,
+    months: int | None = None,
+    *,
+    decided_by: datetime | None = None,
+) -> str:
+    """Why a subject request extended by `extended_months` so far cannot be extended (to `months` in all) at
+    `now`; "" when it can. The one rule the services enforce and the confirmation pages explain. `decided_by` is
+    when the extension must be decided: by default an erasure request's (`extension_decided_by`); a request on the
+    one-month clock (a contest) passes `extension_deadline(received_at)`."""
     if extended_months >= SUBJECT_REQUEST_MAX_EXTENSION_MONTHS:
         unit = "month" if extended_months == 1 else "months"
         return f"already extended by {extended_months} {unit}, the most Art. 12(3) allows"
     if months is not None and months <= extended_months:
         return f"the deadline is already extended by {extended_months}; an extension only lengthens it"
-    decided_by = extension_decided_by(received_at)
+    decided_by = decided_by or extension_decided_by(received_at)
     if now > decided_by:
         return (
             "too late to extend: an extension is decided within the first month and before the first deadline "

@@ -25,4 +25,7 @@ class GovernanceEvent(models.TextChoices):
     ALERT_RAISED = "alert.raised"
     REVIEW_QUEUED = "review.queued"
     REVIEW_RECORDED = "review.recorded"
+    CONTEST_RECEIVED = "contest.received"
+    CONTEST_EXTENDED = "contest.extended"
+    CONTEST_DECIDED = "contest.decided"
     WEBHOOK_CREATED = "webhook.created"

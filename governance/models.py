@@ -593,3 +593,50 @@ declare_tones(
         ReviewItem.Status.OVERRIDDEN: Tone.NEUTRAL,
     },
 )
+
+
+class Contest(Created):
+    """A person contesting an automated decision and asking for human intervention (GDPR Art. 22(3)). Names the
+    decision as the review queue does (model version, request id; with the decision's id and time beside), puts it
+    at the head of the queue, and is answered within one month (extendable by two, with a reason: Art. 12(3)).
+    Its outcome is the review's: upheld when confirmed, changed when overridden. No subject id is kept: the
+    decision already names the subject (by key)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DECIDED = "decided", "Decided"
+
+    class Outcome(models.TextChoices):
+        UPHELD = "upheld", "Decision upheld"
+        CHANGED = "changed", "Decision changed"
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="+")
+    request_id = models.CharField(max_length=200)
+    decision_id = models.BigIntegerField()
+    decision_occurred_at = models.DateTimeField()
+    review_item = models.ForeignKey(ReviewItem, on_delete=models.PROTECT, related_name="contests")
+    reference = models.CharField(max_length=200, help_text="the officer's ticket reference (never the subject id)")
+    statement = models.TextField(blank=True, help_text="what the person says (no subject id)")
+    received_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    extension_months = models.PositiveSmallIntegerField(default=0)
+    extension_reason = models.TextField(blank=True)
+    extended_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    outcome = models.CharField(max_length=8, choices=Outcome.choices, blank=True)
+    final_decision = models.JSONField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [models.Index(fields=["project", "status", "due_at"], name="contest_open_due")]
+
+    def __str__(self) -> str:
+        return f"contest {self.reference} of decision {self.decision_id}"
+
+
+declare_tones(
+    Contest.Status,
+    {Contest.Status.OPEN: Tone.INFO, Contest.Status.DECIDED: Tone.SUCCESS},
+)

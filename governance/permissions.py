@@ -18,6 +18,7 @@ REVIEWERS = frozenset({CO, RV})  # record a verdict on a queued decision
 REVIEW_RESOLVERS = frozenset({CO})  # decide an escalated decision
 REVIEW_READERS = frozenset({CO, RV, RA})  # the queue, the reviews, the override rates
 REVIEW_IMPORTERS = frozenset({Role.INGEST, CO})  # reviews done in another system, in bulk
+CONTEST_OFFICERS = frozenset({CO})  # contests of automated decisions: receive, extend (the review decides)
 WEBHOOK_READERS = frozenset({CO, DS})
 WEBHOOK_EDITORS = frozenset({CO})
 
@@ -44,6 +45,8 @@ ROLE_GROUP_PERMISSIONS: dict[str, set[str]] = {
         "governance.change_erasurerequest",
         "governance.view_retrainingobligation",
         "governance.change_policy",
+        "governance.view_contest",
+        "governance.add_contest",
         "governance.view_webhook",
         "governance.view_webhookdelivery",
     },

@@ -215,6 +215,23 @@ ENDPOINTS += [
         },
         other_project="bad_reference",
     ),
+    Endpoint("contests list", "get", lambda c: "/api/v1/contests/", CO, other_project="hidden_in_list"),
+    Endpoint("contest detail", "get", lambda c: f"/api/v1/contests/{c.contest.pk}/", CO),
+    Endpoint(
+        "contest receive",
+        "post",
+        lambda c: "/api/v1/contests/",
+        CO,
+        body=lambda c: {"reference": "APPEAL-2", "model_version": c.version.pk, "request_id": "fair-2"},
+        other_project="bad_reference",
+    ),
+    Endpoint(
+        "contest extend",
+        "post",
+        lambda c: f"/api/v1/contests/{c.contest.pk}/extend/",
+        CO,
+        body=lambda c: {"months": 1, "reason": "the branch's file is needed"},
+    ),
     Endpoint("erasure list", "get", lambda c: "/api/v1/erasure-requests/", CO, other_project="hidden_in_list"),
     Endpoint("erasure detail", "get", lambda c: f"/api/v1/erasure-requests/{c.erasure.pk}/", CO),
     Endpoint(
@@ -531,6 +548,15 @@ def ctx(chain):
         decision_occurred_at=chain.decision.occurred_at,
         reasons=["label"],
         entered_at=chain.decision.occurred_at,
+    )
+    from governance.services.contests import contest_receive
+
+    chain.contest = contest_receive(
+        actor=Actor.system(),
+        project=chain.project,
+        reference="APPEAL-1",
+        model_version=chain.version,
+        request_id="fair-1",
     )
     _llm_context(chain)
     return chain

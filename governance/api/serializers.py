@@ -522,3 +522,62 @@ class ReviewQueueSummarySerializer(serializers.Serializer):
     oldest_entered_at = serializers.DateTimeField(allow_null=True)
     window_days = serializers.IntegerField()
     override_rates = OverrideRateSerializer(many=True)
+
+
+class ContestSerializer(serializers.ModelSerializer):
+    """A contest as the officer sees it: the decision it names, its clock and its outcome."""
+
+    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    days_left = serializers.SerializerMethodField()
+    review_status = serializers.CharField(source="review_item.status", read_only=True)
+
+    class Meta:
+        from governance.models import Contest
+
+        model = Contest
+        fields = [
+            "id",
+            "project",
+            "reference",
+            "statement",
+            "model_version",
+            "request_id",
+            "decision_id",
+            "decision_occurred_at",
+            "review_item",
+            "review_status",
+            "status",
+            "outcome",
+            "final_decision",
+            "received_at",
+            "due_at",
+            "days_left",
+            "extension_months",
+            "extension_reason",
+            "extended_at",
+            "decided_at",
+            "created_at",
+        ]
+
+    def get_days_left(self, contest) -> int | None:
+        if contest.status != "open":
+            return None
+        from django.utils import timezone
+
+        return deadlines.days_left(contest.due_at, timezone.now())
+
+
+class ContestCreateSerializer(serializers.Serializer):
+    from registry.api.common import ProjectField, ScopedPrimaryKeyRelatedField
+    from registry.models import ModelVersion
+
+    project = ProjectField()
+    reference = serializers.CharField(max_length=200, help_text="your ticket reference (no personal identifiers)")
+    statement = serializers.CharField(required=False, default="", allow_blank=True, max_length=5000)
+    model_version = ScopedPrimaryKeyRelatedField(queryset=ModelVersion.objects.all(), required=False)
+    request_id = serializers.CharField(required=False, max_length=200)
+    subject_id = serializers.JSONField(
+        required=False, help_text="instead of the model version and request id: the raw subject id (never stored)"
+    )
+    occurred_at = SaneDateTimeField(required=False, help_text="with subject_id: when the decision was made")
+    received_at = SaneDateTimeField(required=False, help_text="default: now; answered within a month")

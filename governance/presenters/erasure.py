@@ -181,7 +181,14 @@ def days_left(request: ErasureRequest, now: datetime, *, left: str = "") -> Days
             return {"days": spare, "text": f"erased {late}", "tone": "danger", "due": due}
         early = f", {plural(spare, 'day')} early" if spare > 0 else ", on the due day"
         return {"days": spare, "text": f"erased in time{early}", "tone": "", "due": due}
-    if deadlines.is_overdue(request.due_at, now):
+    return days_left_of(request.due_at, now, left=left)
+
+
+def days_left_of(due_at: datetime, now: datetime, *, left: str = "") -> DaysLeft:
+    """A running clock (any legal deadline): N days (a warning within a week), due today, or overdue by N days."""
+    days = deadlines.days_left(due_at, now)
+    due = due_at.astimezone(UTC).strftime("due %Y-%m-%d %H:%M UTC")
+    if deadlines.is_overdue(due_at, now):
         text = "overdue (due today)" if days == 0 else f"overdue by {plural(-days, 'day')}"
         tone = "danger"
     elif days == 0:

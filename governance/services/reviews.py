@@ -279,6 +279,9 @@ def review_record(
         locked.save(update_fields=["status", "final_decision", "closed_at"])
         _audit(actor, locked, review, before)
         if locked.closed_at is not None:
+            from governance.services.contests import contests_decide  # contests build on reviews
+
+            contests_decide(actor=actor, item=locked, now=now)
             override_rate_watch(actor=actor, model_version_id=locked.model_version_id, now=now)
     return review
 
@@ -481,6 +484,10 @@ def reviews_import(*, actor: Actor, items: Sequence[object]) -> ImportResult:
             item.closed_at = now if item.status not in ReviewItem.OPEN else None
             item.save(update_fields=["status", "final_decision", "closed_at"])
             _audit(actor, item, review, before)
+            if item.closed_at is not None:
+                from governance.services.contests import contests_decide
+
+                contests_decide(actor=actor, item=item, now=now)
             known.add((project_id, checked["external_id"]))
             accepted += 1
         errors.raise_if_any()  # rolls the batch back: nothing half-written

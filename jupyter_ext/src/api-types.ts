@@ -67,6 +67,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/contests/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Contests of automated decisions, soonest due first */
+        get: operations["contests_list"];
+        put?: never;
+        /** Receive a contest (GDPR Art. 22(3)): the decision heads the review queue; due in one month */
+        post: operations["contests_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/contests/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One contest */
+        get: operations["contests_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/contests/{id}/extend/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Extend the deadline by one or two further months, with the reason (GDPR Art. 12(3)) */
+        post: operations["contests_extend_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/data-versions/": {
         parameters: {
             query?: never;
@@ -1585,6 +1637,8 @@ export interface components {
          * @enum {string}
          */
         BasisEnum: "prediction" | "final_decision";
+        /** @enum {unknown} */
+        BlankEnum: "";
         /**
          * @description * `day` - day
          *     * `week` - week
@@ -1732,6 +1786,66 @@ export interface components {
                 [key: string]: unknown;
             }[];
         };
+        /** @description A contest as the officer sees it: the decision it names, its clock and its outcome. */
+        Contest: {
+            readonly id: number;
+            readonly project: string;
+            /** @description the officer's ticket reference (never the subject id) */
+            reference: string;
+            /** @description what the person says (no subject id) */
+            statement?: string;
+            model_version: number;
+            request_id: string;
+            /** Format: int64 */
+            decision_id: number;
+            /** Format: date-time */
+            decision_occurred_at: string;
+            review_item: number;
+            readonly review_status: string;
+            status?: components["schemas"]["ContestStatusEnum"];
+            outcome?: components["schemas"]["OutcomeEnum"] | components["schemas"]["BlankEnum"];
+            final_decision?: unknown;
+            /** Format: date-time */
+            received_at: string;
+            /** Format: date-time */
+            due_at: string;
+            readonly days_left: number | null;
+            extension_months?: number;
+            extension_reason?: string;
+            /** Format: date-time */
+            extended_at?: string | null;
+            /** Format: date-time */
+            decided_at?: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        ContestCreateRequest: {
+            project?: string;
+            /** @description your ticket reference (no personal identifiers) */
+            reference: string;
+            /** @default  */
+            statement: string;
+            model_version?: number;
+            request_id?: string;
+            /** @description instead of the model version and request id: the raw subject id (never stored) */
+            subject_id?: unknown;
+            /**
+             * Format: date-time
+             * @description with subject_id: when the decision was made
+             */
+            occurred_at?: string;
+            /**
+             * Format: date-time
+             * @description default: now; answered within a month
+             */
+            received_at?: string;
+        };
+        /**
+         * @description * `open` - Open
+         *     * `decided` - Decided
+         * @enum {string}
+         */
+        ContestStatusEnum: "open" | "decided";
         CostReport: {
             group_by: string;
             /** Format: date-time */
@@ -2314,6 +2428,12 @@ export interface components {
             /** @description at most 10,000 */
             outcomes: components["schemas"]["OutcomeInRequest"][];
         };
+        /**
+         * @description * `upheld` - Decision upheld
+         *     * `changed` - Decision changed
+         * @enum {string}
+         */
+        OutcomeEnum: "upheld" | "changed";
         OutcomeInRequest: {
             model_version: number;
             request_id: string;
@@ -2365,6 +2485,21 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["Budget"][];
+        };
+        PaginatedContestList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["Contest"][];
         };
         PaginatedDataVersionList: {
             /** @example 123 */
@@ -3431,6 +3566,9 @@ export interface operations {
                  *     * `alert.raised` - Alert Raised
                  *     * `review.queued` - Review Queued
                  *     * `review.recorded` - Review Recorded
+                 *     * `contest.received` - Contest Received
+                 *     * `contest.extended` - Contest Extended
+                 *     * `contest.decided` - Contest Decided
                  *     * `webhook.created` - Webhook Created
                  *     * `llm.prompt_created` - Prompt Created
                  *     * `llm.prompt_version_created` - Prompt Version Created
@@ -3446,7 +3584,7 @@ export interface operations {
                  *     * `llm.call_messages_attached` - Call Messages Attached
                  *     * `llm.trace_settings_set` - Trace Settings Set
                  */
-                event_type?: "alert.raised" | "api_key.created" | "api_key.revoked" | "artifact.stored" | "data_version.registered" | "data_version.subjects_indexed" | "dataset.created" | "decisions.ingested" | "decisions.outcomes_recorded" | "deployment.created" | "deployment.ended" | "drift.reported" | "erasure.completed" | "erasure.executed" | "erasure.extended" | "erasure.obligation_closed" | "erasure.obligation_opened" | "erasure.received" | "erasure.rejected" | "erasure.traced" | "experiment.created" | "experiment.tagged" | "fairness.audited" | "job.created" | "lineage.event_recorded" | "llm.budget_set" | "llm.call_messages_attached" | "llm.calls_ingested" | "llm.calls_repriced" | "llm.calls_scored" | "llm.evaluation_dataset_created" | "llm.evaluation_run" | "llm.prices_imported" | "llm.prompt_created" | "llm.prompt_label_moved" | "llm.prompt_version_created" | "llm.trace_settings_set" | "llm.traces_ingested" | "logged_model.created" | "logged_model.updated" | "membership.set" | "model.created" | "model_alias.moved" | "model_version.approved" | "model_version.registered" | "model_version.transitioned" | "performance.reported" | "policy.changed" | "policy.created" | "project.created" | "review.queued" | "review.recorded" | "run.inputs_logged" | "run.logged" | "run.registered" | "run.updated" | "webhook.created";
+                event_type?: "alert.raised" | "api_key.created" | "api_key.revoked" | "artifact.stored" | "contest.decided" | "contest.extended" | "contest.received" | "data_version.registered" | "data_version.subjects_indexed" | "dataset.created" | "decisions.ingested" | "decisions.outcomes_recorded" | "deployment.created" | "deployment.ended" | "drift.reported" | "erasure.completed" | "erasure.executed" | "erasure.extended" | "erasure.obligation_closed" | "erasure.obligation_opened" | "erasure.received" | "erasure.rejected" | "erasure.traced" | "experiment.created" | "experiment.tagged" | "fairness.audited" | "job.created" | "lineage.event_recorded" | "llm.budget_set" | "llm.call_messages_attached" | "llm.calls_ingested" | "llm.calls_repriced" | "llm.calls_scored" | "llm.evaluation_dataset_created" | "llm.evaluation_run" | "llm.prices_imported" | "llm.prompt_created" | "llm.prompt_label_moved" | "llm.prompt_version_created" | "llm.trace_settings_set" | "llm.traces_ingested" | "logged_model.created" | "logged_model.updated" | "membership.set" | "model.created" | "model_alias.moved" | "model_version.approved" | "model_version.registered" | "model_version.transitioned" | "performance.reported" | "policy.changed" | "policy.created" | "project.created" | "review.queued" | "review.recorded" | "run.inputs_logged" | "run.logged" | "run.registered" | "run.updated" | "webhook.created";
                 occurred_after?: string;
                 occurred_before?: string;
                 /** @description Number of results to return per page. */
@@ -3573,6 +3711,224 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    contests_list: {
+        parameters: {
+            query?: {
+                model_version?: number;
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                reference?: string;
+                /**
+                 * @description * `open` - Open
+                 *     * `decided` - Decided
+                 */
+                status?: "decided" | "open";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedContestList"];
+                };
+            };
+        };
+    };
+    contests_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ContestCreateRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["ContestCreateRequest"];
+                "multipart/form-data": components["schemas"]["ContestCreateRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Contest"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    contests_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this contest. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Contest"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    contests_extend_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this contest. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ErasureExtendRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["ErasureExtendRequest"];
+                "multipart/form-data": components["schemas"]["ErasureExtendRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Contest"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

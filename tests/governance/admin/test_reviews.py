@@ -115,3 +115,31 @@ def test_others_cannot_review(queued, other_project):
     assert 'data-key="c"' not in analyst.get(page(items[0])).content.decode()
     analyst.post(page(items[0]), {"verdict": "confirmed", "reason": "x"})
     assert not Review.objects.exists()
+
+
+def test_an_officer_receives_a_contest_in_admin_and_it_heads_the_queue(queued):
+    from governance.models import Contest
+
+    chain, items = queued
+    officer = staff_client("olga", "compliance_officer", chain.project)
+    add = reverse("admin:governance_contest_add")
+    assert officer.get(add).status_code == 200
+    response = officer.post(
+        add,
+        {
+            "project": chain.project.pk,
+            "reference": "APPEAL-7",
+            "statement": "my income changed",
+            "model_version": chain.version.pk,
+            "request_id": "loan-2",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    contest = Contest.objects.get()
+    assert contest.review_item_id == items[2].pk
+    body = officer.get(reverse("admin:governance_contest_change", args=[contest.pk])).content.decode()
+    assert "APPEAL-7" in body and "days" in body
+    queue = officer.get(QUEUE + "?open=yes")
+    assert queue.context["cl"].result_list[0].request_id == "loan-2"
+    missing = officer.post(add, {"project": chain.project.pk, "reference": "APPEAL-8", "request_id": "nope"})
+    assert missing.status_code == 200 and Contest.objects.count() == 1
