@@ -28,4 +28,8 @@ class GovernanceEvent(models.TextChoices):
     CONTEST_RECEIVED = "contest.received"
     CONTEST_EXTENDED = "contest.extended"
     CONTEST_DECIDED = "contest.decided"
+    INCIDENT_OPENED = "incident.opened"
+    INCIDENT_REPORTED = "incident.reported"
+    INCIDENT_CLOSED = "incident.closed"
+    INCIDENT_ROLLED_BACK = "incident.rolled_back"
     WEBHOOK_CREATED = "webhook.created"

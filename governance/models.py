@@ -640,3 +640,85 @@ declare_tones(
     Contest.Status,
     {Contest.Status.OPEN: Tone.INFO, Contest.Status.DECIDED: Tone.SUCCESS},
 )
+
+
+class Incident(Created):
+    """A serious incident of an AI system (AI Act Art. 73): what happened, which model versions, deployments and
+    decisions it touches (the decisions as a filter and its count, so it survives the monthly partitioning of the
+    log), its category, which fixes the reporting deadline from the moment of awareness (governance.deadlines), the
+    initial and complete reports sent to the authority, the root cause and corrective action. While it is open,
+    the versions it names are frozen: the promotion gate refuses them and their stage does not move (Art. 73(6):
+    the system is not altered in a way that affects the evaluation of the causes before the authority is told)."""
+
+    class Category(models.TextChoices):
+        WIDESPREAD_OR_CRITICAL = "widespread_or_critical", "Widespread infringement or critical infrastructure (2 days)"
+        DEATH = "death", "Death of a person (10 days)"
+        OTHER = "other", "Other serious incident (15 days)"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open, not yet reported"
+        REPORTED = "reported", "Reported (initial)"
+        COMPLETE = "complete", "Complete report sent"
+        CLOSED = "closed", "Closed"
+
+    OPEN_STATUSES = (Status.OPEN, Status.REPORTED, Status.COMPLETE)
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(max_length=200)
+    description = models.TextField()
+    category = models.CharField(max_length=32, choices=Category.choices)
+    aware_at = models.DateTimeField(help_text="when the provider or deployer became aware of it")
+    due_at = models.DateTimeField(help_text="the report to the authority is due by then")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    model_versions = models.ManyToManyField(ModelVersion, related_name="incidents")
+    deployments = models.ManyToManyField(Deployment, related_name="incidents", blank=True)
+    affected_filter = models.JSONField(default=dict, help_text="the affected decisions, as a filter of the log")
+    affected_count = models.BigIntegerField(default=0)
+    root_cause = models.TextField(blank=True)
+    corrective_action = models.TextField(blank=True)
+    warned_at = models.DateTimeField(null=True, blank=True, help_text="when the near-deadline alert went out")
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [models.Index(fields=["project", "status", "due_at"], name="incident_open_due")]
+
+    def __str__(self) -> str:
+        return f"incident {self.pk}: {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class IncidentReport(Created):
+    """A report sent to the market surveillance authority: the initial one (may be incomplete, Art. 73(5)) or the
+    complete one; what was sent (text, and each attachment's sha256), when and to whom. Never changed."""
+
+    class Kind(models.TextChoices):
+        INITIAL = "initial", "Initial report"
+        COMPLETE = "complete", "Complete report"
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="reports")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    text = models.TextField()
+    sent_at = models.DateTimeField()
+    recipient = models.CharField(max_length=300, help_text="the authority, and how it was sent")
+    attachments = models.JSONField(default=list, blank=True, help_text='[{"name": ..., "sha256": ...}]')
+
+    class Meta:
+        ordering = ["incident", "sent_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display().lower()} of incident {self.incident_id}"
+
+
+declare_tones(
+    Incident.Status,
+    {
+        Incident.Status.OPEN: Tone.DANGER,
+        Incident.Status.REPORTED: Tone.WARNING,
+        Incident.Status.COMPLETE: Tone.ACCENT,
+        Incident.Status.CLOSED: Tone.MUTED,
+    },
+)

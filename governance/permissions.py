@@ -18,6 +18,8 @@ REVIEWERS = frozenset({CO, RV})  # record a verdict on a queued decision
 REVIEW_RESOLVERS = frozenset({CO})  # decide an escalated decision
 REVIEW_READERS = frozenset({CO, RV, RA})  # the queue, the reviews, the override rates
 REVIEW_IMPORTERS = frozenset({Role.INGEST, CO})  # reviews done in another system, in bulk
+INCIDENT_OFFICERS = frozenset({CO})  # open, report, close, roll back
+INCIDENT_READERS = frozenset({CO, DS, RA})
 CONTEST_OFFICERS = frozenset({CO})  # contests of automated decisions: receive, extend (the review decides)
 WEBHOOK_READERS = frozenset({CO, DS})
 WEBHOOK_EDITORS = frozenset({CO})
@@ -31,6 +33,8 @@ GOVERNANCE_MODELS = [
     "modelversionapproval",
     "reviewitem",
     "review",
+    "incident",
+    "incidentreport",
 ]
 _view = view_permissions("governance", GOVERNANCE_MODELS)
 
@@ -47,6 +51,7 @@ ROLE_GROUP_PERMISSIONS: dict[str, set[str]] = {
         "governance.change_policy",
         "governance.view_contest",
         "governance.add_contest",
+        "governance.add_incident",
         "governance.view_webhook",
         "governance.view_webhookdelivery",
     },

@@ -12,6 +12,7 @@ import pytest
 
 from registry.models import AuditEvent
 from tests import factories as f
+from tests.helpers import make_promotable
 
 READERS = {"data_scientist", "compliance_officer", "risk_analyst"}
 ALL_ROLES = READERS | {"ingest", "reviewer"}
@@ -215,6 +216,43 @@ ENDPOINTS += [
         },
         other_project="bad_reference",
     ),
+    Endpoint("incidents list", "get", lambda c: "/api/v1/incidents/", R, other_project="hidden_in_list"),
+    Endpoint("incident detail", "get", lambda c: f"/api/v1/incidents/{c.incident.pk}/", R),
+    Endpoint(
+        "incident open",
+        "post",
+        lambda c: "/api/v1/incidents/",
+        CO,
+        body=lambda c: {
+            "title": "Wrong denials",
+            "description": "A feature was stale.",
+            "category": "other",
+            "aware_at": "2026-03-01T00:00:00Z",
+            "model_versions": [c.version.pk],
+        },
+        other_project="bad_reference",
+    ),
+    Endpoint(
+        "incident report",
+        "post",
+        lambda c: f"/api/v1/incidents/{c.incident.pk}/report/",
+        CO,
+        body=lambda c: {"kind": "initial", "text": "t", "sent_at": "2026-03-02T00:00:00Z", "recipient": "authority"},
+    ),
+    Endpoint(
+        "incident close",
+        "post",
+        lambda c: f"/api/v1/incidents/{c.closable.pk}/close/",
+        CO,
+        body=lambda c: {"root_cause": "stale feature", "corrective_action": "refreshed"},
+    ),
+    Endpoint(
+        "incident rollback",
+        "post",
+        lambda c: f"/api/v1/incidents/{c.incident.pk}/rollback/",
+        CO,
+        body=lambda c: {"model_version": c.rollback_to.pk, "environment": "staging", "reason": "back"},
+    ),
     Endpoint("contests list", "get", lambda c: "/api/v1/contests/", CO, other_project="hidden_in_list"),
     Endpoint("contest detail", "get", lambda c: f"/api/v1/contests/{c.contest.pk}/", CO),
     Endpoint(
@@ -335,7 +373,7 @@ ENDPOINTS += [
         other_project="bad_reference",
     ),
 ]
-RI = frozenset(ALL_ROLES)  # what a running application (an ingest key) may also fetch
+RI = frozenset(READERS | {"ingest"})  # what a running application (an ingest key) may also fetch
 DSCO = frozenset({"data_scientist", "compliance_officer"})
 L = "/api/v1/llm"
 ENDPOINTS += [
@@ -550,6 +588,7 @@ def ctx(chain):
         entered_at=chain.decision.occurred_at,
     )
     from governance.services.contests import contest_receive
+    from governance.services.incidents import incident_open, incident_report
 
     chain.contest = contest_receive(
         actor=Actor.system(),
@@ -557,6 +596,27 @@ def ctx(chain):
         reference="APPEAL-1",
         model_version=chain.version,
         request_id="fair-1",
+    )
+    chain.rollback_to = f.ModelVersionFactory(model=chain.model, run=chain.run, version=2, stage="staging")
+    make_promotable(chain.rollback_to)  # a rollback goes through the gate like any promotion
+    opened = {
+        "actor": Actor.system(),
+        "project": chain.project,
+        "description": "d",
+        "category": "other",
+        "aware_at": datetime(2026, 3, 1, tzinfo=UTC),
+        # a version of its own: an open incident freezes its versions, and the matrix moves chain.version
+        "model_versions": [f.ModelVersionFactory(model=chain.model, run=chain.run, version=3)],
+    }
+    chain.incident = incident_open(title="open one", **opened)
+    chain.closable = incident_open(title="reported one", **opened)
+    incident_report(
+        actor=Actor.system(),
+        incident=chain.closable,
+        kind="complete",
+        text="t",
+        sent_at=datetime(2026, 3, 2, tzinfo=UTC),
+        recipient="authority",
     )
     _llm_context(chain)
     return chain

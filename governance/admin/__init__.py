@@ -18,6 +18,7 @@ from governance.admin import (  # noqa: F401 - registers the admins
     decisions,
     erasure,
     fairness,
+    incidents,
     model_versions,
     policies,
     reports,
@@ -27,4 +28,4 @@ from governance.admin import (  # noqa: F401 - registers the admins
 from registry.admin.audit import audit_target_links
 
 audit_target_links("governance.erasurerequest")
-audit_target_links("governance.contest", "governance.reviewitem", "governance.review")
+audit_target_links("governance.contest", "governance.incident", "governance.reviewitem", "governance.review")

@@ -581,3 +581,90 @@ class ContestCreateSerializer(serializers.Serializer):
     )
     occurred_at = SaneDateTimeField(required=False, help_text="with subject_id: when the decision was made")
     received_at = SaneDateTimeField(required=False, help_text="default: now; answered within a month")
+
+
+class IncidentReportSerializer(serializers.ModelSerializer):
+    class Meta:
+        from governance.models import IncidentReport
+
+        model = IncidentReport
+        fields = ["id", "kind", "text", "sent_at", "recipient", "attachments", "created_at"]
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    reports = IncidentReportSerializer(many=True, read_only=True)
+    days_left = serializers.SerializerMethodField(help_text="to the report's deadline; null once reported")
+
+    class Meta:
+        from governance.models import Incident
+
+        model = Incident
+        fields = [
+            "id",
+            "project",
+            "title",
+            "description",
+            "category",
+            "aware_at",
+            "due_at",
+            "days_left",
+            "status",
+            "model_versions",
+            "deployments",
+            "affected_filter",
+            "affected_count",
+            "root_cause",
+            "corrective_action",
+            "reports",
+            "warned_at",
+            "closed_at",
+            "created_at",
+        ]
+
+    def get_days_left(self, incident) -> int | None:
+        if incident.status != "open":
+            return None
+        from django.utils import timezone
+
+        return deadlines.days_left(incident.due_at, timezone.now())
+
+
+class IncidentCreateSerializer(serializers.Serializer):
+    from governance.models import Incident
+    from registry.api.common import ProjectField, ScopedPrimaryKeyRelatedField
+    from registry.models import Deployment, ModelVersion
+
+    project = ProjectField()
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=20000)
+    category = serializers.ChoiceField(choices=Incident.Category.choices)
+    aware_at = SaneDateTimeField(help_text="when you became aware of it: the clock runs from then")
+    model_versions = ScopedPrimaryKeyRelatedField(queryset=ModelVersion.objects.all(), many=True)
+    deployments = ScopedPrimaryKeyRelatedField(queryset=Deployment.objects.all(), many=True, required=False)
+    affected_after = SaneDateTimeField(required=False, help_text="the affected decisions: from")
+    affected_before = SaneDateTimeField(required=False, help_text="the affected decisions: until")
+
+
+class IncidentReportInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["initial", "complete"])
+    text = serializers.CharField(max_length=100000)
+    sent_at = SaneDateTimeField()
+    recipient = serializers.CharField(max_length=300)
+    attachments = serializers.JSONField(required=False, help_text='[{"name": "report.pdf", "sha256": "<64 hex>"}]')
+
+
+class IncidentCloseSerializer(serializers.Serializer):
+    root_cause = serializers.CharField(max_length=20000)
+    corrective_action = serializers.CharField(max_length=20000)
+
+
+class IncidentRollbackSerializer(serializers.Serializer):
+    from registry.api.common import ScopedPrimaryKeyRelatedField
+    from registry.models import ModelVersion
+
+    model_version = ScopedPrimaryKeyRelatedField(
+        queryset=ModelVersion.objects.all(), help_text="the version to go back to"
+    )
+    environment = serializers.CharField(max_length=100, default="production")
+    reason = serializers.CharField(max_length=2000)

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from governance.api import contest_views, erasure_views, fairness_views, gate_views, review_views, views
+from governance.api import contest_views, erasure_views, fairness_views, gate_views, incident_views, review_views, views
 
 router = DefaultRouter(trailing_slash=True)
 router.register("decisions", views.DecisionViewSet, basename="decision")
@@ -10,6 +10,7 @@ router.register("fairness-audits", fairness_views.FairnessAuditViewSet, basename
 router.register("policies", fairness_views.PolicyViewSet, basename="policy")
 router.register("drift-reports", fairness_views.DriftReportViewSet, basename="drift-report")
 router.register("performance-reports", fairness_views.PerformanceReportViewSet, basename="performance-report")
+router.register("incidents", incident_views.IncidentViewSet, basename="incident")
 router.register("contests", contest_views.ContestViewSet, basename="contest")
 router.register("review-items", review_views.ReviewItemViewSet, basename="review-item")
 router.register("webhooks", fairness_views.WebhookViewSet, basename="webhook")

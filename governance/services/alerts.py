@@ -40,7 +40,15 @@ from registry.actors import Actor
 from registry.audit import audit_append
 from registry.locks import for_update
 
-ALERT_TYPES = ("fairness.audit_failed", "drift.detected", "performance.degraded", "llm.budget_crossed")
+ALERT_TYPES = (
+    "fairness.audit_failed",
+    "drift.detected",
+    "performance.degraded",
+    "llm.budget_crossed",
+    "review.override_rate",
+    "incident.opened",
+    "incident.deadline_near",
+)
 MAX_ATTEMPTS = 5
 BACKOFF_BASE = timedelta(minutes=1)
 TIMEOUT_SECONDS = 5

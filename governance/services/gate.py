@@ -23,6 +23,7 @@ from governance.models import FairnessAudit, ModelVersionApproval
 from governance.permissions import APPROVERS
 from governance.services.fairness import audit_gates
 from governance.services.policies import policy_for_project
+from registry import hooks
 from registry.actors import Actor
 from registry.audit import audit_append
 from registry.errors import field_error
@@ -133,7 +134,7 @@ def promotion_checks(actor: Actor, model_version: ModelVersion, to_stage: str) -
 def gate_evaluate(*, actor: Actor, model_version: ModelVersion, to_stage: str) -> dict:
     if to_stage not in Stage.values:
         raise field_error("to_stage", f"must be one of {', '.join(Stage.values)}")
-    checks = promotion_checks(actor, model_version, to_stage)
+    checks = hooks.gate_checks(actor, model_version, to_stage)  # what gate_enforce runs: every app's checks
     return {
         "model_version": model_version.pk,
         "to_stage": to_stage,

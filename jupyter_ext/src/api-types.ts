@@ -618,6 +618,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/incidents/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Incidents, soonest report due first */
+        get: operations["incidents_list"];
+        put?: never;
+        /** Open an incident: its category fixes the report's deadline; its versions are frozen while open */
+        post: operations["incidents_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One incident with its reports */
+        get: operations["incidents_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}/close/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Close the incident with its root cause and corrective action (after the complete report) */
+        post: operations["incidents_close_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}/report/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record a report sent to the authority (initial or complete) */
+        post: operations["incidents_report_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}/rollback/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record a rollback: another version of the model back to production and deployed */
+        post: operations["incidents_rollback_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/lineage": {
         parameters: {
             query?: never;
@@ -1755,6 +1841,13 @@ export interface components {
          * @enum {string}
          */
         CallerKindEnum: "api_key" | "user";
+        /**
+         * @description * `widespread_or_critical` - Widespread infringement or critical infrastructure (2 days)
+         *     * `death` - Death of a person (10 days)
+         *     * `other` - Other serious incident (15 days)
+         * @enum {string}
+         */
+        CategoryEnum: "widespread_or_critical" | "death" | "other";
         ChainVerification: {
             ok: boolean;
             /** @description events that verified (superusers only) */
@@ -2286,6 +2379,120 @@ export interface components {
             passed: boolean;
             message: string;
         };
+        Incident: {
+            readonly id: number;
+            readonly project: string;
+            title: string;
+            description: string;
+            category: components["schemas"]["CategoryEnum"];
+            /**
+             * Format: date-time
+             * @description when the provider or deployer became aware of it
+             */
+            aware_at: string;
+            /**
+             * Format: date-time
+             * @description the report to the authority is due by then
+             */
+            due_at: string;
+            /** @description to the report's deadline; null once reported */
+            readonly days_left: number | null;
+            status?: components["schemas"]["IncidentStatusEnum"];
+            model_versions: number[];
+            deployments?: number[];
+            /** @description the affected decisions, as a filter of the log */
+            affected_filter?: unknown;
+            /** Format: int64 */
+            affected_count?: number;
+            root_cause?: string;
+            corrective_action?: string;
+            readonly reports: components["schemas"]["IncidentReport"][];
+            /**
+             * Format: date-time
+             * @description when the near-deadline alert went out
+             */
+            warned_at?: string | null;
+            /** Format: date-time */
+            closed_at?: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        IncidentCloseRequest: {
+            root_cause: string;
+            corrective_action: string;
+        };
+        IncidentCreateRequest: {
+            project?: string;
+            title: string;
+            description: string;
+            category: components["schemas"]["CategoryEnum"];
+            /**
+             * Format: date-time
+             * @description when you became aware of it: the clock runs from then
+             */
+            aware_at: string;
+            model_versions: number[];
+            deployments?: number[];
+            /**
+             * Format: date-time
+             * @description the affected decisions: from
+             */
+            affected_after?: string;
+            /**
+             * Format: date-time
+             * @description the affected decisions: until
+             */
+            affected_before?: string;
+        };
+        IncidentReport: {
+            readonly id: number;
+            kind: components["schemas"]["IncidentReportKindEnum"];
+            text: string;
+            /** Format: date-time */
+            sent_at: string;
+            /** @description the authority, and how it was sent */
+            recipient: string;
+            /** @description [{"name": ..., "sha256": ...}] */
+            attachments?: unknown;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        /**
+         * @description * `initial` - initial
+         *     * `complete` - complete
+         * @enum {string}
+         */
+        IncidentReportInputKindEnum: "initial" | "complete";
+        IncidentReportInputRequest: {
+            kind: components["schemas"]["IncidentReportInputKindEnum"];
+            text: string;
+            /** Format: date-time */
+            sent_at: string;
+            recipient: string;
+            /** @description [{"name": "report.pdf", "sha256": "<64 hex>"}] */
+            attachments?: unknown;
+        };
+        /**
+         * @description * `initial` - Initial report
+         *     * `complete` - Complete report
+         * @enum {string}
+         */
+        IncidentReportKindEnum: "initial" | "complete";
+        IncidentRollbackRequest: {
+            /** @description the version to go back to */
+            model_version: number;
+            /** @default production */
+            environment: string;
+            reason: string;
+        };
+        /**
+         * @description * `open` - Open, not yet reported
+         *     * `reported` - Reported (initial)
+         *     * `complete` - Complete report sent
+         *     * `closed` - Closed
+         * @enum {string}
+         */
+        IncidentStatusEnum: "open" | "reported" | "complete" | "closed";
         LLMCall: {
             readonly id: number;
             readonly project: string;
@@ -2633,6 +2840,21 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["FairnessAudit"][];
+        };
+        PaginatedIncidentList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["Incident"][];
         };
         PaginatedLLMCallList: {
             /**
@@ -3569,6 +3791,10 @@ export interface operations {
                  *     * `contest.received` - Contest Received
                  *     * `contest.extended` - Contest Extended
                  *     * `contest.decided` - Contest Decided
+                 *     * `incident.opened` - Incident Opened
+                 *     * `incident.reported` - Incident Reported
+                 *     * `incident.closed` - Incident Closed
+                 *     * `incident.rolled_back` - Incident Rolled Back
                  *     * `webhook.created` - Webhook Created
                  *     * `llm.prompt_created` - Prompt Created
                  *     * `llm.prompt_version_created` - Prompt Version Created
@@ -3584,7 +3810,7 @@ export interface operations {
                  *     * `llm.call_messages_attached` - Call Messages Attached
                  *     * `llm.trace_settings_set` - Trace Settings Set
                  */
-                event_type?: "alert.raised" | "api_key.created" | "api_key.revoked" | "artifact.stored" | "contest.decided" | "contest.extended" | "contest.received" | "data_version.registered" | "data_version.subjects_indexed" | "dataset.created" | "decisions.ingested" | "decisions.outcomes_recorded" | "deployment.created" | "deployment.ended" | "drift.reported" | "erasure.completed" | "erasure.executed" | "erasure.extended" | "erasure.obligation_closed" | "erasure.obligation_opened" | "erasure.received" | "erasure.rejected" | "erasure.traced" | "experiment.created" | "experiment.tagged" | "fairness.audited" | "job.created" | "lineage.event_recorded" | "llm.budget_set" | "llm.call_messages_attached" | "llm.calls_ingested" | "llm.calls_repriced" | "llm.calls_scored" | "llm.evaluation_dataset_created" | "llm.evaluation_run" | "llm.prices_imported" | "llm.prompt_created" | "llm.prompt_label_moved" | "llm.prompt_version_created" | "llm.trace_settings_set" | "llm.traces_ingested" | "logged_model.created" | "logged_model.updated" | "membership.set" | "model.created" | "model_alias.moved" | "model_version.approved" | "model_version.registered" | "model_version.transitioned" | "performance.reported" | "policy.changed" | "policy.created" | "project.created" | "review.queued" | "review.recorded" | "run.inputs_logged" | "run.logged" | "run.registered" | "run.updated" | "webhook.created";
+                event_type?: "alert.raised" | "api_key.created" | "api_key.revoked" | "artifact.stored" | "contest.decided" | "contest.extended" | "contest.received" | "data_version.registered" | "data_version.subjects_indexed" | "dataset.created" | "decisions.ingested" | "decisions.outcomes_recorded" | "deployment.created" | "deployment.ended" | "drift.reported" | "erasure.completed" | "erasure.executed" | "erasure.extended" | "erasure.obligation_closed" | "erasure.obligation_opened" | "erasure.received" | "erasure.rejected" | "erasure.traced" | "experiment.created" | "experiment.tagged" | "fairness.audited" | "incident.closed" | "incident.opened" | "incident.reported" | "incident.rolled_back" | "job.created" | "lineage.event_recorded" | "llm.budget_set" | "llm.call_messages_attached" | "llm.calls_ingested" | "llm.calls_repriced" | "llm.calls_scored" | "llm.evaluation_dataset_created" | "llm.evaluation_run" | "llm.prices_imported" | "llm.prompt_created" | "llm.prompt_label_moved" | "llm.prompt_version_created" | "llm.trace_settings_set" | "llm.traces_ingested" | "logged_model.created" | "logged_model.updated" | "membership.set" | "model.created" | "model_alias.moved" | "model_version.approved" | "model_version.registered" | "model_version.transitioned" | "performance.reported" | "policy.changed" | "policy.created" | "project.created" | "review.queued" | "review.recorded" | "run.inputs_logged" | "run.logged" | "run.registered" | "run.updated" | "webhook.created";
                 occurred_after?: string;
                 occurred_before?: string;
                 /** @description Number of results to return per page. */
@@ -5664,6 +5890,366 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    incidents_list: {
+        parameters: {
+            query?: {
+                /**
+                 * @description * `widespread_or_critical` - Widespread infringement or critical infrastructure (2 days)
+                 *     * `death` - Death of a person (10 days)
+                 *     * `other` - Other serious incident (15 days)
+                 */
+                category?: "death" | "other" | "widespread_or_critical";
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                /**
+                 * @description * `open` - Open, not yet reported
+                 *     * `reported` - Reported (initial)
+                 *     * `complete` - Complete report sent
+                 *     * `closed` - Closed
+                 */
+                status?: "closed" | "complete" | "open" | "reported";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedIncidentList"];
+                };
+            };
+        };
+    };
+    incidents_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IncidentCreateRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["IncidentCreateRequest"];
+                "multipart/form-data": components["schemas"]["IncidentCreateRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Incident"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    incidents_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this incident. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Incident"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    incidents_close_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this incident. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IncidentCloseRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["IncidentCloseRequest"];
+                "multipart/form-data": components["schemas"]["IncidentCloseRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Incident"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    incidents_report_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this incident. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IncidentReportInputRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["IncidentReportInputRequest"];
+                "multipart/form-data": components["schemas"]["IncidentReportInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Incident"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    incidents_rollback_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this incident. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IncidentRollbackRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["IncidentRollbackRequest"];
+                "multipart/form-data": components["schemas"]["IncidentRollbackRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Incident"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -9,30 +9,13 @@ import os
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.test import Client
 
 from governance.models import ReviewItem
-from registry.actors import Actor
-from registry.services import membership_set
 from tests import factories as f
-from tests.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, session_cookie
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def session_cookie(username: str, role: str, project, live_server) -> dict:
-    user = get_user_model().objects.create_user(username, password="pw", is_staff=True)
-    membership_set(actor=Actor.system(), user=user, project=project, role=role)
-    client = Client()
-    client.force_login(user)
-    return {
-        "name": settings.SESSION_COOKIE_NAME,
-        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-        "url": live_server.url,
-    }
 
 
 def test_a_reviewer_works_through_the_queue_from_the_keyboard(chain, live_server, tmp_path):

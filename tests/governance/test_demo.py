@@ -101,7 +101,12 @@ def test_demo_records_the_whole_chain(demo):
         (Stage.STAGING, Stage.PRODUCTION),
     ]
     assert all(c["passed"] for c in transitions.last().checks)
-    assert {c["check"] for c in transitions.last().checks} == {"fairness_audit", "model_card", "second_approver"}
+    assert {c["check"] for c in transitions.last().checks} == {
+        "fairness_audit",
+        "model_card",
+        "second_approver",
+        "no_open_incident",
+    }
     version = v2
     for each in (v1, v2):
         assert each.intended_use and each.limitations

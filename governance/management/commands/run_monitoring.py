@@ -12,6 +12,7 @@ from governance.models import FairnessAudit
 from governance.services.alerts import deliveries_run
 from governance.services.drift import drift_report_run
 from governance.services.fairness import fairness_audit_run
+from governance.services.incidents import incident_clocks_check
 from governance.services.performance import performance_report_run
 from registry.actors import Actor
 from registry.errors import ServiceError
@@ -84,6 +85,9 @@ class Command(BaseCommand):
                 )
                 problems += bool(flagged)
                 self.stdout.write(f"    {name}: {result} {'ALERT' if flagged else 'ok'}")
+        for incident in incident_clocks_check(actor=actor, now=now):
+            self.stdout.write(f"{incident}: report due {incident.due_at:%Y-%m-%d %H:%M} UTC, not yet sent: ALERT")
+            problems += 1
         delivered = deliveries_run()
         self.stdout.write(
             f"{len(versions)} production versions checked, {problems} alerts, "

@@ -100,7 +100,12 @@ def test_a_failed_audit_blocks_and_a_passing_one_with_approval_lets_it_through(v
     response = promote(scientist, version)
     assert response.status_code == 200, response.json()
     transition = StageTransition.objects.get(to_stage="production")
-    assert {c["check"] for c in transition.checks} == {"fairness_audit", "model_card", "second_approver"}
+    assert {c["check"] for c in transition.checks} == {
+        "fairness_audit",
+        "model_card",
+        "second_approver",
+        "no_open_incident",
+    }
     assert all(c["passed"] for c in transition.checks)
 
 
