@@ -16,11 +16,10 @@ CHROMIUM_ARGS = [
 
 def session_cookie(username: str, role: str, project, live_server) -> dict:
     """A staff user holding `role` in `project`, logged in: the session cookie for the browser."""
+    from django.apps import apps
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.test import Client
-
-    from django.apps import apps
 
     from registry.actors import Actor
     from registry.roles import sync_role_groups
