@@ -7,6 +7,8 @@ class GovernanceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.contrib import admin
+
         from governance.events import GovernanceEvent
         from governance.permissions import ROLE_GROUP_PERMISSIONS
         from governance.review_integrity import reviews_check
@@ -18,6 +20,7 @@ class GovernanceConfig(AppConfig):
         from registry.hooks import add_alias_protection, add_gate_check, add_record_check, on_model_version_registered
         from registry.roles import declare_role_permissions
 
+        admin.site.index_template = "admin/governance/home.html"  # the compliance home above the records
         register_event_types(GovernanceEvent)
         declare_role_permissions("governance", ROLE_GROUP_PERMISSIONS)
         add_gate_check(promotion_checks)

@@ -608,6 +608,24 @@ class AuditEvent(models.Model):
         return f"#{self.seq} {self.event_type} {self.target_repr}"
 
 
+class ChainVerificationRun(models.Model):
+    """That the trail was verified (the chain walked and every content-hashed record checked): when, by whom,
+    with what result, and the head it reached. The home shows the last one; written by registry.records only."""
+
+    verified_at = models.DateTimeField()
+    actor_name = models.CharField(max_length=200)
+    ok = models.BooleanField()
+    length = models.BigIntegerField()
+    head_hash = models.CharField(max_length=64)
+    reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-verified_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"verification of {self.verified_at:%Y-%m-%d %H:%M} by {self.actor_name}"
+
+
 class AuditChainHead(models.Model):
     """The single row that serialises appends (its row lock) and remembers the chain's head."""
 

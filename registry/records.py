@@ -13,12 +13,15 @@ import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django.utils import timezone
+
 from registry import hooks
 from registry.audit import AuditEventType, audit_chain_verify
 from registry.errors import field_error
 from registry.models import (
     Artifact,
     AuditEvent,
+    ChainVerificationRun,
     DataVersion,
     DataVersionParent,
     LoggedModel,
@@ -202,10 +205,26 @@ def records_verify() -> RecordsVerification:
     return result
 
 
-def trail_verify(*, anchors: dict[int, str] | None = None) -> dict:
-    """The chain verify and the records verify in one answer (API and command): ok only when both hold."""
+def verification_recorded(*, actor_name: str, chain, records: RecordsVerification) -> ChainVerificationRun:
+    """Keep that the trail was verified, by whom, with what result (the home's "last verification")."""
+    reason = chain.reason or ("" if records.ok else f"{len(records.bad_records)} records differ from their events")
+    return ChainVerificationRun.objects.create(
+        verified_at=timezone.now(),
+        actor_name=actor_name[:200],
+        ok=chain.ok and records.ok,
+        length=chain.length,
+        head_hash=chain.head,
+        reason=(reason or "")[:300],
+    )
+
+
+def trail_verify(*, anchors: dict[int, str] | None = None, actor_name: str | None = None) -> dict:
+    """The chain verify and the records verify in one answer (API and command): ok only when both hold; kept as a
+    ChainVerificationRun when `actor_name` says who asked."""
     chain = audit_chain_verify(anchors=anchors)
     records = records_verify()
+    if actor_name is not None:
+        verification_recorded(actor_name=actor_name, chain=chain, records=records)
     return {
         **chain.as_dict(),
         "ok": chain.ok and records.ok,
@@ -214,7 +233,9 @@ def trail_verify(*, anchors: dict[int, str] | None = None) -> dict:
     }
 
 
-def trail_verify_for(*, scope: set[int] | None, anchors: dict[int, str] | None = None) -> dict:
+def trail_verify_for(
+    *, scope: set[int] | None, anchors: dict[int, str] | None = None, actor_name: str | None = None
+) -> dict:
     """`trail_verify` as a caller whose projects are `scope` may see it (None: every project, the whole answer).
 
     A project's auditor learns whether the one chain and the records hold, not how long the chain is or where its
@@ -222,12 +243,12 @@ def trail_verify_for(*, scope: set[int] | None, anchors: dict[int, str] | None =
     An anchor on another project's event is refused (ServiceError on `anchor`)."""
     anchors = anchors or {}
     if scope is None:
-        return trail_verify(anchors=anchors)
+        return trail_verify(anchors=anchors, actor_name=actor_name)
     mine = AuditEvent.objects.filter(project_id__in=scope)
     foreign = sorted(set(anchors) - set(mine.filter(seq__in=list(anchors)).values_list("seq", flat=True)))
     if foreign:
         raise field_error("anchor", f"seq {foreign[0]} is not an event of your projects")
-    result = trail_verify(anchors=anchors)
+    result = trail_verify(anchors=anchors, actor_name=actor_name)
     body = {"ok": result["ok"], "project_events": mine.count()}
     if not result["ok"]:
         body["reason"] = result.get("reason") or "content-hashed records differ from their creation events"

@@ -61,6 +61,7 @@ REGISTRY_MODELS = [
     "job",
     "pipelinerun",
     "lineageevent",
+    "chainverificationrun",
 ]
 _registry_view = view_permissions("registry", REGISTRY_MODELS)
 declare_role_permissions(

@@ -81,3 +81,15 @@ def drift_feature_chart(value):
 @register.filter
 def performance_chart(value):
     return mark_safe(charts.performance_chart_svg(**value)) if value else ""  # noqa: S308 - charts escapes its texts
+
+
+@register.inclusion_tag("admin/governance/home_cards.html", takes_context=True)
+def compliance_home(context):
+    """The home's cards for the person looking (governance.presenters.home), `?project=` narrowing them."""
+    from django.utils import timezone
+
+    from governance.presenters.home import home_page
+    from registry.admin.kit import admin_actor
+
+    request = context["request"]
+    return {"page": home_page(admin_actor(request), project_slug=request.GET.get("project"), now=timezone.now())}

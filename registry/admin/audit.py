@@ -24,7 +24,7 @@ from registry.admin.kit import (
 from registry.audit import audit_chain_verify, event_type_choices
 from registry.models import AuditEvent, Project, SuppressedSubject
 from registry.permissions import CHAIN_VERIFIERS
-from registry.records import records_verify
+from registry.records import records_verify, verification_recorded
 
 # target_type -> admin URL name of that model's page, for the records an event can link to. The registry's own
 # are here; each app's admin adds its own with audit_target_links when it is imported.
@@ -144,6 +144,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
                 f"The {count(result.length)} events before it verify (last good hash {result.head}).",
             )
         records = records_verify()
+        verification_recorded(actor_name=admin_actor(request).label, chain=result, records=records)
         if not records.ok:
             first = records.bad_records[0]
             messages.error(

@@ -78,4 +78,4 @@ class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
                 raise serializers.ValidationError({"anchor": [f"{raw!r} must read SEQ:HASH (64 hex characters)"]})
             anchors[int(match[1])] = match[2]
         scope = self.actor.project_ids(self.action_roles["verify"])
-        return Response(trail_verify_for(scope=scope, anchors=anchors))
+        return Response(trail_verify_for(scope=scope, anchors=anchors, actor_name=self.actor.label))

@@ -30,7 +30,7 @@ class Command(BaseCommand):
             if not match:
                 raise CommandError(f"--anchor {raw!r} must read SEQ:HASH")
             anchors[int(match[1])] = match[2]
-        answer = trail_verify(anchors=anchors)
+        answer = trail_verify(anchors=anchors, actor_name="command:verify_audit_chain")
         self.stdout.write(json.dumps(answer))
         if "broken_seq" in answer:
             raise CommandError(f"audit chain broken at seq {answer['broken_seq']}: {answer['reason']}", returncode=1)
