@@ -31,6 +31,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from governance.models import Decision, Incident, Review
+from governance.services.contests import contest_receive
 from governance.services.decisions import (
     MAX_DECISIONS_PER_REQUEST,
     MAX_OUTCOMES_PER_REQUEST,
@@ -39,11 +41,13 @@ from governance.services.decisions import (
 )
 from governance.services.fairness import fairness_audit_run
 from governance.services.gate import gate_evaluate, model_version_approve
+from governance.services.incidents import incident_open
 from governance.services.policies import policy_for_project, policy_update
+from governance.services.reviews import review_record
 from registry import services
 from registry.actors import Actor
 from registry.hashing import dataframe_schema, dataframe_sha256
-from registry.models import Deployment, Model, Project, Role, Run, RunInput, Stage
+from registry.models import Deployment, Model, ModelVersion, Project, Role, Run, RunInput, Stage
 from registry.profiles import dataframe_profile
 
 if TYPE_CHECKING:
@@ -69,6 +73,8 @@ SPLIT_SEED = 42
 DEPLOYED_DAYS_AGO = 30
 SHADOW_DAYS_AGO = 60  # v1 ran in shadow from then
 MITIGATED_SHADOW_DAYS_AGO = 45  # v2 from then, until it went live
+REVIEW_SAMPLE_RATE = 0.03  # the share of the live model's decisions a person reviews
+DEMO_REVIEWERS = ("demo-reviewer", "demo-second-reviewer")  # people (who cannot log in) reviewing decisions
 
 
 class _Writer(Protocol):
@@ -364,10 +370,18 @@ def demo_load(*, stdout: _Writer | None = None) -> DemoResult:
             backfill=True,
         )
 
+        # Human review (AI Act Art. 14): a sampled share of the live model's decisions waits for a person.
+        policy_update(
+            actor=system,
+            policy=policy_for_project(actor=system, project_id=project.pk),
+            changes={"review_risk_tiers": [Model.RiskTier.HIGH], "review_sample_rate": REVIEW_SAMPLE_RATE},
+        )
         decisions, outcomes = _log_decisions(
             ingest, version, deployment, test, predicted_2, scores_2, start=deployment.started_at, end=now
         )
         say(f"logged {decisions} decisions of {version} with {outcomes} outcomes")
+        _contest_and_review(system, officer, project, version, now)
+        _incident_on(officer, project, version_1=first_audit.model_version, shadow=shadow, now=now)
 
     return DemoResult(
         loaded=True,
@@ -381,6 +395,72 @@ def demo_load(*, stdout: _Writer | None = None) -> DemoResult:
         outcomes=outcomes,
         api_keys={role: raw_key for role, (_, raw_key) in keys.items()},
         seconds=time.monotonic() - started,
+    )
+
+
+def _person(project: Project, username: str, role: str):
+    """A person of the story (no password: nobody logs in as them), holding `role` in the project."""
+    user, _ = get_user_model().objects.get_or_create(username=username, defaults={"email": "", "is_active": True})
+    if user.has_usable_password():
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    services.membership_set(actor=Actor.system(), user=user, project=project, role=role)
+    return Actor.for_user(user)
+
+
+def _contest_and_review(system: Actor, officer: Actor, project: Project, version: ModelVersion, now) -> None:
+    """The story of GDPR Art. 22(3): a person refused release with a summons contests the decision; it heads the
+    review queue; a reviewer overrides it and a second reviewer agrees (four eyes), which decides the contest."""
+    refused = (
+        Decision.objects.filter(model_version=version, prediction=NEGATIVE, occurred_at__gte=now - timedelta(days=7))
+        .order_by("occurred_at")
+        .first()
+    )
+    if refused is None:
+        return
+    contest = contest_receive(
+        actor=officer,
+        project=project,
+        reference="DEMO-APPEAL-1",
+        statement="I was employed at the time of the arrest; the record says otherwise.",
+        model_version=version,
+        request_id=refused.request_id,
+        received_at=now - timedelta(days=3),
+    )
+    first, second = (_person(project, name, Role.REVIEWER) for name in DEMO_REVIEWERS)
+    review_record(
+        actor=first,
+        item=contest.review_item,
+        verdict=Review.Verdict.OVERRIDDEN,
+        final_decision=POSITIVE,
+        reason="Employment confirmed by the employer's letter: the release criteria are met.",
+    )
+    review_record(
+        actor=second,
+        item=contest.review_item,
+        verdict=Review.Verdict.OVERRIDE_AGREED,
+        reason="Agree: the letter is on file.",
+    )
+
+
+def _incident_on(officer: Actor, project: Project, *, version_1: ModelVersion, shadow: Deployment, now) -> None:
+    """The story of AI Act Art. 73: v1's shadow decisions are found to have refused release by colour; an
+    incident is opened on v1 (its clock running, v1 frozen in staging) three days after it became known."""
+    incident_open(
+        actor=officer,
+        project=project,
+        title="v1 refused release with a summons by colour during its shadow run",
+        description=(
+            "The fairness audit of v1's shadow decisions shows selection rates by colour far below the "
+            "four-fifths rule. Had v1 gone live, people would have been kept in custody for their colour. "
+            "Opened to record the analysis and the report to the authority."
+        ),
+        category=Incident.Category.OTHER,
+        aware_at=now - timedelta(days=3),
+        model_versions=[version_1],
+        deployments=[shadow],
+        affected_after=shadow.started_at,
+        affected_before=now - timedelta(days=MITIGATED_SHADOW_DAYS_AGO),
     )
 
 

@@ -207,3 +207,30 @@ def test_a_person_in_the_test_split_obliges_no_retraining(demo):
     assert {dv["id"] for dv in trace["data_versions"]} == {versions["2002-raw"].pk, versions["test"].pk}
     assert trace["model_versions"]
     assert all(mv["used_for"] == ["test"] and not mv["trained_on_subject"] for mv in trace["model_versions"])
+
+
+def test_demo_tells_the_contest_and_the_incident(demo, django_user_model):
+    from django.utils import timezone
+
+    from governance.models import Contest, Incident, ReviewItem
+    from governance.presenters.home import home_page
+    from registry.actors import Actor
+
+    v1 = ModelVersion.objects.get(version=1)
+    # a contested decision of the live model, overridden on review by two people, decided "changed"
+    contest = Contest.objects.get()
+    assert (contest.status, contest.outcome, contest.final_decision) == ("decided", "changed", "Yes")
+    assert contest.review_item.status == "overridden"
+    assert {r.reviewer for r in contest.review_item.reviews.all()} == {"demo-reviewer", "demo-second-reviewer"}
+    # a sampled share of the live decisions waits for a person
+    waiting = ReviewItem.objects.filter(status="pending").count()
+    assert 0 < waiting < TEST_ROWS * 0.1
+    # an incident on v1 with its clock running; v1 is frozen
+    incident = Incident.objects.get()
+    assert incident.status == "open" and list(incident.model_versions.all()) == [v1]
+    assert incident.affected_count == TEST_ROWS  # v1's shadow decisions
+    # the home shows both
+    officer = django_user_model.objects.get(username="demo-officer")
+    cards = {c["key"]: c for c in home_page(Actor.for_user(officer), project_slug=None, now=timezone.now())["cards"]}
+    assert incident.title in [line["label"] for line in cards["incidents"]["lines"]]
+    assert f"{waiting} waiting" in cards["reviews"]["headline"]
