@@ -12,10 +12,14 @@ from governance import deadlines
 from governance.erasure_states import CLOCK_STATUSES, CLOSED_STATUSES
 from governance.models import ErasureRequest
 from governance.presenters.common import Badge, Link, choice_badge, utc
+from governance.subject_data import generic_rows, subject_data_contributor
 from registry.admin.kit import EMPTY, admin_url, plural
 from registry.models import ModelVersion, Run, Stage
 
 SOON_DAYS = 7
+DECISIONS_ERASED = (
+    "features, sensitive attributes, subject key and salt cleared; which version decided what, and when, kept"
+)
 
 
 class DaysLeft(TypedDict):
@@ -81,7 +85,17 @@ class Trace(TypedDict):
     live_deployments: list[TraceDeployment]
     decision_count: int
     decision_count_display: str
-    other: list[tuple[str, int | None, str]]  # (record kind, how many or None, its counts as text)
+    other: list[RecordRow]  # what the other apps hold, as their contributors read their answers
+    records: list[RecordRow]  # the decisions, then `other`: the trace's records table
+
+
+class RecordRow(TypedDict):
+    """One line of a records table (trace, plan, execution): what kind of record, how many ("—" when the answer
+    holds no count), what erasure does or did to it."""
+
+    record: str
+    count: str
+    note: str
 
 
 class ExecutionPlan(TypedDict):
@@ -92,7 +106,7 @@ class ExecutionPlan(TypedDict):
     already_pending: list[TraceDataVersion]
     obligations: list[TraceModelVersion]
     live_deployments: list[TraceDeployment]
-    other: list[tuple[str, int | None, object]]
+    other: list[RecordRow]
 
 
 class Obligation(TypedDict):
@@ -221,6 +235,7 @@ def trace_view(trace: dict | None) -> Trace | None:
     runs = trace.get("runs", [])
     run_names = dict(Run.objects.filter(pk__in=[run["id"] for run in runs]).values_list("pk", "name"))
     decisions = trace.get("decisions", {})
+    other = other_rows(trace.get("other") or {}, redaction=False)
     return {
         "computed_at": utc(datetime.fromisoformat(trace["computed_at"])) if trace.get("computed_at") else EMPTY,
         "data_versions": [
@@ -268,28 +283,36 @@ def trace_view(trace: dict | None) -> Trace | None:
         ],
         "decision_count": decisions.get("count", 0),
         "decision_count_display": f"{decisions.get('count', 0):,}",
-        "other": [
-            (name, section.get("count") if isinstance(section, dict) else None, section_summary(section))
-            for name, section in sorted(trace.get("other", {}).items())
+        "other": other,
+        "records": [
+            _record_row(
+                "Decisions about the subject",
+                decisions.get("count", 0),
+                DECISIONS_ERASED,
+            ),
+            *other,
         ],
     }
 
 
-def section_summary(section: object) -> str:
-    """What another app's trace section found, as a line of text: its counts by record kind, one level down
-    where the section groups several kinds (`{"llm_calls": {"count": 3}, ...}` -> "llm calls 3"); values that
-    are not counts (id lists, flags) are left out, since the page says how many, not which."""
-    if isinstance(section, dict):
-        if isinstance(section.get("count"), int):
-            return str(section["count"])
-        parts = []
-        for key, value in section.items():
-            text = section_summary(value) if isinstance(value, dict) else value
-            if isinstance(text, bool) or not isinstance(text, (int, str)) or text == "":
-                continue
-            parts.append(f"{key.replace('_', ' ')} {text}")
-        return ", ".join(parts)
-    return str(section)
+def _record_row(record: str, count: int | None, note: str = "") -> RecordRow:
+    return {"record": record, "count": "—" if count is None else f"{count:,}", "note": note}
+
+
+def other_rows(sections: dict, *, redaction: bool) -> list[RecordRow]:
+    """Other apps' stored answers (their trace sections, or what their redaction did) as rows, each read by its
+    app's contributor (governance.subject_data); an app that is gone, or gives no reader, is read generically
+    with its name before each record."""
+    rows: list[RecordRow] = []
+    for name, section in sorted(sections.items()):
+        contributor = subject_data_contributor(name)
+        reader = getattr(contributor, "redaction_rows" if redaction else "trace_rows", None)
+        if reader is not None and isinstance(section, dict):
+            found = reader(section)
+        else:
+            found = [{**row, "record": f"{name}: {row['record']}"} for row in generic_rows(section)]
+        rows.extend(_record_row(row["record"], row["count"], row["note"]) for row in found)
+    return rows
 
 
 def execution_plan(request: ErasureRequest) -> ExecutionPlan | None:
@@ -309,20 +332,33 @@ def execution_plan(request: ErasureRequest) -> ExecutionPlan | None:
     }
 
 
-def execution_view(execution: dict | None) -> list[tuple[str, str]]:
-    """What the execution did, as (what, how many) lines."""
+def execution_view(execution: dict | None) -> list[RecordRow]:
+    """What the execution did, as rows: the decision log's and the registry's, then each other app's."""
     if not execution:
         return []
     rows = [
-        ("decisions redacted", f"{execution.get('decisions_redacted', 0):,}"),
-        ("subject index rows removed", f"{execution.get('subject_index_rows_removed', 0):,}"),
-        ("data versions marked erasure_pending", f"{execution.get('data_versions_marked_erasure_pending', 0):,}"),
-        ("retraining obligations opened", f"{len(execution.get('retraining_obligations', [])):,}"),
+        _record_row(
+            "Decisions redacted",
+            execution.get("decisions_redacted", 0),
+            DECISIONS_ERASED,
+        ),
+        _record_row(
+            "Subject index rows removed",
+            execution.get("subject_index_rows_removed", 0),
+            "the data versions no longer list the subject",
+        ),
+        _record_row(
+            "Data versions marked erasure_pending",
+            execution.get("data_versions_marked_erasure_pending", 0),
+            "to be rewritten without the subject",
+        ),
+        _record_row(
+            "Retraining obligations opened",
+            len(execution.get("retraining_obligations", [])),
+            "each model version trained on the subject must be replaced by one trained without",
+        ),
     ]
-    for name, done in sorted((execution.get("other") or {}).items()):
-        counts = done.items() if isinstance(done, dict) else [("", done)]
-        rows.extend((f"{name}: {what}".rstrip(": ").replace("_", " "), str(value)) for what, value in counts)
-    return rows
+    return rows + other_rows(execution.get("other") or {}, redaction=True)
 
 
 def _link(version: ModelVersion) -> Link:

@@ -8,14 +8,24 @@ from datetime import datetime
 from django.db.models import CharField, Q, Value
 from django.db.models.functions import Cast, Concat
 
-from llmops.models import CallScore, LLMCall, RetrievedDocument
+from governance.subject_data import SubjectDataRow
+from llmops.models import CallScore, LLMCall, PromptVersion, RetrievedDocument
 from registry.actors import Actor
 
 MAX_TRACED_IDS = 1000
 
+CALLS_ERASED = "input, output, error, tags and client call id cleared; model, tokens, cost and prompt version kept"
+DOCUMENTS_ERASED = "document id, source and chunk hash cleared; rank and data version kept"
+
+
+def _count(section: dict, key: str) -> int | None:
+    value = section.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
 
 class LLMSubjectData:
     name = "llmops"
+    label = "LLM calls and retrieved documents"
 
     def trace(self, *, project_id: int, subject_key: str) -> dict:
         calls = LLMCall.objects.filter(project_id=project_id, subject_key=subject_key)
@@ -37,6 +47,46 @@ class LLMSubjectData:
                 "document_ids_about_subject": sorted(set(about.values_list("id", flat=True)))[:MAX_TRACED_IDS],
             },
         }
+
+    def trace_rows(self, section: dict) -> list[SubjectDataRow]:
+        """The stored trace answer as rows; the prompt versions the subject's calls ran are named (as they are
+        now: a version deleted since is named by its id)."""
+        calls = section.get("llm_calls") or {}
+        documents = section.get("retrieved_documents") or {}
+        prompt_ids = [pk for pk in calls.get("prompt_versions") or [] if isinstance(pk, int)]
+        names = {pv.pk: str(pv) for pv in PromptVersion.objects.filter(pk__in=prompt_ids).select_related("template")}
+        prompts = ", ".join(names.get(pk, f"prompt version {pk}") for pk in prompt_ids)
+        note = CALLS_ERASED + (f"; through {prompts}" if prompts else "")
+        if calls.get("ids_truncated"):
+            note += f"; the trace lists the first {MAX_TRACED_IDS:,} ids"
+        return [
+            {"record": "LLM calls about the subject", "count": _count(calls, "count"), "note": note},
+            {
+                "record": "Retrieved documents about the subject",
+                "count": _count(documents, "about_subject"),
+                "note": DOCUMENTS_ERASED,
+            },
+            {
+                "record": "Retrieved documents given in the subject's calls",
+                "count": _count(documents, "in_subjects_calls"),
+                "note": DOCUMENTS_ERASED,
+            },
+        ]
+
+    def redaction_rows(self, done: dict) -> list[SubjectDataRow]:
+        return [
+            {"record": "LLM calls redacted", "count": _count(done, "llm_calls_redacted"), "note": CALLS_ERASED},
+            {
+                "record": "Retrieved documents redacted",
+                "count": _count(done, "retrieved_documents_redacted"),
+                "note": DOCUMENTS_ERASED,
+            },
+            {
+                "record": "Call scores' details cleared",
+                "count": _count(done, "call_scores_cleared"),
+                "note": "the evaluators' details quote the output; the scores stay",
+            },
+        ]
 
     def redact(self, *, actor: Actor, project_id: int, subject_key: str, at: datetime) -> dict:
         """Everything that can hold the subject's content goes: the calls' input, output, error and tags,

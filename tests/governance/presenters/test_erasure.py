@@ -137,7 +137,17 @@ def test_trace_view_names_what_it_cannot_find_and_counts_other_sections(db):
     assert trace["runs"][0]["label"] == "run 999999"
     assert trace["runs"][0]["inputs"] == [{"label": "data version 8", "role": "test"}]
     assert trace["decision_count_display"] == "1,234"
-    assert trace["other"] == [("llm_calls", 3, "3"), ("notes", None, "kept")]
+    # sections of apps that are not registered are read generically, each record named with its app
+    assert trace["other"] == [
+        {"record": "llm_calls: records", "count": "3", "note": ""},
+        {"record": "notes: records", "count": "—", "note": "kept"},
+    ]
+    assert trace["records"][0] == {
+        "record": "Decisions about the subject",
+        "count": "1,234",
+        "note": presenters.DECISIONS_ERASED,
+    }
+    assert trace["records"][1:] == trace["other"]
 
 
 def test_execution_plan_and_what_the_execution_did(story):
@@ -154,20 +164,26 @@ def test_execution_plan_and_what_the_execution_did(story):
 
     request = erasure.erasure_request_execute(actor=Actor.system(), request=request)
     done = presenters.execution_view(request.execution)
-    assert done[:4] == [
-        ("decisions redacted", "2"),
-        ("subject index rows removed", "1"),
-        ("data versions marked erasure_pending", "1"),
-        ("retraining obligations opened", "1"),
+    no_html(done)
+    assert [(row["record"], row["count"]) for row in done] == [
+        ("Decisions redacted", "2"),
+        ("Subject index rows removed", "1"),
+        ("Data versions marked erasure_pending", "1"),
+        ("Retraining obligations opened", "1"),
+        # llmops reads its own answer
+        ("LLM calls redacted", "0"),
+        ("Retrieved documents redacted", "0"),
+        ("Call scores' details cleared", "0"),
     ]
-    assert done[4:] and all(what.startswith("llmops: ") and value == "0" for what, value in done[4:])  # other apps
+    assert all(row["note"] for row in done)
     assert presenters.execution_view(None) == []
-    assert presenters.execution_view({"decisions_redacted": 1500, "other": {"llm_calls": {"redacted": 3}}}) == [
-        ("decisions redacted", "1,500"),
-        ("subject index rows removed", "0"),
-        ("data versions marked erasure_pending", "0"),
-        ("retraining obligations opened", "0"),
-        ("llm calls: redacted", "3"),
+    gone = presenters.execution_view({"decisions_redacted": 1500, "other": {"llm_calls": {"redacted": 3}}})
+    assert [(row["record"], row["count"]) for row in gone] == [
+        ("Decisions redacted", "1,500"),
+        ("Subject index rows removed", "0"),
+        ("Data versions marked erasure_pending", "0"),
+        ("Retraining obligations opened", "0"),
+        ("llm_calls: redacted", "3"),  # an app that is gone: read generically
     ]
     pending = {
         **request.trace,
@@ -275,17 +291,32 @@ def test_the_report_of_a_closed_request_has_no_days_left(project):
     assert dict(report["dates"])["Traced"] is None
 
 
-def test_another_apps_grouped_trace_section_reads_as_counts():
-    """llmops traces several kinds under one section; the page shows their counts, not the stored dict."""
-    section = {
-        "llm_calls": {"count": 2, "ids": [4, 5], "ids_truncated": False, "prompt_versions": []},
-        "retrieved_documents": {"about_subject": 1, "in_subjects_calls": 3, "document_ids_about_subject": ["d"]},
-    }
-    assert presenters.section_summary(section) == (
-        "llm calls 2, retrieved documents about subject 1, in subjects calls 3"
+def test_the_llm_section_reads_as_a_table_of_records(db):
+    """llmops traces several kinds under one section; the pages show a row per kind with its count and what
+    erasure does to it (they showed the stored dict, then a "?"), naming the prompt versions the calls ran."""
+    from llmops.services.prompts import prompt_create, prompt_version_create
+
+    project = f.ProjectFactory()
+    prompt = prompt_create(actor=Actor.system(), project=project, name="summarise")
+    version = prompt_version_create(
+        actor=Actor.system(), template=prompt, kind="text", text="Sum up {{x}}", variables=["x"]
     )
-    assert presenters.section_summary({"count": 0}) == "0"
-    assert presenters.section_summary("kept") == "kept"
+    section = {
+        "llm_calls": {"count": 2, "ids": [4, 5], "ids_truncated": True, "prompt_versions": [version.pk, 999999]},
+        "retrieved_documents": {"about_subject": 1, "in_subjects_calls": 3, "document_ids_about_subject": [7]},
+    }
+    rows = presenters.other_rows({"llmops": section}, redaction=False)
+    no_html(rows)
+    assert [(row["record"], row["count"]) for row in rows] == [
+        ("LLM calls about the subject", "2"),
+        ("Retrieved documents about the subject", "1"),
+        ("Retrieved documents given in the subject's calls", "3"),
+    ]
+    assert "through summarise v1, prompt version 999999" in rows[0]["note"]
+    assert "the first 1,000 ids" in rows[0]["note"]
+    assert rows[1]["note"].startswith("document id, source and chunk hash cleared")
+    # a section of another shape (an older answer) shows no count rather than a wrong one
+    assert [row["count"] for row in presenters.other_rows({"llmops": {}}, redaction=False)] == ["—", "—", "—"]
 
 
 def test_an_executed_request_says_whether_it_was_erased_in_time(story):
