@@ -17,6 +17,10 @@ through the services, runserver on a free loopback port, and Debian's Chromium d
   docs/admin-pipeline-run.png;
 - `all` (the default): the four, each in a process of its own (each has its own scratch database).
 
+The compliance officer's home, the review queue, a review page and an incident page are taken by their browser
+tests instead (`SAVE_SCREENSHOTS=1 pytest tests/browser` writes docs/admin-home.png, docs/admin-review-queue.png,
+docs/admin-review-item.png and docs/admin-incident.png), since those tests drive the pages they show.
+
 `--out DIR` writes the docs images to DIR instead of docs/ (to look before replacing them); `--all` also writes
 more pages to the temporary folder (/tmp) for a look before a change is handed in (the erasure report as printed
 among them). Each run stops the server it started.
