@@ -12,10 +12,12 @@ class GovernanceConfig(AppConfig):
         from governance.events import GovernanceEvent
         from governance.permissions import ROLE_GROUP_PERMISSIONS
         from governance.review_integrity import reviews_check
+        from governance.services.contests import contests_decide
         from governance.services.erasure import obligations_check
         from governance.services.gate import promotion_checks
         from governance.services.incidents import incident_freeze_checks
         from governance.services.policies import protected_aliases
+        from governance.services.reviews import on_review_closed
         from registry.audit import register_event_types
         from registry.hooks import add_alias_protection, add_gate_check, add_record_check, on_model_version_registered
         from registry.roles import declare_role_permissions
@@ -27,4 +29,5 @@ class GovernanceConfig(AppConfig):
         add_gate_check(incident_freeze_checks)
         add_alias_protection(protected_aliases)
         add_record_check(reviews_check)
+        on_review_closed(contests_decide)
         on_model_version_registered(lambda actor, version: obligations_check(actor=actor, model_version=version))

@@ -10,6 +10,9 @@ queue item is their projection. Reviews done elsewhere arrive in bulk (`reviews_
 review the version's override rate over the policy's window is judged (`override_rate_watch`): too low reads as
 automation bias, too high as a model overridden too often, and either raises an alert once per window.
 
+Services built on reviews (contests) react to an item's closing review through `on_review_closed`, registered in
+GovernanceConfig.ready(), so that this module imports none of them.
+
 Sampling uses a keyed hash of the decision's (model version, request id) under the service's secret: the
 application that logs decisions cannot choose request ids that escape review.
 """
@@ -17,7 +20,7 @@ application that logs decisions cannot choose request ids that escape review.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -37,6 +40,22 @@ from registry.errors import Conflict, Forbidden, field_error
 from registry.locks import for_update
 from registry.models import AuditEvent, ModelVersion
 from registry.validation import BulkErrors, check_items, is_finite_number, is_int, parse_timestamp
+
+ReviewClosed = Callable[..., object]  # called with actor=, item=, now=
+_review_closed_hooks: list[ReviewClosed] = []
+
+
+def on_review_closed(hook: ReviewClosed) -> ReviewClosed:
+    """Run `hook(actor=, item=, now=)` inside the transaction of every review that closes an item."""
+    if hook not in _review_closed_hooks:
+        _review_closed_hooks.append(hook)
+    return hook
+
+
+def _review_closed(actor: Actor, item: ReviewItem, now: datetime) -> None:
+    for hook in _review_closed_hooks:
+        hook(actor=actor, item=item, now=now)
+
 
 MAX_REVIEWS_PER_REQUEST = 5_000
 MAX_REASON_CHARS = 2_000
@@ -279,9 +298,7 @@ def review_record(
         locked.save(update_fields=["status", "final_decision", "closed_at"])
         _audit(actor, locked, review, before)
         if locked.closed_at is not None:
-            from governance.services.contests import contests_decide  # contests build on reviews
-
-            contests_decide(actor=actor, item=locked, now=now)
+            _review_closed(actor, locked, now)
             override_rate_watch(actor=actor, model_version_id=locked.model_version_id, now=now)
     return review
 
@@ -485,9 +502,7 @@ def reviews_import(*, actor: Actor, items: Sequence[object]) -> ImportResult:
             item.save(update_fields=["status", "final_decision", "closed_at"])
             _audit(actor, item, review, before)
             if item.closed_at is not None:
-                from governance.services.contests import contests_decide
-
-                contests_decide(actor=actor, item=item, now=now)
+                _review_closed(actor, item, now)
             known.add((project_id, checked["external_id"]))
             accepted += 1
         errors.raise_if_any()  # rolls the batch back: nothing half-written
