@@ -17,6 +17,21 @@ def staff_client(username: str, role: str, project) -> Client:
     return client
 
 
+def member_api_client(role: str, project, name: str):
+    """An API client logged in as a new person holding `role` in `project` (`client.user` is that person)."""
+    from rest_framework.test import APIClient
+
+    from registry.actors import Actor
+    from registry.services import membership_set
+
+    user = get_user_model().objects.create_user(name, password="pw")
+    membership_set(actor=Actor.system(), user=user, project=project, role=role)
+    client = APIClient()
+    client.force_login(user)
+    client.user = user
+    return client
+
+
 def make_promotable(version) -> None:
     """Give a version what the promotion gate asks for: a policy naming the attribute audits must cover, a
     passing fairness audit by it over enough decisions, a complete model card and the approval of a compliance

@@ -8,25 +8,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connection
-from rest_framework.test import APIClient
 
 from governance.models import Contest, ReviewItem
-from registry.actors import Actor
-from registry.services import membership_set
 from registry.subjects import subject_key
 from tests import factories as f
+from tests.helpers import member_api_client as person
 
 pytestmark = [pytest.mark.sqlite, pytest.mark.django_db]
-
-
-def person(role, project, name):
-    user = get_user_model().objects.create_user(name, password="pw")
-    membership_set(actor=Actor.system(), user=user, project=project, role=role)
-    client = APIClient()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -9,28 +9,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from governance.models import Incident, IncidentReport, Webhook, WebhookDelivery
 from governance.services.incidents import incident_clocks_check
 from registry.actors import Actor
 from registry.models import ModelVersion, Stage
-from registry.services import membership_set
 from tests import factories as f
 from tests.helpers import make_promotable
+from tests.helpers import member_api_client as person
 
 pytestmark = [pytest.mark.sqlite, pytest.mark.django_db]
 SHA = "ab" * 32
-
-
-def person(role, project, name):
-    user = get_user_model().objects.create_user(name, password="pw")
-    membership_set(actor=Actor.system(), user=user, project=project, role=role)
-    client = APIClient()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

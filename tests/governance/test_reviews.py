@@ -13,26 +13,15 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import override_settings
 from fairlearn.metrics import MetricFrame, selection_rate
-from rest_framework.test import APIClient
 
 from governance.models import Policy, Review, ReviewItem
 from governance.services.reviews import sampled
-from registry.actors import Actor
 from registry.records import records_verify
-from registry.services import membership_set
+from tests.helpers import member_api_client as person
 
 pytestmark = [pytest.mark.sqlite, pytest.mark.django_db]
 
 User = get_user_model()
-
-
-def person(role: str, project, name: str) -> APIClient:
-    user = User.objects.create_user(name, password="pw")
-    membership_set(actor=Actor.system(), user=user, project=project, role=role)
-    client = APIClient()
-    client.force_login(user)
-    client.user = user
-    return client
 
 
 @pytest.fixture
