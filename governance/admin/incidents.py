@@ -67,6 +67,26 @@ class CloseForm(forms.Form):
     corrective_action = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 80}))
 
 
+class RollbackForm(forms.Form):
+    """A rollback from the incident: another version of a model it names goes back to production (through the
+    gate) and is deployed; the choices are those versions."""
+
+    model_version = forms.ModelChoiceField(queryset=ModelVersion.objects.none(), help_text="Roll back to")
+    environment = forms.CharField(max_length=100, initial="production")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2, "cols": 80}))
+
+    def __init__(self, *args, incident: Incident, **kwargs):
+        super().__init__(*args, **kwargs)
+        named = incident.model_versions.values_list("pk", flat=True)
+        models = incident.model_versions.values_list("model_id", flat=True)
+        self.fields["model_version"].queryset = (
+            ModelVersion.objects.filter(project_id=incident.project_id, model_id__in=models)
+            .exclude(pk__in=named)
+            .select_related("model")
+            .order_by("model__name", "-version")
+        )
+
+
 def clock(incident: Incident, now):
     """The report's clock while nothing is sent; once sent, whether it went in time."""
     if incident.status == Incident.Status.OPEN:
@@ -144,6 +164,7 @@ class IncidentAdmin(ServiceCreateAdmin):
         may_write = actor.can(INCIDENT_OFFICERS, incident.project_id) and incident.is_open
         report_form = ReportForm(prefix="report")
         close_form = CloseForm(prefix="close")
+        rollback_form = RollbackForm(prefix="rollback", incident=incident)
         if request.method == "POST":
             if not may_write:
                 raise PermissionDenied
@@ -159,6 +180,14 @@ class IncidentAdmin(ServiceCreateAdmin):
                     if close_form.is_valid():
                         incidents.incident_close(actor=actor, incident=incident, **close_form.cleaned_data)
                         messages.success(request, "Incident closed.")
+                        return HttpResponseRedirect(request.path)
+                elif "record_rollback" in request.POST:
+                    rollback_form = RollbackForm(request.POST, prefix="rollback", incident=incident)
+                    if rollback_form.is_valid():
+                        deployment = incidents.incident_rollback(
+                            actor=actor, incident=incident, **rollback_form.cleaned_data
+                        )
+                        messages.success(request, f"Rolled back: {deployment} recorded.")
                         return HttpResponseRedirect(request.path)
             except ServiceError as exc:
                 details = "; ".join(f"{name}: {' '.join(texts)}" for name, texts in (exc.fields or {}).items())
@@ -201,5 +230,6 @@ class IncidentAdmin(ServiceCreateAdmin):
             may_write=may_write,
             report_form=report_form,
             close_form=close_form,
+            rollback_form=rollback_form if rollback_form.fields["model_version"].queryset.exists() else None,
             media=self.media + report_form.media,
         )
