@@ -349,6 +349,8 @@ ENDPOINTS += [
         lambda c: f"/api/v1/model-versions/{c.version.pk}/gate/?to_stage=production",
         R,
     ),
+    Endpoint("model version bom", "get", lambda c: f"/api/v1/model-versions/{c.version.pk}/bom/", R),
+    Endpoint("model version model card", "get", lambda c: f"/api/v1/model-versions/{c.version.pk}/model-card/", R),
     Endpoint(
         "model version approve",
         "post",

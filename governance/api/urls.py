@@ -1,7 +1,16 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from governance.api import contest_views, erasure_views, fairness_views, gate_views, incident_views, review_views, views
+from governance.api import (
+    contest_views,
+    erasure_views,
+    evidence_views,
+    fairness_views,
+    gate_views,
+    incident_views,
+    review_views,
+    views,
+)
 
 router = DefaultRouter(trailing_slash=True)
 router.register("decisions", views.DecisionViewSet, basename="decision")
@@ -26,6 +35,16 @@ urlpatterns = [
         "model-versions/<int:pk>/approve/",
         gate_views.GateViewSet.as_view({"post": "approve"}),
         name="model-version-approve",
+    ),
+    path(
+        "model-versions/<int:pk>/bom/",
+        evidence_views.EvidenceViewSet.as_view({"get": "bom"}),
+        name="model-version-bom",
+    ),
+    path(
+        "model-versions/<int:pk>/model-card/",
+        evidence_views.EvidenceViewSet.as_view({"get": "card"}),
+        name="model-version-model-card",
     ),
     *router.urls,
 ]
