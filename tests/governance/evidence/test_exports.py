@@ -17,7 +17,7 @@ from governance.evidence.bom import model_version_bom
 from governance.evidence.model_card import model_version_card
 from registry.models import AuditEvent, DataVersion, ModelVersion, Project, Stage
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 @pytest.fixture
