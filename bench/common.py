@@ -155,7 +155,7 @@ def decision_row(
     batch,
 ) -> tuple[tuple, str]:
     """One decision as decisions_ingest writes it (governance.columns.COPY_COLUMNS, with a fresh salt and its
-    commitment, and its skeleton commitment at row[-2]), and the commitment (for the batch's audit event).
+    commitment, and its skeleton commitment at row[-3]), and the commitment (for the batch's audit event).
     `features` already jsonb-normalised."""
     import json
     import secrets
@@ -206,6 +206,7 @@ def decision_row(
             )
         ),
         None,  # erased_at
+        None,  # explanation
     )
     return row, digest
 

@@ -237,7 +237,7 @@ def _rows(start: int, stop: int, batch: uuid.UUID) -> tuple[list[tuple], list[tu
             batch=batch,
         )
         rows.append(row)
-        inserted.append((mv, digest, project, row[-2]))  # row[-2]: the skeleton commitment
+        inserted.append((mv, digest, project, row[-3]))  # row[-3]: the skeleton commitment
     return rows, inserted
 
 

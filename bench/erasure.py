@@ -335,7 +335,7 @@ def copy_baseline(url: str) -> tuple[float, int]:
     same table in one transaction; the clock covers the COPY and the commit."""
     from governance.columns import COPY_COLUMNS
 
-    json_columns = {"features", "sensitive", "prediction"}
+    json_columns = {"features", "sensitive", "prediction", "explanation"}
     select = sql.SQL("SELECT {} FROM {} ORDER BY id").format(
         sql.SQL(", ").join(
             sql.SQL("{}::text").format(sql.Identifier(c)) if c in json_columns else sql.Identifier(c)

@@ -213,7 +213,7 @@ def _rows(start: int, stop: int, batch: uuid.UUID) -> tuple[list[tuple], list[tu
             batch=batch,
         )
         rows.append(row + (json.dumps(outcome), occurred_at + timedelta(days=60)))
-        inserted.append((mv, digest, project, row[-2]))  # row[-2]: the skeleton commitment
+        inserted.append((mv, digest, project, row[-3]))  # row[-3]: the skeleton commitment
     return rows, inserted
 
 

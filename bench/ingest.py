@@ -253,6 +253,7 @@ def copy_rows(items: list[dict], setup: dict, hmac_key: str) -> list[tuple]:
                 batch,
                 skeleton_digest.hexdigest(),
                 None,  # erased_at
+                None,  # explanation
             )
         )
     return rows

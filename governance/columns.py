@@ -24,4 +24,5 @@ COPY_COLUMNS = (
     "batch_id",
     "skeleton_commitment",
     "erased_at",
+    "explanation",
 )

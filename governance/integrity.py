@@ -6,7 +6,9 @@ At ingest each decision gets a random 128-bit `salt` and
 
 where `canonical_decision` is the compact, key-sorted JSON of the list
 `[model_version, deployment, request_id, subject_key, features, sensitive, prediction, score,
-occurred_at]` (`occurred_at` as UTC ISO 8601 with microseconds, `score` a float or null). Each
+occurred_at]` (`occurred_at` as UTC ISO 8601 with microseconds, `score` a float or null), with the
+decision's `explanation` appended as a tenth element when it has one (rows logged without one keep the
+nine-element form, so commitments stored before explanations existed still verify). Each
 ingest batch records, per model version, `sha256` of its accepted rows' commitments sorted and
 concatenated, in its audit event (hash-chained). `decisions_verify` recomputes both.
 
@@ -85,6 +87,7 @@ class DecisionCanon:
     prediction: str
     canonical: str
     skeleton: str
+    explanation: str | None = None
 
 
 def decision_canon(
@@ -98,16 +101,20 @@ def decision_canon(
     prediction: object,
     score: float | None,
     occurred_at: datetime,
+    explanation: dict | None = None,
 ) -> DecisionCanon:
     features_json, sensitive_json, prediction_json = _canonical(features), _canonical(sensitive), _canonical(prediction)
     head = f"[{_number(model_version)},{_number(deployment)},{_canonical(request_id)},"
     tail = f"{prediction_json},{_number(score)},{_canonical(_utc_iso(occurred_at))}]"
+    personal = f"{head}{_canonical(subject_key)},{features_json},{sensitive_json},{tail}"
+    explanation_json = None if explanation is None else _canonical(explanation)
     return DecisionCanon(
         features=features_json,
         sensitive=sensitive_json,
         prediction=prediction_json,
-        canonical=f"{head}{_canonical(subject_key)},{features_json},{sensitive_json},{tail}",
+        canonical=personal if explanation_json is None else f"{personal[:-1]},{explanation_json}]",
         skeleton=head + tail,
+        explanation=explanation_json,
     )
 
 
@@ -126,9 +133,10 @@ def canonical_decision(
     prediction: object,
     score: float | None,
     occurred_at: datetime,
+    explanation: dict | None = None,
 ) -> str:
     """The compact, key-sorted JSON of `[model_version, deployment, request_id, subject_key, features, sensitive,
-    prediction, score, occurred_at]`."""
+    prediction, score, occurred_at]`, and `explanation` after them when there is one."""
     return decision_canon(
         model_version=model_version,
         deployment=deployment,
@@ -139,6 +147,7 @@ def canonical_decision(
         prediction=prediction,
         score=score,
         occurred_at=occurred_at,
+        explanation=explanation,
     ).canonical
 
 
@@ -243,6 +252,7 @@ def decisions_verify(*, model_version_id: int, max_reported: int = 1000) -> Deci
             "skeleton_commitment",
             "outcome",
             "outcome_at",
+            "explanation",
         )
     )
     for (
@@ -262,6 +272,7 @@ def decisions_verify(*, model_version_id: int, max_reported: int = 1000) -> Deci
         stored_skeleton,
         outcome,
         outcome_at,
+        explanation,
     ) in rows.iterator(chunk_size=5000):
         result.rows_checked += 1
         batch_key = str(batch) if batch else ""
@@ -286,7 +297,7 @@ def decisions_verify(*, model_version_id: int, max_reported: int = 1000) -> Deci
                 _report(result.bad_rows, max_reported, {"id": pk, "request_id": request_id, "reason": "salt missing"})
             else:
                 result.erased_rows += 1
-                if key is not None or features or sensitive:  # put back behind the erasure, or never erased
+                if key is not None or features or sensitive or explanation is not None:  # put back, or never erased
                     _report(
                         result.bad_rows,
                         max_reported,
@@ -322,6 +333,7 @@ def decisions_verify(*, model_version_id: int, max_reported: int = 1000) -> Deci
             prediction=prediction,
             score=score,
             occurred_at=occurred_at,
+            explanation=explanation,
         )
         if commitment(salt, canonical) != stored:
             _report(

@@ -32,6 +32,9 @@ class Decision(models.Model):
     outcome = models.JSONField(null=True, blank=True)
     outcome_at = models.DateTimeField(null=True, blank=True)
     erased_at = models.DateTimeField(null=True, blank=True)
+    # Why the model decided so (SHAP-style attributions, base value, explainer, reason codes): personal data, in
+    # the commitment when present, cleared by an erasure (governance.services.decisions.check_explanation)
+    explanation = models.JSONField(null=True, blank=True)
     # Tamper evidence (governance/integrity.py): the salt goes with an erasure, the commitment stays.
     salt = models.CharField(max_length=32, null=True, blank=True)
     commitment = models.CharField(max_length=64)
@@ -268,6 +271,11 @@ class Policy(models.Model):
         default=50, help_text="reviews in the window before the override rate is judged"
     )
     review_rate_window_days = models.PositiveIntegerField(default=30)
+    # Reason codes (ECOA / Regulation B principal reasons; GDPR Art. 15(1)(h)): what a decision's explanation may
+    # cite, each with the sentence a person reads
+    reason_codes = models.JSONField(
+        default=dict, blank=True, help_text='code -> plain-language reason, e.g. {"R01": "Income too low"}'
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -289,6 +297,7 @@ class Policy(models.Model):
             "min_audit_decisions": self.min_audit_decisions,
             "max_audit_age_days": self.max_audit_age_days,
             "protected_aliases": self.protected_aliases,
+            "reason_codes": self.reason_codes,
             **self.review_snapshot(),
         }
 

@@ -37,6 +37,7 @@ class PolicyForm(forms.ModelForm):
             "min_audit_decisions",
             "max_audit_age_days",
             "protected_aliases",
+            "reason_codes",
             "review_risk_tiers",
             "review_labels",
             "review_score_min",
@@ -59,6 +60,7 @@ class PolicyForm(forms.ModelForm):
             "min_audit_decisions": "Minimum decisions of a gating audit",
             "max_audit_age_days": "Maximum age of a gating audit (days)",
             "protected_aliases": "Protected model aliases",
+            "reason_codes": "Reason codes",
             "review_risk_tiers": "Risk tiers whose decisions may need review",
             "review_labels": "Predicted labels that need review",
             "review_score_min": "Score band needing review: from",
@@ -86,6 +88,8 @@ class PolicyForm(forms.ModelForm):
             "max_audit_age_days": "A gating audit's window ends within this many days of the promotion.",
             "protected_aliases": 'A JSON list, e.g. ["champion", "production"]. Moving one of these aliases onto a '
             "version promotes that version to production through the gate.",
+            "reason_codes": 'A JSON object, e.g. {"R01": "Income too low"}: the reasons a decision\'s explanation '
+            "may cite, each as the person it concerns reads it (Regulation B's principal reasons).",
             "review_risk_tiers": 'A JSON list, e.g. ["high"]. Empty: models of every tier.',
             "review_labels": 'A JSON list, e.g. ["deny"]. A decision with one of these predictions waits for a '
             "person (AI Act Art. 14).",
@@ -161,6 +165,7 @@ class PolicyAdmin(ProjectScopedAdmin):
                 ]
             },
         ),
+        ("Explanations", {"fields": ["reason_codes"]}),
         (
             "Human review of decisions",
             {

@@ -26,6 +26,7 @@ class DecisionSerializer(serializers.ModelSerializer):
             "prediction",
             "score",
             "occurred_at",
+            "explanation",
             "outcome",
             "outcome_at",
             "erased_at",
@@ -34,6 +35,21 @@ class DecisionSerializer(serializers.ModelSerializer):
 
     def get_has_subject(self, obj: Decision) -> bool:
         return obj.subject_key is not None
+
+
+class ExplanationInSerializer(serializers.Serializer):
+    """A decision's explanation (documentation; validated by the ingest service)."""
+
+    attributions = serializers.DictField(
+        child=serializers.FloatField(), help_text="feature -> its contribution to the score (e.g. SHAP values)"
+    )
+    base_value = serializers.FloatField(required=False, help_text="the explainer's expected value")
+    library = serializers.CharField(required=False, max_length=100, help_text='e.g. "shap"')
+    library_version = serializers.CharField(required=False, max_length=50)
+    method = serializers.CharField(required=False, max_length=100, help_text='e.g. "permutation", "tree"')
+    reason_codes = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="codes of the project's reason-code catalogue"
+    )
 
 
 class DecisionInSerializer(serializers.Serializer):
@@ -48,6 +64,7 @@ class DecisionInSerializer(serializers.Serializer):
     prediction = serializers.JSONField(help_text="a label or a number")
     score = serializers.FloatField(required=False, allow_null=True)
     occurred_at = SaneDateTimeField()
+    explanation = ExplanationInSerializer(required=False, help_text="why the model decided so (personal data)")
 
 
 class DecisionBulkSerializer(serializers.Serializer):
@@ -257,6 +274,7 @@ class PolicySerializer(serializers.ModelSerializer):
             "min_audit_decisions",
             "max_audit_age_days",
             "protected_aliases",
+            "reason_codes",
             "review_risk_tiers",
             "review_labels",
             "review_score_min",

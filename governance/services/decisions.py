@@ -26,7 +26,7 @@ from governance.integrity import (
     skeleton_commitment,
 )
 from governance.integrity import jsonb_normalise as normalise
-from governance.models import Decision, OutcomeVersion
+from governance.models import Decision, OutcomeVersion, Policy
 from governance.permissions import DECISION_INGESTERS
 from governance.services.drift_counts import decisions_counted
 from governance.services.reviews import Candidate, review_queue_enter
@@ -53,8 +53,12 @@ DECISION_FIELDS = frozenset(
         "prediction",
         "score",
         "occurred_at",
+        "explanation",
     }
 )
+EXPLANATION_FIELDS = frozenset({"attributions", "base_value", "library", "library_version", "method", "reason_codes"})
+MAX_ATTRIBUTIONS = 1000
+MAX_REASON_CODES = 20
 OUTCOME_FIELDS = frozenset({"model_version", "request_id", "outcome", "outcome_at", "correction", "reason"})
 COMMITMENT = COPY_COLUMNS.index("commitment")
 MODEL_VERSION = COPY_COLUMNS.index("model_version_id")
@@ -116,6 +120,7 @@ class ValidDecision:
     score: int | float | None
     occurred_at: datetime
     erased_at: datetime | None = None  # set for a stripped subject's row
+    explanation: dict | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +140,15 @@ class _Scope:
     versions: dict[int, ModelVersion]
     deployments: dict[int, int]
     seen: dict[tuple[int, str], int]
+    reason_codes: dict[int, dict] | None = None  # per project, read when the batch has an explanation
+
+    def codes(self, project_id: int) -> dict:
+        if self.reason_codes is None:
+            projects = {version.project_id for version in self.versions.values()}
+            self.reason_codes = dict(
+                Policy.objects.filter(project_id__in=projects).values_list("project_id", "reason_codes")
+            )
+        return self.reason_codes.get(project_id) or {}
 
 
 def decisions_ingest(*, actor: Actor, items: Sequence[object]) -> IngestResult:
@@ -265,6 +279,12 @@ def _validated(index: int, item: object, scope: _Scope, errors: BulkErrors) -> V
         except ValueError as exc:
             errors.add(index, "occurred_at", str(exc))
 
+    explanation = item.get("explanation")
+    if explanation is not None:
+        codes = scope.codes(version.project_id) if version is not None else {}
+        for name, message in check_explanation(explanation, codes):
+            errors.add(index, name, message)
+
     if errors.count != before:
         return None
     return ValidDecision(
@@ -279,7 +299,47 @@ def _validated(index: int, item: object, scope: _Scope, errors: BulkErrors) -> V
         prediction,
         score,
         occurred_at,
+        explanation=explanation,
     )
+
+
+def check_explanation(explanation: object, reason_codes: dict) -> list[tuple[str, str]]:
+    """What is wrong with a decision's explanation, as (field, message) pairs: `attributions` an object of
+    feature -> finite number (at most 1,000), `base_value` a finite number, `library`, `library_version` and
+    `method` short strings, `reason_codes` distinct codes of the project's catalogue (Policy.reason_codes)."""
+    if not isinstance(explanation, dict):
+        return [("explanation", "must be an object")]
+    problems = [
+        (f"explanation.{name}", "is not a known field") for name in sorted(explanation.keys() - EXPLANATION_FIELDS)
+    ]
+    attributions = explanation.get("attributions")
+    if not isinstance(attributions, dict) or not attributions:
+        problems.append(("explanation.attributions", "is required: an object of feature -> contribution"))
+    elif len(attributions) > MAX_ATTRIBUTIONS:
+        problems.append(("explanation.attributions", f"must hold at most {MAX_ATTRIBUTIONS:,} features"))
+    elif not all(is_finite_number(value) for value in attributions.values()):
+        bad = sorted(name for name, value in attributions.items() if not is_finite_number(value))[:5]
+        problems.append(("explanation.attributions", f"must be finite numbers (not for {', '.join(bad)})"))
+    if "base_value" in explanation and not is_finite_number(explanation["base_value"]):
+        problems.append(("explanation.base_value", "must be a finite number"))
+    for name, limit in (("library", 100), ("library_version", 50), ("method", 100)):
+        value = explanation.get(name)
+        if value is not None and (not isinstance(value, str) or len(value) > limit):
+            problems.append((f"explanation.{name}", f"must be a string of at most {limit} characters"))
+    codes = explanation.get("reason_codes")
+    if codes is not None:
+        if not isinstance(codes, list) or not all(isinstance(code, str) for code in codes):
+            problems.append(("explanation.reason_codes", "must be a list of codes"))
+        elif len(codes) > MAX_REASON_CODES or len(set(codes)) != len(codes):
+            problems.append(("explanation.reason_codes", f"must be at most {MAX_REASON_CODES} distinct codes"))
+        elif unknown := [code for code in codes if code not in reason_codes]:
+            problems.append(
+                (
+                    "explanation.reason_codes",
+                    f"{', '.join(unknown[:5])} not in the project's reason-code catalogue (policy reason_codes)",
+                )
+            )
+    return problems
 
 
 def _apply_suppression(valid: list[ValidDecision], errors: BulkErrors, now: datetime) -> int:
@@ -305,7 +365,9 @@ def _apply_suppression(valid: list[ValidDecision], errors: BulkErrors, now: date
         if decision.subject_key is None or decision.subject_key not in suppressed.get(decision.project_id, ()):
             continue
         if policy[decision.project_id] == Project.ErasedSubjectIngest.STRIP:
-            valid[position] = replace(decision, subject_key=None, features={}, sensitive={}, erased_at=now)
+            valid[position] = replace(
+                decision, subject_key=None, features={}, sensitive={}, explanation=None, erased_at=now
+            )
             stripped += 1
         else:
             errors.add(
@@ -330,6 +392,7 @@ def _decision_rows(
             decision.subject_key,
         )
         features, sensitive = normalise(decision.features), normalise(decision.sensitive)
+        explanation = None if decision.explanation is None else normalise(decision.explanation)
         prediction = normalise(decision.prediction)
         score = None if decision.score is None else float(decision.score)
         occurred_at = decision.occurred_at.astimezone(UTC)
@@ -345,6 +408,7 @@ def _decision_rows(
             prediction=prediction,
             score=score,
             occurred_at=occurred_at,
+            explanation=explanation,
         )
         rows.append(
             (
@@ -367,6 +431,7 @@ def _decision_rows(
                 batch,
                 skeleton_commitment(canon.skeleton),
                 decision.erased_at,
+                canon.explanation,
             )
         )
     return rows, counted
@@ -443,6 +508,8 @@ def _insert_without_copy(rows: list[tuple]) -> list[tuple]:
         decision.features = loads(decision.features)
         decision.sensitive = loads(decision.sensitive)
         decision.prediction = loads(decision.prediction)
+        if decision.explanation is not None:
+            decision.explanation = loads(decision.explanation)
     Decision.objects.bulk_create(new, batch_size=500)
     return [(d.model_version_id, d.commitment, d.project_id, d.skeleton_commitment) for d in new]
 

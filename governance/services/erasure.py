@@ -132,7 +132,7 @@ def erasure_request_execute(*, actor: Actor, request: ErasureRequest) -> Erasure
         erased = list(subject_decisions.values_list("model_version_id", "occurred_at", "features"))
         decisions_counted(erased, sign=-1)
         redacted = subject_decisions.update(
-            features={}, sensitive={}, subject_key=None, subject_key_id="", salt=None, erased_at=now
+            features={}, sensitive={}, explanation=None, subject_key=None, subject_key_id="", salt=None, erased_at=now
         )
         removed, _ = SubjectIndex.objects.filter(subject_key=key, data_version__project_id=project_id).delete()
         pending = DataVersion.objects.filter(pk__in=affected).exclude(status=DataVersion.Status.ERASURE_PENDING)

@@ -90,6 +90,16 @@ def policy_update(*, actor: Actor, policy: Policy, changes: dict) -> Policy:
         or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in floors.values())
     ):
         raise field_error("metric_floors", 'must be an object of metric -> number, e.g. {"accuracy": 0.6}')
+    codes = changes.get("reason_codes")
+    if codes is not None and (
+        not isinstance(codes, dict)
+        or not all(isinstance(code, str) and 0 < len(code) <= 32 and code.strip() == code for code in codes)
+        or not all(isinstance(text, str) and text.strip() and len(text) <= 500 for text in codes.values())
+    ):
+        raise field_error(
+            "reason_codes",
+            'must be an object of code (at most 32 characters) -> reason, e.g. {"R01": "Income too low"}',
+        )
     _check_review_changes(changes, policy)
     with transaction.atomic():
         locked = for_update(Policy.objects).get(pk=policy.pk)

@@ -2086,6 +2086,7 @@ export interface components {
             score?: number | null;
             /** Format: date-time */
             occurred_at: string;
+            explanation?: unknown;
             outcome?: unknown;
             /** Format: date-time */
             outcome_at?: string | null;
@@ -2123,6 +2124,8 @@ export interface components {
             score?: number | null;
             /** Format: date-time */
             occurred_at: string;
+            /** @description why the model decided so (personal data) */
+            explanation?: components["schemas"]["ExplanationInRequest"];
         };
         DecisionVerification: {
             ok: boolean;
@@ -2361,6 +2364,25 @@ export interface components {
             config?: {
                 [key: string]: unknown;
             };
+        };
+        /** @description A decision's explanation (documentation; validated by the ingest service). */
+        ExplanationInRequest: {
+            /** @description feature -> its contribution to the score (e.g. SHAP values) */
+            attributions: {
+                [key: string]: number;
+            };
+            /**
+             * Format: double
+             * @description the explainer's expected value
+             */
+            base_value?: number;
+            /** @description e.g. "shap" */
+            library?: string;
+            library_version?: string;
+            /** @description e.g. "permutation", "tree" */
+            method?: string;
+            /** @description codes of the project's reason-code catalogue */
+            reason_codes?: string[];
         };
         FairnessAudit: {
             readonly id: number;
@@ -3120,6 +3142,8 @@ export interface components {
             max_audit_age_days?: number;
             /** @description model aliases whose move is a promotion to production through the gate */
             protected_aliases?: unknown;
+            /** @description code -> plain-language reason, e.g. {"R01": "Income too low"} */
+            reason_codes?: unknown;
             /** @description models whose decisions may need a person, e.g. ["high"]; none: every tier */
             review_risk_tiers?: unknown;
             /** @description predicted labels that always need a person, e.g. [true] */
@@ -3233,6 +3257,8 @@ export interface components {
             max_audit_age_days?: number;
             /** @description model aliases whose move is a promotion to production through the gate */
             protected_aliases?: unknown;
+            /** @description code -> plain-language reason, e.g. {"R01": "Income too low"} */
+            reason_codes?: unknown;
             /** @description models whose decisions may need a person, e.g. ["high"]; none: every tier */
             review_risk_tiers?: unknown;
             /** @description predicted labels that always need a person, e.g. [true] */

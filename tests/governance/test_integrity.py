@@ -213,9 +213,14 @@ _json_values = st.recursive(
     prediction=_json_values,
     score=st.none() | st.floats(allow_nan=False, allow_infinity=False),
     occurred_at=st.datetimes(datetime(1971, 1, 1), datetime(9998, 1, 1), timezones=st.timezones()),
+    explanation=st.none()
+    | st.fixed_dictionaries(
+        {"attributions": st.dictionaries(st.text(max_size=12), st.floats(allow_nan=False, allow_infinity=False))},
+        optional={"base_value": st.floats(allow_nan=False, allow_infinity=False), "reason_codes": st.lists(st.text())},
+    ),
 )
 def test_the_fast_canonical_forms_equal_their_json_dumps_definition(
-    model_version, deployment, request_id, subject_key, features, sensitive, prediction, score, occurred_at
+    model_version, deployment, request_id, subject_key, features, sensitive, prediction, score, occurred_at, explanation
 ):
     """decision_canon builds the canonical forms from values encoded once; they must be byte for byte the
     json.dumps of the documented lists, or every stored commitment would stop verifying."""
@@ -235,10 +240,12 @@ def test_the_fast_canonical_forms_equal_their_json_dumps_definition(
         prediction=prediction,
         score=score,
         occurred_at=occurred_at,
+        explanation=explanation,
     )
-    assert canon.canonical == dumps(
-        [model_version, deployment, request_id, subject_key, features, sensitive, prediction, score, moment]
-    )
+    nine = [model_version, deployment, request_id, subject_key, features, sensitive, prediction, score, moment]
+    # without an explanation the nine-element form of every row logged before explanations existed
+    assert canon.canonical == dumps(nine if explanation is None else [*nine, explanation])
+    assert canon.explanation == (None if explanation is None else dumps(explanation))
     assert canon.skeleton == dumps([model_version, deployment, request_id, prediction, score, moment])
     assert canon.skeleton == canonical_skeleton(
         model_version=model_version,

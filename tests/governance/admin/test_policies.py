@@ -31,7 +31,7 @@ def officer(project):
 
 def policy_form(policy: Policy, **changes) -> dict:
     """The form as a browser posts it: JSON fields (lists, objects) as their JSON text, and the hidden initial
-    value Django renders beside a field whose default is callable (the list fields)."""
+    value Django renders beside a field whose default is callable (the list and object fields)."""
     current = policy.snapshot()
     values = {**current, **changes}
     values = {name: value for name, value in values.items() if value is not False}  # an unticked box sends nothing
@@ -45,7 +45,9 @@ def policy_form(policy: Policy, **changes) -> dict:
         else value
         for name, value in values.items()
     }
-    form.update({f"initial-{name}": json.dumps(value) for name, value in current.items() if isinstance(value, list)})
+    form.update(
+        {f"initial-{name}": json.dumps(value) for name, value in current.items() if isinstance(value, (list, dict))}
+    )
     return form
 
 
