@@ -19,6 +19,8 @@ export type LineageEdge = Schemas['LineageEdge'];
 export type FairnessAudit = Schemas['FairnessAudit'];
 export type DriftReport = Schemas['DriftReport'];
 export type Gate = Schemas['Gate'];
+export type ModelCardUpdate = Schemas['PatchedModelCardInputRequest'];
+export type RiskTier = Schemas['RiskTierEnum'];
 export type WhoAmI = Schemas['WhoAmI'];
 
 export type PaginatedDatasetList = Schemas['PaginatedDatasetList'];
