@@ -15,7 +15,7 @@ from django.urls import path
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from registry import services
+from registry import hooks, services
 from registry.admin.kit import (
     EMPTY,
     InProjectFilter,
@@ -334,7 +334,9 @@ class ModelVersionAdmin(ServiceCreateAdmin):
         extra = {"can_transition": self.may_transition(request), **(extra_context or {})}
         version = self.get_object(request, unquote(object_id))
         if version is not None:
-            extra["card_frozen"] = services.model_version_card_frozen(version)
+            # frozen once it has been in production, or while an app above holds it (an open incident)
+            refusals = hooks.change_refusals(admin_actor(request), version)
+            extra["card_frozen"] = services.model_version_card_frozen(version) or "; ".join(refusals)
             if not extra["card_frozen"] and admin_actor(request).can(CARD_EDITORS, version.project_id):
                 if request.method == "POST" and "_card" in request.POST:
                     form = ModelCardForm(request.POST, prefix="card")

@@ -147,7 +147,7 @@ def test_the_card_form_edit_is_audited(chain):
     assert event.before == {"intended_use": "", "limitations": "", "risk_tier": "limited"}
 
 
-def test_a_refused_card_edit_shows_why_on_the_form(chain):
+def test_the_card_is_not_offered_while_an_incident_is_open(chain):
     from datetime import UTC, datetime
 
     from governance.services.incidents import incident_open
@@ -162,12 +162,27 @@ def test_a_refused_card_edit_shows_why_on_the_form(chain):
         model_versions=[chain.version],
     )
     client = staff_client("olga", "compliance_officer", chain.project)
-    response = client.post(version_page(chain.version), _card(intended_use="rewritten"))
-    assert response.status_code == 200
-    errors = response.context["card_form"].non_field_errors()
-    assert any("Art. 73" in error for error in errors)
-    assert "Art. 73" in _section(response, "model-card")
+    page = version_page(chain.version)
+    section = _section(client.get(page), "model-card")
+    assert 'name="_card"' not in section
+    assert "shadow run skewed" in section and "Art. 73" in section
+    assert client.post(page, _card(intended_use="rewritten")).status_code == 403
     assert ModelVersion.objects.get(pk=chain.version.pk).intended_use == ""
+    assert not AuditEvent.objects.filter(event_type="model_version.card_updated").exists()
+
+
+def test_a_refused_card_edit_shows_why_beside_the_field(chain):
+    from tests import factories as f
+
+    f.ModelVersionFactory(model=chain.model, run=chain.run, version=2, stage="production")
+    client = staff_client("dana", "data_scientist", chain.project)
+    response = client.post(version_page(chain.version), _card(intended_use="screening", risk_tier="minimal"))
+    assert response.status_code == 200
+    [error] = response.context["card_form"].errors["risk_tier"]
+    assert "serves production" in error
+    assert "serves production" in _section(response, "model-card")
+    assert ModelVersion.objects.get(pk=chain.version.pk).intended_use == ""  # nothing of the refused edit
+    assert Model.objects.get(pk=chain.model.pk).risk_tier == "limited"
 
 
 def test_the_card_is_not_offered_once_in_production(chain):
