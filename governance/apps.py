@@ -15,11 +15,17 @@ class GovernanceConfig(AppConfig):
         from governance.services.contests import contests_decide
         from governance.services.erasure import obligations_check
         from governance.services.gate import promotion_checks
-        from governance.services.incidents import incident_freeze_checks
+        from governance.services.incidents import incident_change_refusals, incident_freeze_checks
         from governance.services.policies import protected_aliases
         from governance.services.reviews import on_review_closed
         from registry.audit import register_event_types
-        from registry.hooks import add_alias_protection, add_gate_check, add_record_check, on_model_version_registered
+        from registry.hooks import (
+            add_alias_protection,
+            add_change_guard,
+            add_gate_check,
+            add_record_check,
+            on_model_version_registered,
+        )
         from registry.roles import declare_role_permissions
 
         admin.site.index_template = "admin/governance/home.html"  # the compliance home above the records
@@ -27,6 +33,7 @@ class GovernanceConfig(AppConfig):
         declare_role_permissions("governance", ROLE_GROUP_PERMISSIONS)
         add_gate_check(promotion_checks)
         add_gate_check(incident_freeze_checks)
+        add_change_guard(incident_change_refusals)
         add_alias_protection(protected_aliases)
         add_record_check(reviews_check)
         on_review_closed(contests_decide)

@@ -46,6 +46,7 @@ class AuditEventType(models.TextChoices):
     MODEL_CREATED = "model.created"
     MODEL_VERSION_REGISTERED = "model_version.registered"
     MODEL_VERSION_TRANSITIONED = "model_version.transitioned"
+    MODEL_VERSION_CARD_UPDATED = "model_version.card_updated"
     DEPLOYMENT_CREATED = "deployment.created"
     DEPLOYMENT_ENDED = "deployment.ended"
     EXPERIMENT_CREATED = "experiment.created"

@@ -45,6 +45,23 @@ def gate_checks(actor: Actor, model_version: ModelVersion, to_stage: str) -> lis
     return [result for check in _gate_checks for result in check(actor, model_version, to_stage)]
 
 
+# Change guards: upper apps refuse changes to a model version's registry record (its card) while they hold it
+# frozen (governance: an open incident names it, AI Act Art. 73). Each answers the reasons it refuses, or [].
+ChangeGuard = Callable[["Actor", "ModelVersion"], list[str]]
+
+_change_guards: list[ChangeGuard] = []
+
+
+def add_change_guard(guard: ChangeGuard) -> ChangeGuard:
+    if guard not in _change_guards:
+        _change_guards.append(guard)
+    return guard
+
+
+def change_refusals(actor: Actor, model_version: ModelVersion) -> list[str]:
+    return [reason for guard in _change_guards for reason in guard(actor, model_version)]
+
+
 # Record checks of the records verify (registry/records.py): each is given a `report(record, pk, reason)` and
 # answers how many records of each kind it checked, e.g. {"llmops.promptversion": 12}.
 RecordCheck = Callable[[Callable[[str, object, str], None]], dict[str, int]]

@@ -14,6 +14,8 @@ from registry.models import Role
 ALL_HUMAN_ROLES = frozenset({Role.DATA_SCIENTIST, Role.COMPLIANCE_OFFICER, Role.RISK_ANALYST})
 REGISTRY_WRITERS = frozenset({Role.DATA_SCIENTIST})  # data, runs, models, versions, deployments
 TRANSITIONERS = REGISTRY_WRITERS | {Role.COMPLIANCE_OFFICER}  # a model version's stage transitions
+# a version's model card (intended use, limitations, the model's risk tier) until it reaches production
+CARD_EDITORS = REGISTRY_WRITERS | {Role.COMPLIANCE_OFFICER}
 CHAIN_VERIFIERS = frozenset({Role.COMPLIANCE_OFFICER, Role.RISK_ANALYST})  # the audit trail's verify
 
 

@@ -135,6 +135,13 @@ ENDPOINTS = [
         frozenset({"data_scientist", "compliance_officer"}),
         body=lambda c: {"to_stage": "staging", "reason": "validated"},
     ),
+    Endpoint(
+        "model version card edit",
+        "patch",
+        lambda c: f"/api/v1/model-versions/{c.version.pk}/",
+        frozenset({"data_scientist", "compliance_officer"}),
+        body=lambda c: {"intended_use": "pre-screening", "limitations": "adults only"},
+    ),
     Endpoint("deployments list", "get", lambda c: "/api/v1/deployments/", R, other_project="hidden_in_list"),
     Endpoint("deployment detail", "get", lambda c: f"/api/v1/deployments/{c.deployment.pk}/", R),
     Endpoint(

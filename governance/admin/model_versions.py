@@ -1,16 +1,31 @@
-"""The registry's model version page registered again with a Lineage section: the lineage graph reaches
-decisions, and the registry imports nothing from governance."""
+"""The registry's model version page registered again with the sections that belong to governance: the Promotion
+gate (every check for production with why, the verdict, the approvals, and an Approve form for a compliance
+officer of the project) and Lineage (it reaches decisions). The registry imports nothing from governance."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.http import HttpResponseRedirect
 
+from governance.permissions import APPROVERS
+from governance.presenters.gate import model_version_gate
 from governance.presenters.lineage import model_version_lineage
+from governance.services.gate import model_version_approve
+from registry.admin.kit import admin_actor, admin_url, apply_service_error, as_get
 from registry.admin.models import ModelVersionAdmin
-from registry.models import ModelVersion
+from registry.errors import ServiceError
+from registry.models import ModelVersion, Stage
 
 admin.site.unregister(ModelVersion)
+
+
+class ApprovalForm(forms.Form):
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text="What you reviewed. Recorded with the approval, under your name.",
+    )
 
 
 @admin.register(ModelVersion)
@@ -21,5 +36,32 @@ class ModelVersionLineageAdmin(ModelVersionAdmin):
         extra = dict(extra_context or {})
         version = self.get_object(request, unquote(object_id))
         if version is not None and self.has_view_or_change_permission(request, version):
+            actor = admin_actor(request)
+            gate = model_version_gate(actor=actor, model_version=version)
+            approval_form = ApprovalForm(prefix="approval") if gate["may_approve"] else None
+            if request.method == "POST" and "_approve" in request.POST and gate["may_approve"]:
+                approval_form = ApprovalForm(request.POST, prefix="approval")
+                if self._approve(request, version, approval_form):
+                    return HttpResponseRedirect(admin_url(version))
+                request = as_get(request)  # the page again, with the refused approval form
+            extra["gate"] = gate
+            extra["approval_form"] = approval_form
             extra["lineage"] = model_version_lineage(version)
         return super().change_view(request, object_id, form_url, extra)
+
+    def _approve(self, request, version: ModelVersion, form: ApprovalForm) -> bool:
+        if not form.is_valid():
+            return False
+        actor = admin_actor(request)
+        if not actor.can(APPROVERS, version.project_id):  # may_approve says so already; the service checks too
+            form.add_error(None, "Only a compliance officer of the project may approve.")
+            return False
+        try:
+            model_version_approve(
+                actor=actor, model_version=version, to_stage=Stage.PRODUCTION, comment=form.cleaned_data["comment"]
+            )
+        except ServiceError as exc:
+            apply_service_error(form, exc)
+            return False
+        messages.success(request, f"{version}: approved for production.")
+        return True

@@ -265,16 +265,17 @@ def incident_rollback(
     return deployment
 
 
+def _open_incidents_named(model_version: ModelVersion) -> str:
+    """The open incidents naming the version, as "12 (title), 13 (title)"; "" when none is open."""
+    open_incidents = Incident.objects.filter(model_versions=model_version, status__in=Incident.OPEN_STATUSES)
+    return ", ".join(f"{pk} ({title})" for pk, title in open_incidents.values_list("pk", "title"))
+
+
 def incident_freeze_checks(actor: Actor, model_version: ModelVersion, to_stage: str) -> list[dict]:
     """A promotion-gate check on every stage move (and production deployment) of a version: refused while an
     incident on it is open."""
-    open_incidents = list(
-        Incident.objects.filter(model_versions=model_version, status__in=Incident.OPEN_STATUSES).values_list(
-            "pk", "title"
-        )
-    )
-    if open_incidents:
-        named = ", ".join(f"{pk} ({title})" for pk, title in open_incidents)
+    named = _open_incidents_named(model_version)
+    if named:
         return [
             {
                 "check": "no_open_incident",
@@ -284,6 +285,15 @@ def incident_freeze_checks(actor: Actor, model_version: ModelVersion, to_stage: 
         ]
     if to_stage == Stage.PRODUCTION:
         return [{"check": "no_open_incident", "passed": True, "message": "no open incident names this version"}]
+    return []
+
+
+def incident_change_refusals(actor: Actor, model_version: ModelVersion) -> list[str]:
+    """A registry change guard (hooks.add_change_guard): the record of a version named by an open incident may not
+    change, its model card included, before the authority is informed (AI Act Art. 73(6))."""
+    named = _open_incidents_named(model_version)
+    if named:
+        return [f"frozen while incident {named} is open: its record may not change (AI Act Art. 73(6))"]
     return []
 
 

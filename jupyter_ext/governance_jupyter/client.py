@@ -207,6 +207,26 @@ class GovernanceClient:
             body["risk_tier"] = risk_tier
         return self.post("models/", body)
 
+    def model_version_card(
+        self,
+        version_id: int,
+        *,
+        intended_use: str | None = None,
+        limitations: str | None = None,
+        risk_tier: str | None = None,
+    ) -> dict:
+        """Edit a version's model card (PATCH model-versions/<id>/): only the fields given. The risk tier is the
+        model's, so it changes for every version. Refused once the version has been in production, and while an
+        open incident names it."""
+        body = {
+            name: value
+            for name, value in (("intended_use", intended_use), ("limitations", limitations), ("risk_tier", risk_tier))
+            if value is not None
+        }
+        if not body:
+            raise GovernanceError("give at least one of intended_use, limitations, risk_tier")
+        return self.request("PATCH", f"model-versions/{int(version_id)}/", json=body)
+
     def index_subjects(self, data_version_id: int, subject_ids: Sequence[str | int]) -> dict[str, int]:
         """Send raw subject ids to the service, which pseudonymises them on arrival.
 

@@ -1,9 +1,10 @@
-"""jupyter_server extension: a read-only proxy from the browser to the governance service.
+"""jupyter_server extension: a proxy from the browser to the governance service, read-only but for the card.
 
 Routes (relative to the server's base_url), every one behind Jupyter's own authentication:
 
     GET /governance/status       {"connected", "service_url", "message", "whoami", "project", "role"}
     GET /governance/api/<path>   forwards GET <service_url>/api/v1/<path>?<query> for allow-listed paths
+    PATCH /governance/api/model-versions/<id>/   forwards the model card edit (its JSON body, nothing else)
 
 The service URL and API key come only from the server's configuration (`c.Governance.service_url`,
 `c.Governance.api_key`, `c.Governance.project`) or its environment (GOVERNANCE_URL, GOVERNANCE_API_KEY
@@ -53,11 +54,14 @@ ALLOWED_PATHS = tuple(
         r"llm/prompts/",
     )
 )
+# The one write the sidebar makes: a model version's card (the service checks the role and the fields).
+PATCH_PATHS = (re.compile(r"model-versions/\d+/"),)
 REDACTED = "[redacted]"
 
 
-def path_allowed(path: str) -> bool:
-    return any(pattern.fullmatch(path) for pattern in ALLOWED_PATHS)
+def path_allowed(path: str, method: str = "GET") -> bool:
+    patterns = PATCH_PATHS if method == "PATCH" else ALLOWED_PATHS if method == "GET" else ()
+    return any(pattern.fullmatch(path) for pattern in patterns)
 
 
 class Governance(Configurable):
@@ -100,6 +104,11 @@ class GovernanceHandler(APIHandler):
         )
 
     async def upstream_get(self, settings: Settings, path: str, params: list[tuple[str, str]]) -> httpx.Response:
+        return await self.upstream(settings, "GET", path, params=params)
+
+    async def upstream(
+        self, settings: Settings, method: str, path: str, *, params: list | None = None, body: Any = None
+    ) -> httpx.Response:
         headers = {
             "Authorization": f"Bearer {settings.api_key}",
             "Accept": "application/json",
@@ -108,7 +117,7 @@ class GovernanceHandler(APIHandler):
         async with httpx.AsyncClient(
             base_url=settings.url + API_PREFIX, timeout=self.governance.timeout, follow_redirects=False
         ) as client:
-            return await client.get(path, params=params, headers=headers)
+            return await client.request(method, path, params=params or [], json=body, headers=headers)
 
 
 def _reason(exc: Exception) -> str:
@@ -155,14 +164,6 @@ class StatusHandler(GovernanceHandler):
 class ProxyHandler(GovernanceHandler):
     @tornado.web.authenticated
     async def get(self, path: str) -> None:
-        if not path_allowed(path):
-            self.send_error_json(404, "not_found", "this path is not forwarded to the governance service")
-            return
-        try:
-            settings = self.governance.settings()
-        except NotConfigured as exc:
-            self.send_error_json(503, "not_configured", str(exc))
-            return
         # JupyterLab's ServerConnection adds a cache-busting `?<milliseconds>` to every GET: not a parameter of
         # the service (which refuses unknown ones), so it stays here
         params = [
@@ -170,8 +171,31 @@ class ProxyHandler(GovernanceHandler):
             for name, value in parse_qsl(self.request.query, keep_blank_values=True)
             if not (name.isdigit() and value == "")
         ]
+        await self.forward("GET", path, params=params)
+
+    @tornado.web.authenticated
+    async def patch(self, path: str) -> None:
         try:
-            response = await self.upstream_get(settings, path, params)
+            body = json.loads(self.request.body or b"{}")
+        except ValueError:
+            self.send_error_json(400, "invalid", "the body is not JSON")
+            return
+        if not isinstance(body, dict):
+            self.send_error_json(400, "invalid", "the body must be a JSON object")
+            return
+        await self.forward("PATCH", path, body=body)
+
+    async def forward(self, method: str, path: str, *, params: list | None = None, body: Any = None) -> None:
+        if not path_allowed(path, method):
+            self.send_error_json(404, "not_found", f"{method} {path} is not forwarded to the governance service")
+            return
+        try:
+            settings = self.governance.settings()
+        except NotConfigured as exc:
+            self.send_error_json(503, "not_configured", str(exc))
+            return
+        try:
+            response = await self.upstream(settings, method, path, params=params, body=body)
         except httpx.HTTPError as exc:
             reason = self.scrub(_reason(exc), settings)
             self.log.warning("governance: cannot reach %s: %s", settings.display_url, reason)

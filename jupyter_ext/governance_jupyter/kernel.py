@@ -82,6 +82,9 @@ def register_from_sidebar(options_json: str) -> None:
             run_name=options.get("run_name") or None,
             data_version=options.get("data_version") or None,
             role=options.get("role") or "train",
+            intended_use=options.get("intended_use") or None,
+            limitations=options.get("limitations") or None,
+            risk_tier=options.get("risk_tier") or None,
             legal_basis=options.get("legal_basis") or "",
             project=options.get("project") or None,
         )

@@ -1,6 +1,7 @@
 """IPython magics: `%load_ext governance_jupyter`, then
 
     %governance status
+    %governance card 12 --intended-use "loan pre-screening" --limitations "adults only" --risk-tier high
     %governance register-run --model clf --data train_df --subject-column id --target y --metrics '{"auc": 0.81}'
 
     %%governance register-run --model clf --data train_df --target y --metrics metrics
@@ -35,7 +36,11 @@ USAGE = """\
 %governance register-run --model VAR --data VAR [--target COL] [--subject-column COL] [--metrics JSON|VAR]
                          [--dataset NAME] [--model-name NAME] [--run-name NAME] [--data-version NAME]
                          [--role train|validation|test] [--legal-basis TEXT] [--project SLUG]
-%%governance register-run ...   (cell form: runs the cell, then registers)"""
+                         [--intended-use TEXT] [--limitations TEXT] [--risk-tier minimal|limited|high]
+%%governance register-run ...   (cell form: runs the cell, then registers)
+%governance card VERSION_ID [--intended-use TEXT] [--limitations TEXT] [--risk-tier minimal|limited|high]
+                            (the model card, editable until the version has been in production)"""
+RISK_TIERS = ["minimal", "limited", "high"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -64,7 +69,17 @@ def _parser() -> _Parser:
     reg.add_argument("--role", default="train", choices=["train", "validation", "test"])
     reg.add_argument("--legal-basis", default="", help="needed when a new dataset holds personal data")
     reg.add_argument("--project", default=None)
+    _card_arguments(reg)
+    card = sub.add_parser("card", add_help=False)
+    card.add_argument("version", type=int, help="the model version's id")
+    _card_arguments(card)
     return parser
+
+
+def _card_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--intended-use", default=None, help="what the model is for, and for whom")
+    parser.add_argument("--limitations", default=None, help="where it must not be used")
+    parser.add_argument("--risk-tier", default=None, choices=RISK_TIERS, help="the model's (every version's)")
 
 
 def parse_metrics(text: str | None, namespace: Mapping[str, Any]) -> dict[str, Any]:
@@ -123,6 +138,9 @@ def register_from_namespace(
     data_version: str | None = None,
     role: str = "train",
     legal_basis: str = "",
+    intended_use: str | None = None,
+    limitations: str | None = None,
+    risk_tier: str | None = None,
     project: str | None = None,
     client: GovernanceClient | None = None,
 ) -> dict[str, Any]:
@@ -153,6 +171,9 @@ def register_from_namespace(
             data_version=data_version,
             role=role,
             legal_basis=legal_basis,
+            intended_use=intended_use or "",
+            limitations=limitations or "",
+            risk_tier=risk_tier or None,
             project=project,
             client=client,
         )
@@ -161,6 +182,34 @@ def register_from_namespace(
         if own:
             client.close()
     return result
+
+
+def card_edit(
+    version_id: int,
+    *,
+    intended_use: str | None = None,
+    limitations: str | None = None,
+    risk_tier: str | None = None,
+    client: GovernanceClient | None = None,
+) -> dict[str, Any]:
+    """`%governance card`: edit the version's model card and say what it is now."""
+    if intended_use is None and limitations is None and risk_tier is None:
+        raise UsageError(f"give --intended-use, --limitations or --risk-tier\n{USAGE}")
+    own = client is None
+    client = client or GovernanceClient()
+    try:
+        version = client.model_version_card(
+            version_id, intended_use=intended_use, limitations=limitations, risk_tier=risk_tier
+        )
+    finally:
+        if own:
+            client.close()
+    print(
+        f"model card of version {version['version']} (id {version['id']}) saved: risk tier {version['risk_tier']}, "
+        f"intended use {'set' if version['intended_use'].strip() else 'empty'}, "
+        f"limitations {'set' if version['limitations'].strip() else 'empty'}"
+    )
+    return version
 
 
 @magics_class
@@ -184,6 +233,13 @@ class GovernanceMagics(Magics):
                 raise UsageError("%governance status takes no cell")
             print(status_message()["message"])
             return None
+        if args.command == "card":
+            if cell is not None:
+                raise UsageError("%governance card takes no cell")
+            GovernanceMagics.last_result = card_edit(
+                args.version, intended_use=args.intended_use, limitations=args.limitations, risk_tier=args.risk_tier
+            )
+            return None
         namespace = self.shell.user_ns
         if cell is not None:
             outcome = self.shell.run_cell(cell, store_history=False)
@@ -203,6 +259,9 @@ class GovernanceMagics(Magics):
             data_version=args.data_version,
             role=args.role,
             legal_basis=args.legal_basis,
+            intended_use=args.intended_use,
+            limitations=args.limitations,
+            risk_tier=args.risk_tier,
             project=args.project,
         )
         GovernanceMagics.last_result = result

@@ -314,10 +314,14 @@ def register_training(
     role: str = "train",
     legal_basis: str = "",
     params: Mapping[str, Any] | None = None,
+    intended_use: str = "",
+    limitations: str = "",
+    risk_tier: str | None = None,
     project: str | None = None,
     client: GovernanceClient | None = None,
 ) -> dict[str, Any]:
-    """Data version of `df` -> run -> model version, in that order. Returns the three service records and
+    """Data version of `df` -> run -> model version, in that order (the version with its model card: intended
+    use, limitations and, for the model, the risk tier). Returns the three service records and
     the `record` the notebook keeps (RunRecord).
 
     The profile (drift reference) and the signature cover the model's features: the estimator's
@@ -359,8 +363,19 @@ def register_training(
     if target is not None:
         signature.setdefault("output", {})["target"] = target
     mv = register_model_version(
-        estimator, model=model, run=run["id"], metrics=metrics, signature=signature, project=project, client=client
+        estimator,
+        model=model,
+        run=run["id"],
+        metrics=metrics,
+        signature=signature,
+        intended_use=intended_use,
+        limitations=limitations,
+        risk_tier=risk_tier,
+        project=project,
+        client=client,
     )
+    if risk_tier and mv.get("risk_tier") != risk_tier:  # the model existed with another tier: the card sets it
+        mv = client.model_version_card(mv["id"], risk_tier=risk_tier)
     record: RunRecord = {
         "run_id": run["id"],
         "run_name": run["name"],

@@ -1220,7 +1220,11 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Edit a version's model card (intended use, limitations, the model's risk tier) until production
+         * @description Only the card fields; any other is a 400 naming it. Refused with 409 `card_frozen` once the version has been in production, and `frozen` while an open incident names it. Audited; a request that changes nothing writes nothing.
+         */
+        patch: operations["model_versions_partial_update"];
         trace?: never;
     };
     "/api/v1/model-versions/{id}/approve/": {
@@ -2677,6 +2681,8 @@ export interface components {
             signature?: unknown;
             intended_use?: string;
             limitations?: string;
+            /** @description the model's risk tier */
+            readonly risk_tier: string;
             readonly stage: components["schemas"]["StageEnum"];
             /** Format: date-time */
             readonly created_at: string;
@@ -3110,6 +3116,19 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["Webhook"][];
+        };
+        /** @description The model card fields of a version, each optional; any other field is refused by name. */
+        PatchedModelCardInputRequest: {
+            intended_use?: string;
+            limitations?: string;
+            /**
+             * @description the model's: it changes for every version
+             *
+             *     * `minimal` - Minimal
+             *     * `limited` - Limited
+             *     * `high` - High
+             */
+            risk_tier?: components["schemas"]["RiskTierEnum"];
         };
         PatchedPolicyRequest: {
             /**
@@ -3822,6 +3841,7 @@ export interface operations {
                  *     * `model.created` - Model Created
                  *     * `model_version.registered` - Model Version Registered
                  *     * `model_version.transitioned` - Model Version Transitioned
+                 *     * `model_version.card_updated` - Model Version Card Updated
                  *     * `deployment.created` - Deployment Created
                  *     * `deployment.ended` - Deployment Ended
                  *     * `experiment.created` - Experiment Created
@@ -3876,7 +3896,7 @@ export interface operations {
                  *     * `llm.call_messages_attached` - Call Messages Attached
                  *     * `llm.trace_settings_set` - Trace Settings Set
                  */
-                event_type?: "alert.raised" | "api_key.created" | "api_key.revoked" | "artifact.stored" | "contest.decided" | "contest.extended" | "contest.received" | "data_version.registered" | "data_version.subjects_indexed" | "dataset.created" | "decisions.ingested" | "decisions.outcomes_recorded" | "deployment.created" | "deployment.ended" | "drift.reported" | "erasure.completed" | "erasure.executed" | "erasure.extended" | "erasure.obligation_closed" | "erasure.obligation_opened" | "erasure.received" | "erasure.rejected" | "erasure.traced" | "experiment.created" | "experiment.tagged" | "fairness.audited" | "incident.closed" | "incident.opened" | "incident.reported" | "incident.rolled_back" | "job.created" | "lineage.event_recorded" | "llm.budget_set" | "llm.call_messages_attached" | "llm.calls_ingested" | "llm.calls_repriced" | "llm.calls_scored" | "llm.evaluation_dataset_created" | "llm.evaluation_run" | "llm.prices_imported" | "llm.prompt_created" | "llm.prompt_label_moved" | "llm.prompt_version_created" | "llm.trace_settings_set" | "llm.traces_ingested" | "logged_model.created" | "logged_model.updated" | "membership.set" | "model.created" | "model_alias.moved" | "model_version.approved" | "model_version.registered" | "model_version.transitioned" | "performance.reported" | "policy.changed" | "policy.created" | "project.created" | "review.queued" | "review.recorded" | "run.inputs_logged" | "run.logged" | "run.registered" | "run.updated" | "webhook.created";
+                event_type?: "alert.raised" | "api_key.created" | "api_key.revoked" | "artifact.stored" | "contest.decided" | "contest.extended" | "contest.received" | "data_version.registered" | "data_version.subjects_indexed" | "dataset.created" | "decisions.ingested" | "decisions.outcomes_recorded" | "deployment.created" | "deployment.ended" | "drift.reported" | "erasure.completed" | "erasure.executed" | "erasure.extended" | "erasure.obligation_closed" | "erasure.obligation_opened" | "erasure.received" | "erasure.rejected" | "erasure.traced" | "experiment.created" | "experiment.tagged" | "fairness.audited" | "incident.closed" | "incident.opened" | "incident.reported" | "incident.rolled_back" | "job.created" | "lineage.event_recorded" | "llm.budget_set" | "llm.call_messages_attached" | "llm.calls_ingested" | "llm.calls_repriced" | "llm.calls_scored" | "llm.evaluation_dataset_created" | "llm.evaluation_run" | "llm.prices_imported" | "llm.prompt_created" | "llm.prompt_label_moved" | "llm.prompt_version_created" | "llm.trace_settings_set" | "llm.traces_ingested" | "logged_model.created" | "logged_model.updated" | "membership.set" | "model.created" | "model_alias.moved" | "model_version.approved" | "model_version.card_updated" | "model_version.registered" | "model_version.transitioned" | "performance.reported" | "policy.changed" | "policy.created" | "project.created" | "review.queued" | "review.recorded" | "run.inputs_logged" | "run.logged" | "run.registered" | "run.updated" | "webhook.created";
                 occurred_after?: string;
                 occurred_before?: string;
                 /** @description Number of results to return per page. */
@@ -8101,6 +8121,74 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    model_versions_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this model version. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedModelCardInputRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["PatchedModelCardInputRequest"];
+                "multipart/form-data": components["schemas"]["PatchedModelCardInputRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelVersion"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

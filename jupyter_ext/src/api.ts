@@ -1,6 +1,7 @@
 /**
  * A typed client for the service, as seen through the Jupyter server extension's proxy
- * (`governance/api/<path>` forwards GETs to the service's `/api/v1/<path>`). It depends only on a
+ * (`governance/api/<path>` forwards GETs to the service's `/api/v1/<path>`, and the one write: a model
+ * version's card, PATCH `model-versions/<id>/`). It depends only on a
  * `fetchJson` function, so the components that use it are testable without a server.
  */
 import type {
@@ -9,6 +10,7 @@ import type {
   Gate,
   GovernanceStatus,
   Lineage,
+  ModelCardUpdate,
   ModelVersion,
   PaginatedDatasetList,
   PaginatedDriftReportList,
@@ -21,8 +23,22 @@ import type {
 
 export type Query = Record<string, string | number | boolean | undefined | null>;
 
-/** GET a path relative to the extension's routes (e.g. `status`, `api/runs/`) and parse its JSON. */
-export type FetchJson = (path: string) => Promise<unknown>;
+/** Request a path relative to the extension's routes (e.g. `status`, `api/runs/`; GET unless `init` says
+ * otherwise) and parse its JSON. */
+export type FetchJson = (path: string, init?: RequestInit) => Promise<unknown>;
+
+/** A refusal of the service (or the extension): its message, HTTP status, error code and per-field messages. */
+export class ServiceError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string,
+    readonly fields: Record<string, string[]>
+  ) {
+    super(message);
+    this.name = 'ServiceError';
+  }
+}
 
 /** How many records a list shows at most; search filters within them. */
 export const LIST_PAGE_SIZE = 200;
@@ -46,6 +62,8 @@ export interface GovernanceClient {
   latestFairnessAudit(modelVersionId: number): Promise<FairnessAudit | null>;
   latestDriftReport(modelVersionId: number): Promise<DriftReport | null>;
   gate(modelVersionId: number): Promise<Gate>;
+  /** Edit the version's model card (only the fields given); refused once it has been in production. */
+  updateCard(modelVersionId: number, card: ModelCardUpdate): Promise<ModelVersion>;
 }
 
 export function createClient(fetchJson: FetchJson): GovernanceClient {
@@ -67,7 +85,13 @@ export function createClient(fetchJson: FetchJson): GovernanceClient {
       null,
     latestDriftReport: async id =>
       (await api<PaginatedDriftReportList>('drift-reports/', { model_version: id, page_size: 1 })).results[0] ?? null,
-    gate: id => api<Gate>(`model-versions/${id}/gate/`)
+    gate: id => api<Gate>(`model-versions/${id}/gate/`),
+    updateCard: (id, card) =>
+      fetchJson(`api/model-versions/${id}/`, {
+        method: 'PATCH',
+        body: JSON.stringify(card),
+        headers: { 'Content-Type': 'application/json' }
+      }) as Promise<ModelVersion>
   };
 }
 

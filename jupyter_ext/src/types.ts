@@ -19,6 +19,8 @@ export type LineageEdge = Schemas['LineageEdge'];
 export type FairnessAudit = Schemas['FairnessAudit'];
 export type DriftReport = Schemas['DriftReport'];
 export type Gate = Schemas['Gate'];
+export type ModelCardUpdate = Schemas['PatchedModelCardInputRequest'];
+export type RiskTier = Schemas['RiskTierEnum'];
 export type WhoAmI = Schemas['WhoAmI'];
 
 export type PaginatedDatasetList = Schemas['PaginatedDatasetList'];
@@ -67,6 +69,10 @@ export interface RegisterRunRequest {
   run_name?: string;
   /** GDPR Art. 6 basis, required when the data holds personal data (a subject column) */
   legal_basis?: string;
+  /** the new version's model card (the risk tier is the model's) */
+  intended_use?: string;
+  limitations?: string;
+  risk_tier?: RiskTier;
 }
 
 /** What `register_from_sidebar(...)` prints. */

@@ -9,6 +9,7 @@ registry/static/registry/admin.css (attached by the base admins' Media), never i
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterable
 from datetime import UTC
@@ -62,6 +63,7 @@ __all__ = [
     "admin_actor",
     "admin_url",
     "apply_service_error",
+    "as_get",
     "audit_trail_url",
     "badge",
     "choice_badge",
@@ -73,6 +75,7 @@ __all__ = [
     "pretty_json",
     "role_scope",
     "scoped_related_filter",
+    "service_error_text",
     "short_hash",
     "view_roles",
     "when",
@@ -327,6 +330,21 @@ def apply_service_error(form: forms.BaseForm, exc: ServiceError) -> None:
             placed = True
     if not placed:
         form.add_error(None, exc.message)
+
+
+def service_error_text(exc: ServiceError) -> str:
+    """A ServiceError as one message line: its message, then every field message (a refused promotion names
+    each failed check)."""
+    details = "; ".join(text for texts in exc.fields.values() for text in texts)
+    return f"{exc.message}: {details}" if details else exc.message
+
+
+def as_get(request: HttpRequest) -> HttpRequest:
+    """The request as a GET of the same page: a page whose own form was posted and refused renders again with
+    the bound form, while the admin's change form underneath is only shown."""
+    shown = copy.copy(request)
+    shown.method = "GET"
+    return shown
 
 
 # Mixins --------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from django.urls import path
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from registry import services
+from registry import hooks, services
 from registry.admin.kit import (
     EMPTY,
     InProjectFilter,
@@ -26,14 +26,17 @@ from registry.admin.kit import (
     VersionCountMixin,
     admin_actor,
     admin_url,
+    apply_service_error,
+    as_get,
     choice_badge,
     link,
     pretty_json,
+    service_error_text,
     when,
 )
 from registry.errors import ServiceError
 from registry.models import Model, ModelAlias, ModelAliasMove, ModelVersion, Stage, StageTransition
-from registry.permissions import TRANSITIONERS
+from registry.permissions import CARD_EDITORS, TRANSITIONERS
 
 
 class ModelVersionInline(ReadOnlyInline):
@@ -184,6 +187,24 @@ class StageTransitionInline(ReadOnlyInline):
         return obj.approved_by_user or EMPTY
 
 
+class ModelCardForm(forms.Form):
+    """The model card of a version page: what the promotion gate reads, editable until production."""
+
+    intended_use = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text="What the model is for, and for whom.",
+    )
+    limitations = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text="Where it must not be used, and what it was not tested on.",
+    )
+    risk_tier = forms.ChoiceField(
+        choices=Model.RiskTier.choices, help_text="The model's: changing it changes it for every version."
+    )
+
+
 class ModelVersionForm(forms.ModelForm):
     class Meta:
         model = ModelVersion
@@ -274,6 +295,13 @@ class ModelVersionAdmin(ServiceCreateAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("model__project", "run")
 
+    def get_object(self, request, object_id, from_field=None):
+        """Read once per request: the page's sections (card, gate, lineage) and the admin's form share it."""
+        fetched = request.__dict__.setdefault("_model_version_objects", {})
+        if (object_id, from_field) not in fetched:
+            fetched[object_id, from_field] = super().get_object(request, object_id, from_field)
+        return fetched[object_id, from_field]
+
     def service_create(self, request, data):
         return services.model_version_register(
             actor=admin_actor(request),
@@ -303,8 +331,40 @@ class ModelVersionAdmin(ServiceCreateAdmin):
         return self.has_change_permission(request) and admin_actor(request).has_any_role(TRANSITIONERS)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {"can_transition": self.may_transition(request), **(extra_context or {})}
-        return super().change_view(request, object_id, form_url, extra_context)
+        extra = {"can_transition": self.may_transition(request), **(extra_context or {})}
+        version = self.get_object(request, unquote(object_id))
+        if version is not None:
+            # frozen once it has been in production, or while an app above holds it (an open incident)
+            refusals = hooks.change_refusals(admin_actor(request), version)
+            extra["card_frozen"] = services.model_version_card_frozen(version) or "; ".join(refusals)
+            if not extra["card_frozen"] and admin_actor(request).can(CARD_EDITORS, version.project_id):
+                if request.method == "POST" and "_card" in request.POST:
+                    form = ModelCardForm(request.POST, prefix="card")
+                    if self._card_save(request, version, form):
+                        return HttpResponseRedirect(admin_url(version))
+                    request = as_get(request)  # the page again, with the refused card form
+                else:
+                    form = ModelCardForm(
+                        prefix="card",
+                        initial={
+                            "intended_use": version.intended_use,
+                            "limitations": version.limitations,
+                            "risk_tier": version.model.risk_tier,
+                        },
+                    )
+                extra["card_form"] = form
+        return super().change_view(request, object_id, form_url, extra)
+
+    def _card_save(self, request, version: ModelVersion, form: ModelCardForm) -> bool:
+        if not form.is_valid():
+            return False
+        try:
+            services.model_version_card_update(actor=admin_actor(request), model_version=version, **form.cleaned_data)
+        except ServiceError as exc:
+            apply_service_error(form, exc)
+            return False
+        messages.success(request, f"{version}: model card saved.")
+        return True
 
     @admin.action(description="Change stage of selected versions…", permissions=["change"])
     def transition_stage(self, request, queryset):
@@ -359,7 +419,7 @@ class ModelVersionAdmin(ServiceCreateAdmin):
             try:
                 services.model_version_transition(actor=actor, model_version=version, to_stage=to_stage, reason=reason)
             except ServiceError as exc:
-                messages.error(request, f"{version}: {exc.message}")
+                messages.error(request, f"{version}: {service_error_text(exc)}")
                 continue
             messages.success(request, f"{version}: {before} → {version.stage}.")
 

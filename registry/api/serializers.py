@@ -223,6 +223,7 @@ class ModelVersionSerializer(CreatedFields):
     artifact_sha256 = Sha256Field()
     metrics = serializers.JSONField(required=False)
     signature = serializers.JSONField(required=False)
+    risk_tier = serializers.CharField(source="model.risk_tier", read_only=True, help_text="the model's risk tier")
 
     class Meta:
         model = ModelVersion
@@ -239,11 +240,30 @@ class ModelVersionSerializer(CreatedFields):
             "signature",
             "intended_use",
             "limitations",
+            "risk_tier",
             "stage",
             "created_at",
             "created_by",
         ]
         read_only_fields = ["id", "version", "stage", "created_at"]
+
+
+class ModelCardInputSerializer(serializers.Serializer):
+    """The model card fields of a version, each optional; any other field is refused by name."""
+
+    intended_use = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    limitations = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    risk_tier = serializers.ChoiceField(
+        choices=Model.RiskTier.choices, required=False, help_text="the model's: it changes for every version"
+    )
+
+    def validate(self, attrs):
+        others = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
+        if others:
+            raise serializers.ValidationError(
+                {name: ["is not a model card field (intended_use, limitations, risk_tier)"] for name in others}
+            )
+        return attrs
 
 
 class TransitionInputSerializer(serializers.Serializer):

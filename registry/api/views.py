@@ -16,7 +16,7 @@ from registry.api import serializers as s
 from registry.api.common import ErrorSerializer, ScopedViewSet
 from registry.inputs import SaneDateTimeField
 from registry.models import Dataset, DataVersion, Deployment, Model, ModelVersion, Project, Role, Run, Stage
-from registry.permissions import REGISTRY_WRITERS, TRANSITIONERS
+from registry.permissions import CARD_EDITORS, REGISTRY_WRITERS, TRANSITIONERS
 
 ERRORS = {400: ErrorSerializer, 401: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}
 WRITE_ERRORS = {**ERRORS, 409: ErrorSerializer}
@@ -218,10 +218,25 @@ class ModelVersionViewSet(ReadCreateViewSet):
     queryset = ModelVersion.objects.select_related("project", "model", "created_by_user", "created_by_key__project")
     serializer_class = s.ModelVersionSerializer
     filterset_class = ModelVersionFilter
-    action_roles = {"transition": TRANSITIONERS}
+    action_roles = {"transition": TRANSITIONERS, "partial_update": CARD_EDITORS}
 
     def perform_service(self, data):
         return services.model_version_register(actor=self.actor, **data)
+
+    @extend_schema(
+        summary="Edit a version's model card (intended use, limitations, the model's risk tier) until production",
+        description="Only the card fields; any other is a 400 naming it. Refused with 409 `card_frozen` once the "
+        "version has been in production, and `frozen` while an open incident names it. Audited; a request that "
+        "changes nothing writes nothing.",
+        request=s.ModelCardInputSerializer,
+        responses={200: s.ModelVersionSerializer, **WRITE_ERRORS},
+    )
+    def partial_update(self, request, pk=None):
+        model_version = self.get_object()
+        payload = s.ModelCardInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.model_version_card_update(actor=self.actor, model_version=model_version, **payload.validated_data)
+        return Response(self.get_serializer(self.refetch(model_version)).data)
 
     @extend_schema(
         summary="Move a version to another stage",

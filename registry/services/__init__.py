@@ -32,7 +32,15 @@ from registry.services.data import (
 from registry.services.deployments import REPLACING_STRATEGIES, deployment_create, deployment_end, serves_production
 from registry.services.experiments import experiment_create, experiment_default, experiment_tags_set
 from registry.services.gate import gate_enforce
-from registry.services.models import ALLOWED_TRANSITIONS, model_create, model_version_register, model_version_transition
+from registry.services.models import (
+    ALLOWED_TRANSITIONS,
+    CARD_FIELDS,
+    model_create,
+    model_version_card_frozen,
+    model_version_card_update,
+    model_version_register,
+    model_version_transition,
+)
 from registry.services.pipelines import (
     DatasetReport,
     JobReport,
@@ -55,6 +63,7 @@ from registry.services.runs import (
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
+    "CARD_FIELDS",
     "MAX_SUBJECTS_PER_REQUEST",
     "REPLACING_STRATEGIES",
     "DatasetReport",
@@ -91,6 +100,8 @@ __all__ = [
     "membership_set",
     "model_create",
     "model_version_register",
+    "model_version_card_frozen",
+    "model_version_card_update",
     "model_version_transition",
     "project_create",
     "run_inputs_log",

@@ -12,9 +12,10 @@ from registry import hooks
 from registry.actors import Actor
 from registry.audit import AuditEventType as Event
 from registry.audit import audit_append
-from registry.errors import field_error
+from registry.errors import Conflict, Forbidden, field_error
 from registry.locks import for_update
 from registry.models import LoggedModel, Model, ModelVersion, Project, Run, Stage, StageTransition
+from registry.permissions import CARD_EDITORS
 from registry.services.common import created_by, unique_or_conflict
 from registry.services.gate import gate_enforce
 
@@ -83,6 +84,79 @@ def model_version_register(
             },
         )
         hooks.model_version_registered(actor, model_version)
+    return model_version
+
+
+CARD_FIELDS = ("intended_use", "limitations", "risk_tier")
+
+
+def model_version_card_frozen(model_version: ModelVersion) -> str:
+    """Why the version's model card may no longer change ("" while it may): once a version has been in
+    production (it is, or a transition took it there before it was archived or sent back to staging), its card
+    is what was in force while it decided; a changed card is a new version's."""
+    if model_version.stage == Stage.PRODUCTION or model_version.transitions.filter(to_stage=Stage.PRODUCTION).exists():
+        return f"{model_version} has been in production: its model card is frozen (register a new version)"
+    return ""
+
+
+def model_version_card_update(
+    *,
+    actor: Actor,
+    model_version: ModelVersion,
+    intended_use: str | None = None,
+    limitations: str | None = None,
+    risk_tier: str | None = None,
+) -> ModelVersion:
+    """Edit a version's model card: intended use, limitations and the risk tier, until it has been in production.
+
+    The risk tier is the model's (one per model, which the gate reads): setting it here changes the model, and
+    is refused while another version of the model serves production. Refused too while an app above holds the
+    version frozen (`hooks.change_refusals`: an open incident). Audited with the changed fields only; a call
+    that changes nothing writes nothing."""
+    if not actor.can(CARD_EDITORS, model_version.project_id):
+        raise Forbidden("only a data scientist or a compliance officer of the project may edit a model card")
+    if risk_tier is not None and risk_tier not in Model.RiskTier.values:
+        raise field_error("risk_tier", f"must be one of {', '.join(Model.RiskTier.values)}")
+    with transaction.atomic():
+        current = for_update(ModelVersion.objects.select_related("model__project")).get(pk=model_version.pk)
+        frozen = model_version_card_frozen(current)
+        if frozen:
+            raise Conflict(frozen, fields={"stage": [frozen]}, code="card_frozen")
+        wanted = {"intended_use": intended_use, "limitations": limitations}
+        changed = {
+            name: value for name, value in wanted.items() if value is not None and value != getattr(current, name)
+        }
+        tier_changes = risk_tier is not None and risk_tier != current.model.risk_tier
+        if not changed and not tier_changes:
+            return current
+        refusals = hooks.change_refusals(actor, current)
+        if tier_changes:
+            model = for_update(Model.objects).get(pk=current.model_id)
+            siblings = ModelVersion.objects.filter(model_id=model.pk).exclude(pk=current.pk)
+            serving = siblings.filter(stage=Stage.PRODUCTION).order_by("version").first()
+            if serving is not None:
+                message = f"the risk tier is the model's, and {serving} serves production under it"
+                raise Conflict(message, fields={"risk_tier": [message]}, code="card_frozen")
+            for sibling in siblings.order_by("version"):
+                refusals += [f"{sibling}: {reason}" for reason in hooks.change_refusals(actor, sibling)]
+        if refusals:
+            raise Conflict(
+                f"{current} may not change now: {'; '.join(refusals)}", fields={"card": refusals}, code="frozen"
+            )
+        before = {name: getattr(current, name) for name in changed}
+        after = dict(changed)
+        if changed:
+            ModelVersion.objects.filter(pk=current.pk).update(**changed)
+        if tier_changes:
+            before["risk_tier"], after["risk_tier"] = current.model.risk_tier, risk_tier
+            Model.objects.filter(pk=current.model_id).update(risk_tier=risk_tier)
+            after["risk_tier_of"] = f"model {current.model}: every version of it"
+        audit_append(
+            actor=actor, event_type=Event.MODEL_VERSION_CARD_UPDATED, target=current, before=before, after=after
+        )
+    model_version.refresh_from_db(fields=["intended_use", "limitations"])
+    if tier_changes:
+        model_version.model.refresh_from_db(fields=["risk_tier"])
     return model_version
 
 

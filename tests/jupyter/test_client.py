@@ -250,3 +250,31 @@ def test_register_training_all_three(service, project, arrests, tmp_path, monkey
 def test_metrics_must_be_numbers(service, project):
     with pytest.raises(GovernanceError, match="accuracy"):
         register_run(name="x", metrics={"accuracy": "high"})
+
+
+# -- the model card -------------------------------------------------------------------------------
+
+
+def test_model_version_card_patches_only_the_fields_given(service, project):
+    from registry.models import AuditEvent
+    from registry.models import ModelVersion as Version
+    from tests import factories as f
+
+    version = f.ModelVersionFactory(model__project=project, limitations="kept")
+    with GovernanceClient() as client:
+        edited = client.model_version_card(version.pk, intended_use="loan pre-screening", risk_tier="high")
+        assert (edited["intended_use"], edited["limitations"], edited["risk_tier"]) == (
+            "loan pre-screening",
+            "kept",
+            "high",
+        )
+        event = AuditEvent.objects.get(event_type="model_version.card_updated")
+        assert set(event.after) == {"intended_use", "risk_tier", "risk_tier_of"}
+        with pytest.raises(GovernanceError, match="at least one"):
+            client.model_version_card(version.pk)
+        Version.objects.filter(pk=version.pk).update(stage="production")
+        with pytest.raises(ServiceRefused) as refused:
+            client.model_version_card(version.pk, limitations="rewritten")
+    assert refused.value.status == 409
+    assert refused.value.code == "card_frozen"
+    assert Version.objects.get(pk=version.pk).limitations == "kept"

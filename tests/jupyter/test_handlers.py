@@ -94,7 +94,7 @@ def test_every_handler_method_is_authenticated():
             if method is not None:
                 assert method.__code__ is wrapper_code, f"{cls.__name__}.{verb} is not @tornado.web.authenticated"
                 checked += 1
-    assert checked == 2
+    assert checked == 3
 
 
 # -- status ---------------------------------------------------------------------------------------
@@ -228,6 +228,61 @@ def test_allow_list_regexes():
     assert not path_allowed("model-versions/12/transition/")
     assert not path_allowed("model-versions/12/gate/x")
     assert len(ALLOWED_PATHS) == 16
+    # the one write: a version's card
+    assert path_allowed("model-versions/12/", "PATCH")
+    assert not path_allowed("model-versions/", "PATCH")
+    assert not path_allowed("runs/12/", "PATCH")
+    assert not path_allowed("model-versions/12/transition/", "PATCH")
+    assert not path_allowed("model-versions/12/", "POST")
+
+
+def _version(project):
+    from tests import factories as f
+
+    try:
+        return f.ModelVersionFactory(model__project=project).pk
+    finally:
+        connection.close()
+
+
+async def test_forwards_the_model_card_patch(jp_fetch, configured, project, raw_key, bodies, caplog, jp_logging_stream):
+    version_id = await asyncio.to_thread(_version, project)
+    card = {"intended_use": "loan pre-screening", "limitations": "adults only"}
+    body = await fetch_json(
+        jp_fetch, bodies, "governance", "api", f"model-versions/{version_id}/", method="PATCH", body=json.dumps(card)
+    )
+    assert (body["intended_use"], body["limitations"]) == ("loan pre-screening", "adults only")
+    # the service's refusals pass through with its error body: a field that is not the card's
+    refused = await fetch_json(
+        jp_fetch,
+        bodies,
+        "governance",
+        "api",
+        f"model-versions/{version_id}/",
+        method="PATCH",
+        body=json.dumps({"stage": "production"}),
+        expect=400,
+    )
+    assert list(refused["error"]["fields"]) == ["stage"]
+    assert_key_hidden(raw_key, bodies, caplog, jp_logging_stream)
+
+
+@pytest.mark.parametrize("path", ["runs/1/", "model-versions/", "model-versions/1/transition/", "projects/acme/"])
+async def test_refuses_patches_off_the_card(jp_fetch, configured, bodies, path):
+    refused = await fetch_json(
+        jp_fetch, bodies, "governance", "api", path, method="PATCH", body=json.dumps({"name": "x"}), expect=404
+    )
+    assert refused["error"]["code"] == "not_found"
+
+
+async def test_refuses_a_patch_that_is_not_a_json_object(jp_fetch, configured, bodies):
+    await fetch_json(jp_fetch, bodies, "governance", "api", "model-versions/1/", method="PATCH", body="[1]", expect=400)
+
+
+async def test_post_is_not_forwarded(jp_fetch, configured, bodies):
+    with pytest.raises(HTTPClientError) as info:
+        await jp_fetch("governance", "api", "model-versions/1/transition/", method="POST", body="{}")
+    assert info.value.code == 405
 
 
 async def test_unreachable_upstream_is_a_502(jp_fetch, jp_serverapp, bodies, caplog, jp_logging_stream):

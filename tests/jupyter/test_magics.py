@@ -160,9 +160,58 @@ def test_a_refusal_shows_the_service_message(shell, service, project):
     assert "already registered" in rendered
 
 
+def test_register_run_sets_the_model_card(shell, service, project):
+    result, out = run(
+        shell,
+        "%governance register-run --model clf --data train_df --target released "
+        "--intended-use 'release decisions, advisory' --limitations 'one county' --risk-tier high",
+    )
+    assert result.success, out.stderr
+    [record] = records(out)
+    mv = ModelVersion.objects.select_related("model").get(pk=record["model_version_id"])
+    assert (mv.intended_use, mv.limitations, mv.model.risk_tier) == (
+        "release decisions, advisory",
+        "one county",
+        "high",
+    )
+
+
+def test_card_magic_edits_the_card_and_is_audited(shell, service, project):
+    from registry.models import AuditEvent
+
+    assert run(shell, "%governance register-run --model clf --data train_df --target released")[0].success
+    mv = ModelVersion.objects.get()
+    assert mv.intended_use == ""  # registered from a notebook with an empty card
+    result, out = run(
+        shell, f"%governance card {mv.pk} --intended-use 'release advice' --limitations 'adults' --risk-tier high"
+    )
+    assert result.success, out.stderr
+    saved = f"model card of version 1 (id {mv.pk}) saved: risk tier high, intended use set, limitations set"
+    assert out.stdout.strip() == saved
+    mv.refresh_from_db()
+    assert (mv.intended_use, mv.limitations, mv.model.risk_tier) == ("release advice", "adults", "high")
+    event = AuditEvent.objects.get(event_type="model_version.card_updated")
+    assert event.actor_key_id is not None
+
+
+def test_card_magic_refusals_are_clear(shell, service, project):
+    assert run(shell, "%governance register-run --model clf --data train_df")[0].success
+    mv = ModelVersion.objects.get()
+    result, _ = run(shell, f"%governance card {mv.pk}")
+    assert "give --intended-use, --limitations or --risk-tier" in str(result.error_in_exec)
+    result, _ = run(shell, f"%governance card {mv.pk} --risk-tier extreme")
+    assert "invalid choice" in str(result.error_in_exec or result.error_before_exec)
+    ModelVersion.objects.filter(pk=mv.pk).update(stage="production")
+    result, _ = run(shell, f"%governance card {mv.pk} --limitations 'after the fact'")
+    [rendered] = result.error_in_exec._render_traceback_()
+    assert "HTTP 409" in rendered and "frozen" in rendered
+    assert ModelVersion.objects.get(pk=mv.pk).limitations == ""
+
+
 def test_help(shell):
     _, out = run(shell, "%governance help")
     assert "%governance register-run --model VAR --data VAR" in out.stdout
+    assert "%governance card VERSION_ID" in out.stdout
 
 
 # -- the sidebar's kernel side --------------------------------------------------------------------

@@ -38,3 +38,16 @@ describe('createClient', () => {
     ]);
   });
 });
+
+describe('updateCard', () => {
+  it('PATCHes the version with the card fields only, as JSON', async () => {
+    const fetchJson = jest.fn(async (_path: string, _init?: RequestInit) => ({ id: 4 }));
+    const client = createClient(fetchJson);
+    await client.updateCard(4, { limitations: 'adults only' });
+    expect(fetchJson).toHaveBeenCalledWith('api/model-versions/4/', {
+      method: 'PATCH',
+      body: JSON.stringify({ limitations: 'adults only' }),
+      headers: { 'Content-Type': 'application/json' }
+    });
+  });
+});

@@ -90,6 +90,7 @@ export function version(id: number, overrides: Partial<ModelVersion> = {}): Mode
     signature: {},
     intended_use: '',
     limitations: '',
+    risk_tier: 'limited',
     stage: 'none',
     created_at: NOW,
     created_by: 'gk_ab12',
@@ -200,6 +201,7 @@ export function fakeClient(overrides: Partial<Record<keyof GovernanceClient, jes
     latestFairnessAudit: jest.fn(async () => audit),
     latestDriftReport: jest.fn(async () => drift),
     gate: jest.fn(async () => gate),
+    updateCard: jest.fn(async (id: number, card: Record<string, string>) => version(id, { stage: 'staging', ...card })),
     ...overrides
   };
 }

@@ -1,11 +1,13 @@
 /**
  * One model version: its stage and metrics, its lineage (what it was made from and where it runs),
- * the latest fairness audit and drift report, and whether the promotion gate would let it through.
+ * the latest fairness audit and drift report, whether the promotion gate would let it through, and its
+ * model card (editable until production: what the gate's model_card check reads).
  */
 import * as React from 'react';
 import type { GovernanceClient } from '../api';
 import { useAsync } from '../hooks';
 import type { DriftReport, FairnessAudit, Gate, Lineage, LineageNode, ModelVersion } from '../types';
+import { ModelCardForm } from './ModelCardForm';
 import { BackIcon, Badge, Empty, ErrorBox, formatMetric, Loading, relativeTime, shortCommit, StageBadge } from './common';
 
 export interface ModelVersionDetailProps {
@@ -274,6 +276,8 @@ export function ModelVersionDetail(props: ModelVersionDetailProps): JSX.Element 
           </>
         )}
       </div>
+      <h4 className="jp-Governance-subheading">Model card</h4>
+      <ModelCardForm key={version.id} version={version} client={client} onSaved={detail.reload} />
       <h4 className="jp-Governance-subheading">Lineage</h4>
       {lineage ? <LineageList lineage={lineage} /> : <Empty>Lineage unavailable.</Empty>}
       {partialErrors.length > 0 && <ErrorBox>Some details could not be loaded: {partialErrors.join('; ')}</ErrorBox>}
