@@ -731,3 +731,36 @@ declare_tones(
         Incident.Status.CLOSED: Tone.MUTED,
     },
 )
+
+
+class AccessRequest(Created):
+    """A data subject's request for access (GDPR Art. 15, with Art. 15(1)(h) and AI Act Art. 86: the automated
+    decisions about them and the logic involved), on the subject-request clock of governance.deadlines (one month,
+    extendable by two). Holds the subject's key only; the report is built from the records when asked
+    (governance.queries.access) and its sha256 is audited when the request is answered."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ANSWERED = "answered", "Answered"
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    subject_key = models.CharField(max_length=64)
+    reference = models.CharField(max_length=200, help_text="the officer's ticket reference (never the subject id)")
+    received_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    extension_months = models.PositiveSmallIntegerField(default=0)
+    extension_reason = models.TextField(blank=True)
+    extended_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    report_sha256 = models.CharField(max_length=64, blank=True, help_text="of the report as answered")
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            models.Index(fields=["project", "status", "due_at"], name="access_open_due"),
+            models.Index(fields=["subject_key"], name="access_subject_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"access request {self.reference}"

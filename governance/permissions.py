@@ -20,6 +20,7 @@ REVIEW_READERS = frozenset({CO, RV, RA})  # the queue, the reviews, the override
 REVIEW_IMPORTERS = frozenset({Role.INGEST, CO})  # reviews done in another system, in bulk
 INCIDENT_OFFICERS = frozenset({CO})  # open, report, close, roll back
 INCIDENT_READERS = frozenset({CO, DS, RA})
+ACCESS_OFFICERS = frozenset({CO})  # subject access requests: receive, read the report, extend, answer
 CONTEST_OFFICERS = frozenset({CO})  # contests of automated decisions: receive, extend (the review decides)
 WEBHOOK_READERS = frozenset({CO, DS})
 WEBHOOK_EDITORS = frozenset({CO})
@@ -51,6 +52,8 @@ ROLE_GROUP_PERMISSIONS: dict[str, set[str]] = {
         "governance.change_policy",
         "governance.view_contest",
         "governance.add_contest",
+        "governance.view_accessrequest",
+        "governance.add_accessrequest",
         "governance.add_incident",
         "governance.view_webhook",
         "governance.view_webhookdelivery",

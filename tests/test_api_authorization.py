@@ -260,6 +260,25 @@ ENDPOINTS += [
         CO,
         body=lambda c: {"model_version": c.rollback_to.pk, "environment": "staging", "reason": "back"},
     ),
+    Endpoint("access requests list", "get", lambda c: "/api/v1/access-requests/", CO, other_project="hidden_in_list"),
+    Endpoint("access request detail", "get", lambda c: f"/api/v1/access-requests/{c.access.pk}/", CO),
+    Endpoint("access request report", "get", lambda c: f"/api/v1/access-requests/{c.access.pk}/report/", CO),
+    Endpoint(
+        "access request receive",
+        "post",
+        lambda c: "/api/v1/access-requests/",
+        CO,
+        body=lambda c: {"project": "acme", "subject_id": "alice", "reference": "SAR-2"},
+        other_project="bad_reference",
+    ),
+    Endpoint("access request answer", "post", lambda c: f"/api/v1/access-requests/{c.access.pk}/answer/", CO),
+    Endpoint(
+        "access request extend",
+        "post",
+        lambda c: f"/api/v1/access-requests/{c.access.pk}/extend/",
+        CO,
+        body=lambda c: {"months": 1, "reason": "several systems to search"},
+    ),
     Endpoint("contests list", "get", lambda c: "/api/v1/contests/", CO, other_project="hidden_in_list"),
     Endpoint("contest detail", "get", lambda c: f"/api/v1/contests/{c.contest.pk}/", CO),
     Endpoint(
@@ -596,6 +615,7 @@ def ctx(chain):
         reasons=["label"],
         entered_at=chain.decision.occurred_at,
     )
+    from governance.services.access import access_request_receive
     from governance.services.contests import contest_receive
     from governance.services.incidents import incident_open, incident_report
 
@@ -605,6 +625,9 @@ def ctx(chain):
         reference="APPEAL-1",
         model_version=chain.version,
         request_id="fair-1",
+    )
+    chain.access = access_request_receive(
+        actor=Actor.system(), project=chain.project, subject_id="alice", reference="SAR-1"
     )
     chain.rollback_to = f.ModelVersionFactory(model=chain.model, run=chain.run, version=2, stage="staging")
     make_promotable(chain.rollback_to)  # a rollback goes through the gate like any promotion

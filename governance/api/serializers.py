@@ -686,3 +686,103 @@ class IncidentRollbackSerializer(serializers.Serializer):
     )
     environment = serializers.CharField(max_length=100, default="production")
     reason = serializers.CharField(max_length=2000)
+
+
+class AccessRequestSerializer(serializers.ModelSerializer):
+    """A subject access request as the officer sees it: its clock and whether it was answered (never the key)."""
+
+    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    days_left = serializers.SerializerMethodField(help_text="to the deadline; null once answered")
+
+    class Meta:
+        from governance.models import AccessRequest
+
+        model = AccessRequest
+        fields = [
+            "id",
+            "project",
+            "reference",
+            "received_at",
+            "due_at",
+            "days_left",
+            "extension_months",
+            "extension_reason",
+            "status",
+            "answered_at",
+            "report_sha256",
+            "created_at",
+        ]
+
+    def get_days_left(self, request) -> int | None:
+        if request.status != "open":
+            return None
+        from django.utils import timezone
+
+        return deadlines.days_left(request.due_at, timezone.now())
+
+
+class AccessRequestCreateSerializer(serializers.Serializer):
+    from registry.api.common import ProjectField
+
+    project = ProjectField()
+    subject_id = serializers.JSONField(help_text="the person's id as your systems know it: hashed, never stored")
+    reference = serializers.CharField(max_length=200, help_text="your ticket reference (no personal identifiers)")
+    received_at = SaneDateTimeField(required=False, help_text="default: now; answered within a month")
+
+
+class AccessDecisionSerializer(serializers.Serializer):
+    reference = serializers.CharField(help_text="model, version and request id: what the person quotes to contest")
+    model = serializers.CharField()
+    model_version = serializers.IntegerField()
+    occurred_at = serializers.DateTimeField()
+    prediction = serializers.JSONField()
+    score = serializers.FloatField(allow_null=True)
+    final_decision = serializers.JSONField(help_text="the reviewer's where a review overrode the model")
+    review = serializers.CharField(allow_null=True)
+    outcome = serializers.JSONField(allow_null=True)
+    reasons = serializers.ListField(child=serializers.CharField(), help_text="the reason codes' sentences")
+    main_factors = serializers.ListField(child=serializers.CharField(), help_text="the largest attributions, in words")
+    explained_by = serializers.CharField(allow_null=True)
+
+
+class AccessDecisionsSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    listed = serializers.IntegerField()
+    items = AccessDecisionSerializer(many=True)
+
+
+class AccessDataSerializer(serializers.Serializer):
+    dataset = serializers.CharField()
+    version = serializers.CharField()
+    purpose = serializers.CharField()
+    legal_basis = serializers.CharField()
+    registered_at = serializers.DateTimeField()
+
+
+class AccessOtherSerializer(serializers.Serializer):
+    record = serializers.CharField()
+    count = serializers.IntegerField(allow_null=True)
+
+
+class AccessErasureSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    status = serializers.CharField()
+    received_at = serializers.DateTimeField()
+    executed_at = serializers.DateTimeField(allow_null=True)
+    decisions_erased = serializers.IntegerField(allow_null=True)
+
+
+class AccessReportSerializer(serializers.Serializer):
+    generated_at = serializers.DateTimeField()
+    project = serializers.CharField()
+    decisions = AccessDecisionsSerializer()
+    data = AccessDataSerializer(many=True)
+    other = AccessOtherSerializer(many=True)
+    erasures = AccessErasureSerializer(many=True)
+    how_to_contest = serializers.CharField()
+    retention = serializers.CharField()
+
+
+class AccessAnswerSerializer(serializers.Serializer):
+    request = AccessRequestSerializer()
+    report = AccessReportSerializer()

@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from governance.api import (
+    access_views,
     contest_views,
     erasure_views,
     evidence_views,
@@ -19,6 +20,7 @@ router.register("fairness-audits", fairness_views.FairnessAuditViewSet, basename
 router.register("policies", fairness_views.PolicyViewSet, basename="policy")
 router.register("drift-reports", fairness_views.DriftReportViewSet, basename="drift-report")
 router.register("performance-reports", fairness_views.PerformanceReportViewSet, basename="performance-report")
+router.register("access-requests", access_views.AccessRequestViewSet, basename="access-request")
 router.register("incidents", incident_views.IncidentViewSet, basename="incident")
 router.register("contests", contest_views.ContestViewSet, basename="contest")
 router.register("review-items", review_views.ReviewItemViewSet, basename="review-item")

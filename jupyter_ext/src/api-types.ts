@@ -4,6 +4,92 @@
  */
 
 export interface paths {
+    "/api/v1/access-requests/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Subject access requests, soonest due first */
+        get: operations["access_requests_list"];
+        put?: never;
+        /** Receive a subject access request (GDPR Art. 15): the subject id is hashed; due in one month */
+        post: operations["access_requests_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/access-requests/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One subject access request */
+        get: operations["access_requests_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/access-requests/{id}/answer/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Answer the request with the report as it stands (its sha256 recorded in the audit trail) */
+        post: operations["access_requests_answer_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/access-requests/{id}/extend/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Extend the deadline by one or two further months, with the reason (GDPR Art. 12(3)) */
+        post: operations["access_requests_extend_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/access-requests/{id}/report/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The subject access report: decisions with their factors, data held, other records, erasures */
+        get: operations["access_requests_report_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit-events/": {
         parameters: {
             query?: never;
@@ -1719,6 +1805,107 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AccessAnswer: {
+            request: components["schemas"]["AccessRequest"];
+            report: components["schemas"]["AccessReport"];
+        };
+        AccessData: {
+            dataset: string;
+            version: string;
+            purpose: string;
+            legal_basis: string;
+            /** Format: date-time */
+            registered_at: string;
+        };
+        AccessDecision: {
+            /** @description model, version and request id: what the person quotes to contest */
+            reference: string;
+            model: string;
+            model_version: number;
+            /** Format: date-time */
+            occurred_at: string;
+            prediction: unknown;
+            /** Format: double */
+            score: number | null;
+            /** @description the reviewer's where a review overrode the model */
+            final_decision: unknown;
+            review: string | null;
+            outcome: unknown;
+            /** @description the reason codes' sentences */
+            reasons: string[];
+            /** @description the largest attributions, in words */
+            main_factors: string[];
+            explained_by: string | null;
+        };
+        AccessDecisions: {
+            count: number;
+            listed: number;
+            items: components["schemas"]["AccessDecision"][];
+        };
+        AccessErasure: {
+            reference: string;
+            status: string;
+            /** Format: date-time */
+            received_at: string;
+            /** Format: date-time */
+            executed_at: string | null;
+            decisions_erased: number | null;
+        };
+        AccessOther: {
+            record: string;
+            count: number | null;
+        };
+        AccessReport: {
+            /** Format: date-time */
+            generated_at: string;
+            project: string;
+            decisions: components["schemas"]["AccessDecisions"];
+            data: components["schemas"]["AccessData"][];
+            other: components["schemas"]["AccessOther"][];
+            erasures: components["schemas"]["AccessErasure"][];
+            how_to_contest: string;
+            retention: string;
+        };
+        /** @description A subject access request as the officer sees it: its clock and whether it was answered (never the key). */
+        AccessRequest: {
+            readonly id: number;
+            readonly project: string;
+            /** @description the officer's ticket reference (never the subject id) */
+            reference: string;
+            /** Format: date-time */
+            received_at: string;
+            /** Format: date-time */
+            due_at: string;
+            /** @description to the deadline; null once answered */
+            readonly days_left: number | null;
+            extension_months?: number;
+            extension_reason?: string;
+            status?: components["schemas"]["AccessStatusEnum"];
+            /** Format: date-time */
+            answered_at?: string | null;
+            /** @description of the report as answered */
+            report_sha256?: string;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        AccessRequestCreateRequest: {
+            project?: string;
+            /** @description the person's id as your systems know it: hashed, never stored */
+            subject_id: unknown;
+            /** @description your ticket reference (no personal identifiers) */
+            reference: string;
+            /**
+             * Format: date-time
+             * @description default: now; answered within a month
+             */
+            received_at?: string;
+        };
+        /**
+         * @description * `open` - Open
+         *     * `answered` - Answered
+         * @enum {string}
+         */
+        AccessStatusEnum: "open" | "answered";
         Approval: {
             readonly id: number;
             model_version: number;
@@ -2732,6 +2919,21 @@ export interface components {
             override_rate: number | null;
             /** @description low (automation bias?), high, or null */
             judgement: string | null;
+        };
+        PaginatedAccessRequestList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["AccessRequest"][];
         };
         PaginatedAuditEventList: {
             /**
@@ -3822,6 +4024,339 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    access_requests_list: {
+        parameters: {
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                reference?: string;
+                /**
+                 * @description * `open` - Open
+                 *     * `answered` - Answered
+                 */
+                status?: "answered" | "open";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedAccessRequestList"];
+                };
+            };
+        };
+    };
+    access_requests_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AccessRequestCreateRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["AccessRequestCreateRequest"];
+                "multipart/form-data": components["schemas"]["AccessRequestCreateRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessRequest"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    access_requests_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this access request. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessRequest"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    access_requests_answer_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this access request. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessAnswer"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    access_requests_extend_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this access request. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ErasureExtendRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["ErasureExtendRequest"];
+                "multipart/form-data": components["schemas"]["ErasureExtendRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessRequest"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    access_requests_report_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this access request. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessReport"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     audit_events_list: {
         parameters: {
             query?: {
@@ -3874,6 +4409,9 @@ export interface operations {
                  *     * `alert.raised` - Alert Raised
                  *     * `review.queued` - Review Queued
                  *     * `review.recorded` - Review Recorded
+                 *     * `access.received` - Access Received
+                 *     * `access.extended` - Access Extended
+                 *     * `access.answered` - Access Answered
                  *     * `contest.received` - Contest Received
                  *     * `contest.extended` - Contest Extended
                  *     * `contest.decided` - Contest Decided
@@ -3896,7 +4434,7 @@ export interface operations {
                  *     * `llm.call_messages_attached` - Call Messages Attached
                  *     * `llm.trace_settings_set` - Trace Settings Set
                  */
-                event_type?: "alert.raised" | "api_key.created" | "api_key.revoked" | "artifact.stored" | "contest.decided" | "contest.extended" | "contest.received" | "data_version.registered" | "data_version.subjects_indexed" | "dataset.created" | "decisions.ingested" | "decisions.outcomes_recorded" | "deployment.created" | "deployment.ended" | "drift.reported" | "erasure.completed" | "erasure.executed" | "erasure.extended" | "erasure.obligation_closed" | "erasure.obligation_opened" | "erasure.received" | "erasure.rejected" | "erasure.traced" | "experiment.created" | "experiment.tagged" | "fairness.audited" | "incident.closed" | "incident.opened" | "incident.reported" | "incident.rolled_back" | "job.created" | "lineage.event_recorded" | "llm.budget_set" | "llm.call_messages_attached" | "llm.calls_ingested" | "llm.calls_repriced" | "llm.calls_scored" | "llm.evaluation_dataset_created" | "llm.evaluation_run" | "llm.prices_imported" | "llm.prompt_created" | "llm.prompt_label_moved" | "llm.prompt_version_created" | "llm.trace_settings_set" | "llm.traces_ingested" | "logged_model.created" | "logged_model.updated" | "membership.set" | "model.created" | "model_alias.moved" | "model_version.approved" | "model_version.card_updated" | "model_version.registered" | "model_version.transitioned" | "performance.reported" | "policy.changed" | "policy.created" | "project.created" | "review.queued" | "review.recorded" | "run.inputs_logged" | "run.logged" | "run.registered" | "run.updated" | "webhook.created";
+                event_type?: "access.answered" | "access.extended" | "access.received" | "alert.raised" | "api_key.created" | "api_key.revoked" | "artifact.stored" | "contest.decided" | "contest.extended" | "contest.received" | "data_version.registered" | "data_version.subjects_indexed" | "dataset.created" | "decisions.ingested" | "decisions.outcomes_recorded" | "deployment.created" | "deployment.ended" | "drift.reported" | "erasure.completed" | "erasure.executed" | "erasure.extended" | "erasure.obligation_closed" | "erasure.obligation_opened" | "erasure.received" | "erasure.rejected" | "erasure.traced" | "experiment.created" | "experiment.tagged" | "fairness.audited" | "incident.closed" | "incident.opened" | "incident.reported" | "incident.rolled_back" | "job.created" | "lineage.event_recorded" | "llm.budget_set" | "llm.call_messages_attached" | "llm.calls_ingested" | "llm.calls_repriced" | "llm.calls_scored" | "llm.evaluation_dataset_created" | "llm.evaluation_run" | "llm.prices_imported" | "llm.prompt_created" | "llm.prompt_label_moved" | "llm.prompt_version_created" | "llm.trace_settings_set" | "llm.traces_ingested" | "logged_model.created" | "logged_model.updated" | "membership.set" | "model.created" | "model_alias.moved" | "model_version.approved" | "model_version.card_updated" | "model_version.registered" | "model_version.transitioned" | "performance.reported" | "policy.changed" | "policy.created" | "project.created" | "review.queued" | "review.recorded" | "run.inputs_logged" | "run.logged" | "run.registered" | "run.updated" | "webhook.created";
                 occurred_after?: string;
                 occurred_before?: string;
                 /** @description Number of results to return per page. */
