@@ -50,6 +50,8 @@ def spans_onto_calls(apps, schema_editor):
 def spans_off_calls(apps, schema_editor):
     for statement in BACKWARD:
         schema_editor.execute(statement, params=None)
+    if schema_editor.connection.vendor == "postgresql":  # the rows' deferred FK checks now, before the deferred
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE", params=None)  # CREATE INDEX of tracespan.call_id
 
 
 class Migration(migrations.Migration):
