@@ -253,7 +253,12 @@ def _parts_content(parts) -> str | list:
     {"type": "text", "text"}, others as sent)."""
     if not isinstance(parts, list):
         return _text(parts)
-    if all(isinstance(p, dict) and p.get("type", "text") == "text" for p in parts):
+    if len(parts) == 1:  # the usual message: one text part, read without the general pass below
+        part = parts[0]
+        if isinstance(part, dict) and part.get("type", "text") == "text":
+            content = part.get("content")
+            return content if isinstance(content, str) else _text(content)
+    elif all(isinstance(p, dict) and p.get("type", "text") == "text" for p in parts):
         return "".join(_text(p.get("content")) for p in parts)
     out = []
     for part in parts:
