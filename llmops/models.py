@@ -182,12 +182,30 @@ class LLMCall(models.Model):
     created_by_key = models.ForeignKey(
         ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
+    # A call recorded from an OpenTelemetry LLM span (llmops.services.traces) keeps the span's place in its trace
+    # here, for the trace waterfall, instead of a second row in TraceSpan: null for calls from calls/bulk/.
+    span_parent_id = models.CharField(max_length=16, null=True, blank=True)
+    span_name = models.CharField(max_length=200, null=True, blank=True)
+    span_category = models.CharField(max_length=16, null=True, blank=True)
+    span_kind = models.PositiveSmallIntegerField(null=True, blank=True)
+    span_service_name = models.CharField(max_length=200, null=True, blank=True)
+    span_scope_name = models.CharField(max_length=200, null=True, blank=True)
+    span_start_time_unix_nano = models.BigIntegerField(null=True, blank=True)
+    span_end_time_unix_nano = models.BigIntegerField(null=True, blank=True)
+    span_status = models.CharField(max_length=8, null=True, blank=True)
+    span_attributes = models.JSONField(null=True, blank=True, help_text="a small subset: names, model, token counts")
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
         verbose_name = "LLM call"
         constraints = [
             models.UniqueConstraint(fields=["project", "client_call_id"], name="llmcall_unique_client_id"),
+            # a span is written once per (project, trace, span), also after an erasure renamed the client id
+            models.UniqueConstraint(
+                fields=["project", "trace_id", "span_id"],
+                condition=models.Q(span_start_time_unix_nano__isnull=False),
+                name="llmcall_unique_span",
+            ),
         ]
         indexes = [
             models.Index(fields=["project", "occurred_at"], name="llmcall_project_time"),
@@ -364,10 +382,11 @@ class CallScore(models.Model):
 
 
 class TraceSpan(models.Model):
-    """One span of an OpenTelemetry trace, kept compactly so a call's trace can be drawn: its place in the tree,
-    its times, its status and a few attributes (names, model, token counts: never message content or the end
-    user's id). An LLM span links to the call it became. Written once per (project, trace, span): a re-sent
-    export adds nothing."""
+    """One span of an OpenTelemetry trace that is not an LLM call, kept compactly so a call's trace can be drawn:
+    its place in the tree, its times, its status and a few attributes (names, model, token counts: never message
+    content or the end user's id). An LLM span is its LLMCall row (the span_* fields), not a row here; a trace is
+    both (llmops.selectors.trace_of_call). Written once per (project, trace, span): a re-sent export adds
+    nothing."""
 
     class Category(models.TextChoices):
         LLM = "llm", "LLM call"
@@ -401,7 +420,6 @@ class TraceSpan(models.Model):
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.UNSET)
     status_message = models.CharField(max_length=500, blank=True)
     attributes = models.JSONField(default=dict, blank=True, help_text="a small subset: names, model, token counts")
-    call = models.ForeignKey(LLMCall, null=True, blank=True, on_delete=models.CASCADE, related_name="spans")
     created_at = models.DateTimeField()
     created_by_key = models.ForeignKey(
         ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -147,12 +148,46 @@ def trace_subject_attribute(project) -> str:
     return TraceSettings.objects.filter(project=project).values_list("subject_attribute", flat=True).first() or ""
 
 
-def trace_of_call(call: LLMCall) -> list[TraceSpan]:
-    """The spans of a call's trace in its project, in start order (empty for a call without a trace)."""
+@dataclass(frozen=True)
+class TraceRow:
+    """One span of a trace as the waterfall reads it: a TraceSpan row, or an LLM call's span (`call_id` set)."""
+
+    span_id: str
+    parent_span_id: str
+    name: str
+    category: str
+    start_time_unix_nano: int
+    end_time_unix_nano: int
+    status: str
+    call_id: int | None
+
+    @property
+    def duration_ms(self) -> float:
+        return max(0, self.end_time_unix_nano - self.start_time_unix_nano) / 1e6
+
+
+def trace_of_call(call: LLMCall) -> list[TraceRow]:
+    """The spans of a call's trace in its project, in start order (empty for a call without a trace): its TraceSpan
+    rows and its LLM calls' spans (an LLM span is its call's row, llmops.services.traces)."""
     if not call.trace_id:
         return []
-    return list(
-        TraceSpan.objects.filter(project_id=call.project_id, trace_id=call.trace_id).order_by(
-            "start_time_unix_nano", "id"
-        )
+    fields = ("span_id", "parent_span_id", "name", "category", "start_time_unix_nano", "end_time_unix_nano", "status")
+    spans = TraceSpan.objects.filter(project_id=call.project_id, trace_id=call.trace_id)
+    rows = [TraceRow(*values, call_id=None) for values in spans.values_list(*fields)]
+    calls = LLMCall.objects.filter(
+        project_id=call.project_id, trace_id=call.trace_id, span_start_time_unix_nano__isnull=False
     )
+    rows += [
+        TraceRow(*values)
+        for values in calls.values_list(
+            "span_id",
+            "span_parent_id",
+            "span_name",
+            "span_category",
+            "span_start_time_unix_nano",
+            "span_end_time_unix_nano",
+            "span_status",
+            "id",
+        )
+    ]
+    return sorted(rows, key=lambda row: (row.start_time_unix_nano, row.call_id is not None, row.span_id))

@@ -172,7 +172,25 @@ def any_value(value, where: str = "value"):
 
 
 def attributes(key_values: Iterable) -> dict:
-    return {clean(kv.key, "an attribute name"): any_value(kv.value, kv.key) for kv in key_values}
+    """The attributes as a dict; the scalar kinds read here, without a call per value (an LLM span has a dozen
+    or more, and an export 512 spans)."""
+    found = {}
+    for kv in key_values:
+        key, value = kv.key, kv.value
+        kind = value.WhichOneof("value")
+        if kind == "string_value":
+            text = value.string_value
+            if "\x00" in text or "\x00" in key:
+                raise SpanError(f"{key if chr(0) in text else 'an attribute name'} contains a NUL character")
+            found[key] = text
+            continue
+        if "\x00" in key:
+            raise SpanError("an attribute name contains a NUL character")
+        if kind in ("int_value", "double_value", "bool_value"):
+            found[key] = getattr(value, kind)
+        else:
+            found[key] = any_value(value, key)
+    return found
 
 
 def _first(attrs: dict, keys: Iterable[str]):
@@ -235,7 +253,12 @@ def _parts_content(parts) -> str | list:
     {"type": "text", "text"}, others as sent)."""
     if not isinstance(parts, list):
         return _text(parts)
-    if all(isinstance(p, dict) and p.get("type", "text") == "text" for p in parts):
+    if len(parts) == 1:  # the usual message: one text part, read without the general pass below
+        part = parts[0]
+        if isinstance(part, dict) and part.get("type", "text") == "text":
+            content = part.get("content")
+            return content if isinstance(content, str) else _text(content)
+    elif all(isinstance(p, dict) and p.get("type", "text") == "text" for p in parts):
         return "".join(_text(p.get("content")) for p in parts)
     out = []
     for part in parts:
@@ -413,8 +436,7 @@ def usage_of(attrs: dict) -> dict | None:
     usage = {}
     for ours, spellings in USAGE_KEYS.items():
         for key in spellings:
-            value = _int(attrs, key)
-            if value is not None:
+            if key in attrs and (value := _int(attrs, key)) is not None:
                 usage[ours] = value
                 break
     if "gen_ai.usage.input_tokens" not in usage and "gen_ai.usage.output_tokens" not in usage:

@@ -1,5 +1,6 @@
-"""Trace spans (OTLP ingest), read-only: every span of a trace with its place in the tree and the call it became;
-a call's trace is drawn as a waterfall on the call's page (llmops.admin.calls). Trace settings (which span
+"""Trace spans (OTLP ingest), read-only: every span of a trace that is not an LLM call (an LLM span is its call's
+row), with its place in the tree; a call's trace, LLM spans included, is drawn as a waterfall on the call's page
+(llmops.admin.calls). Trace settings (which span
 attribute names the end user) are set here by compliance officers through trace_settings_set."""
 
 from __future__ import annotations
@@ -18,16 +19,14 @@ from registry.admin.kit import (
     ServiceCreateAdmin,
     admin_actor,
     choice_badge,
-    link,
     pretty_json,
 )
 
 
 @admin.register(TraceSpan)
 class TraceSpanAdmin(ReadOnlyAdmin):
-    list_display = ["name", "category", "status_display", "duration", "trace_id", "span_id", "call_link"]
+    list_display = ["name", "category", "status_display", "duration", "trace_id", "span_id"]
     list_filter = ["category", "status", ("project", ProjectFilter)]
-    list_select_related = ["call"]
     search_fields = ["trace_id"]
     search_help_text = "exact trace id"
     ordering = ["-id"]
@@ -49,10 +48,9 @@ class TraceSpanAdmin(ReadOnlyAdmin):
         "start_time_unix_nano",
         "end_time_unix_nano",
         "attributes_display",
-        "call_link",
         "created_at",
     ]
-    readonly_fields = ["status_display", "duration", "attributes_display", "call_link"]
+    readonly_fields = ["status_display", "duration", "attributes_display"]
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip().lower()
@@ -69,10 +67,6 @@ class TraceSpanAdmin(ReadOnlyAdmin):
     @admin.display(description="attributes")
     def attributes_display(self, obj):
         return pretty_json(obj.attributes) if obj.attributes else EMPTY
-
-    @admin.display(description="LLM call")
-    def call_link(self, obj):
-        return link(obj.call) if obj.call_id else EMPTY
 
 
 class TraceSettingsForm(forms.ModelForm):

@@ -8,7 +8,8 @@ from typing import TypedDict
 from django.urls import reverse
 
 from llmops import selectors
-from llmops.models import LLMCall, TraceSpan
+from llmops.models import LLMCall
+from llmops.selectors import TraceRow
 
 
 class WaterfallRow(TypedDict):
@@ -40,7 +41,7 @@ def call_waterfall(call: LLMCall) -> Waterfall | None:
     start = min(s.start_time_unix_nano for s in spans)
     end = max(s.end_time_unix_nano for s in spans)
 
-    def depth(span: TraceSpan) -> int:
+    def depth(span: TraceRow) -> int:
         level, seen, current = 0, set(), span.parent_span_id
         while current in by_id and current not in seen:
             seen.add(current)

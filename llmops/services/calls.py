@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
@@ -89,6 +90,34 @@ COPY_COLUMNS = (
     "created_at",
     "created_by_key_id",
 )
+SPAN_COPY_COLUMNS = (
+    "span_parent_id",
+    "span_name",
+    "span_category",
+    "span_kind",
+    "span_service_name",
+    "span_scope_name",
+    "span_start_time_unix_nano",
+    "span_end_time_unix_nano",
+    "span_status",
+    "span_attributes",
+)
+
+
+class CallSpan(NamedTuple):
+    """Where a call recorded from an OpenTelemetry LLM span sits in its trace (llmops.services.traces): stored on
+    the call's own row (the span_* fields, in SPAN_COPY_COLUMNS' order), so a call and its span are one write."""
+
+    parent_span_id: str
+    name: str
+    category: str
+    kind: int
+    service_name: str
+    scope_name: str
+    start_time_unix_nano: int
+    end_time_unix_nano: int
+    status: str
+    attributes: dict
 
 
 @dataclass
@@ -114,6 +143,7 @@ class _Call:
     cost: Decimal | None = None
     price_id: int | None = None
     erased: bool = False
+    span: CallSpan | None = None
 
 
 @dataclass(frozen=True)
@@ -419,10 +449,19 @@ def _suppress(project: Project, calls: list[_Call], errors: BulkErrors) -> int:
     return stripped
 
 
-def calls_ingest(*, actor: Actor, project_slug: object = None, items: Sequence[object]) -> CallsIngestResult:
-    """Validate a whole batch of LLM calls, then store those not yet recorded, with their documents."""
+def calls_ingest(
+    *,
+    actor: Actor,
+    project_slug: object = None,
+    items: Sequence[object],
+    spans: Sequence[CallSpan | None] | None = None,
+) -> CallsIngestResult:
+    """Validate a whole batch of LLM calls, then store those not yet recorded, with their documents. `spans`
+    (from traces_ingest, one per item) are the items' OpenTelemetry spans, stored on the calls' rows."""
     project = _project_for(actor, project_slug)
     items = check_items(items, "calls", MAX_CALLS_PER_REQUEST)
+    if spans is not None and len(spans) != len(items):
+        raise ValueError("calls_ingest: one span (or None) per item")
     errors = BulkErrors("calls")
     prompts = _Prompts(project, items)
     dv_ids = {
@@ -443,6 +482,8 @@ def calls_ingest(*, actor: Actor, project_slug: object = None, items: Sequence[o
         if first != index:
             errors.add(index, "client_call_id", f"repeats the client_call_id of calls[{first}]")
             continue
+        if spans is not None:
+            call.span = spans[index]
         calls.append(call)
     errors.raise_if_any()
 
@@ -536,6 +577,9 @@ def _insert(project: Project, calls: list[_Call], actor: Actor, now: datetime) -
             key_pk,
         )
 
+    with_spans = any(c.span is not None for c in calls)  # else the span_* columns stay null, and out of the COPY
+    columns = (*COPY_COLUMNS, *SPAN_COPY_COLUMNS) if with_spans else COPY_COLUMNS
+    no_span = (None,) * len(SPAN_COPY_COLUMNS)
     if bulk.is_postgresql():
         dumps = json.dumps
         rows = []
@@ -543,10 +587,13 @@ def _insert(project: Project, calls: list[_Call], actor: Actor, now: datetime) -
             row = list(values(c))
             row[5] = None if c.input is None else dumps(c.input)
             row[18] = dumps(c.tags)
+            if with_spans:
+                span = c.span
+                row.extend(no_span if span is None else (*span[:-1], dumps(span.attributes)))
             rows.append(row)
         returned = bulk.copy_insert_ignore(
             table=LLMCall._meta.db_table,
-            columns=COPY_COLUMNS,
+            columns=columns,
             rows=rows,
             conflict=("project_id", "client_call_id"),
             returning=("client_call_id", "id"),
@@ -558,7 +605,9 @@ def _insert(project: Project, calls: list[_Call], actor: Actor, now: datetime) -
         )
     )
     objects = [
-        LLMCall(**dict(zip(COPY_COLUMNS, values(c), strict=True))) for c in calls if c.client_call_id not in existing
+        LLMCall(**dict(zip(columns, (*values(c), *(c.span or no_span)) if with_spans else values(c), strict=True)))
+        for c in calls
+        if c.client_call_id not in existing
     ]
     created = LLMCall.objects.bulk_create(objects, batch_size=500)
     return {obj.client_call_id: obj.pk for obj in created}

@@ -5,7 +5,9 @@ documents of the retrieval spans that fed it and the prompt version it names att
 The rules a trace follows here:
 
 - A span is written once per (project, trace id, span id): a re-sent export adds nothing, also after an erasure
-  renamed the call's client id. An LLM span's call has the client call id `otlp:<trace id>:<span id>`.
+  renamed the call's client id. An LLM span is its call: one LLMCall row with the client call id
+  `otlp:<trace id>:<span id>` and the span's place in the trace (the span_* fields); every other span is a
+  TraceSpan row. A trace is both (llmops.selectors.trace_of_call).
 - A retrieval span feeds the LLM spans of its trace that are its siblings starting no earlier than it, or its
   descendants; its documents become theirs. It must arrive before or with them (the SDK exports a span when it
   ends, and a retrieval ends before the call it feeds starts); a retrieval arriving after is kept as a span only.
@@ -28,6 +30,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -36,7 +39,7 @@ from django.utils import timezone
 from llmops.events import LLMEvent
 from llmops.models import LLMCall, PromptVersion, SpanMessages, TraceSettings, TraceSpan
 from llmops.permissions import CALL_INGESTERS, TRACE_SETTERS
-from llmops.services.calls import calls_ingest
+from llmops.services.calls import CallSpan, calls_ingest
 from registry import bulk
 from registry.actors import Actor
 from registry.audit import audit_append
@@ -92,6 +95,36 @@ class TracesIngestResult:
     duplicates: int  # spans already recorded
     calls: int  # LLM calls written
     rejected: list[tuple[int, str]]  # (index of the span in the request, why)
+
+
+class _StoredSpan(NamedTuple):
+    """A span of the export's traces recorded before (a TraceSpan row, or an LLM call's row), as much as a new span
+    of its trace asks of it: the attributes of retrievals and prompts only."""
+
+    trace_id: str
+    span_id: str
+    parent_span_id: str
+    category: str
+    start_time_unix_nano: int
+    attributes: dict
+
+
+# One index probe per trace (tracespan_unique_span, llmcall_unique_span), whatever the planner's statistics say:
+# an `= ANY(array)` lets a planner that thinks the tables small (just after a TRUNCATE, before autovacuum's
+# analyze) scan every row of the project instead, 30-40 ms a 512-span export (OFFSET 0 keeps each probe apart).
+_STORED_SQL = """
+SELECT s.* FROM unnest(%(traces)s::varchar[]) AS t(trace_id) CROSS JOIN LATERAL (
+    SELECT trace_id, span_id, parent_span_id, category, start_time_unix_nano,
+        CASE WHEN category IN ('retrieval', 'prompt') THEN attributes END
+    FROM llmops_tracespan WHERE project_id = %(project)s AND trace_id = t.trace_id OFFSET 0
+) s
+UNION ALL
+SELECT c.* FROM unnest(%(traces)s::varchar[]) AS t(trace_id) CROSS JOIN LATERAL (
+    SELECT trace_id, span_id, span_parent_id, span_category, span_start_time_unix_nano, NULL::jsonb
+    FROM llmops_llmcall
+    WHERE project_id = %(project)s AND trace_id = t.trace_id AND span_start_time_unix_nano IS NOT NULL OFFSET 0
+) c
+"""
 
 
 def _check(actor: Actor, project: Project) -> None:
@@ -207,11 +240,7 @@ def traces_ingest(*, actor: Actor, project: Project, spans: Sequence[SpanIn]) ->
     now = timezone.now()
     with transaction.atomic():
         _lock_traces(trace_ids)
-        stored = list(
-            TraceSpan.objects.filter(project=project, trace_id__in=trace_ids).only(
-                "trace_id", "span_id", "parent_span_id", "category", "start_time_unix_nano", "attributes"
-            )
-        )
+        stored = _stored_spans(project, trace_ids)
         known = {(s.trace_id, s.span_id) for s in stored}
         new = [(index, span) for index, span in unique if (span.trace_id, span.span_id) not in known]
         duplicates = in_request_duplicates + len(unique) - len(new)
@@ -223,38 +252,57 @@ def traces_ingest(*, actor: Actor, project: Project, spans: Sequence[SpanIn]) ->
         refs = [span.prompt for _, span in new if span.prompt]
         refs += [s.attributes.get("prompt") for s in stored if s.category == TraceSpan.Category.PROMPT]
         prompts = _PromptMatcher(project, [r for r in refs if isinstance(r, dict)])
-        items, owners = [], []
+        items, call_spans, owners = [], [], []
         shapes = {trace_id: _TraceShape(spans) for trace_id, spans in by_trace.items()}
         for index, span in llm:
             items.append(_call_item(span, shapes[span.trace_id], pending, prompts))
+            call_spans.append(_call_span(span))
             owners.append(index)
-        call_ids = _ingest_calls(actor, project, items, owners, rejected) if items else {}
+        calls = _ingest_calls(actor, project, items, call_spans, owners, rejected) if items else 0
+        duplicates += len(llm) - calls - sum(1 for index, _ in llm if index in rejected)
         keep = [(index, span) for index, span in new if index not in rejected]
-        rows = [_row(project, span, call_ids, actor, now) for _, span in keep]
+        rows = [_row(project, span, actor, now) for _, span in keep if span.call is None]
         _insert_spans(rows)
         kept = {(s.trace_id, s.span_id) for _, s in keep}
         used = [pk for key, entry in pending.items() if key in kept for pk in entry["ids"]]
         if used:
             SpanMessages.objects.filter(pk__in=used).delete()
-        if rows:
+        written = len(rows) + calls
+        if written:
             audit_append(
                 actor=actor,
                 event_type=LLMEvent.TRACES_INGESTED,
                 target=project,
                 target_type="llmops.tracespan",
-                target_repr=f"{len(rows)} trace spans",
+                target_repr=f"{written} trace spans",
                 project_id=project.pk,
                 after={
-                    "spans": len(rows),
-                    "calls": len(call_ids),
+                    "spans": written,
+                    "calls": calls,
                     "duplicates": duplicates,
                     "rejected": len(rejected),
                     "traces": len({span.trace_id for _, span in keep}),
                 },
             )
-    return TracesIngestResult(
-        spans=len(rows), duplicates=duplicates, calls=len(call_ids), rejected=sorted(rejected.items())
-    )
+    return TracesIngestResult(spans=written, duplicates=duplicates, calls=calls, rejected=sorted(rejected.items()))
+
+
+def _stored_spans(project: Project, trace_ids: set[str]) -> list[_StoredSpan]:
+    """The spans of these traces recorded before: TraceSpan rows and calls with a span, in one statement."""
+    if bulk.is_postgresql():
+        with connection.cursor() as cursor:
+            cursor.execute(_STORED_SQL, {"traces": sorted(trace_ids), "project": project.pk})
+            rows = cursor.fetchall()
+        loads = json.loads  # Django reads jsonb as text, for JSONField to parse
+        return [_StoredSpan(*row[:5], loads(row[5]) if row[5] else {}) for row in rows]
+    fields = ("trace_id", "span_id", "parent_span_id", "category", "start_time_unix_nano", "attributes")
+    spans = TraceSpan.objects.filter(project=project, trace_id__in=trace_ids).values_list(*fields)
+    calls = LLMCall.objects.filter(project=project, trace_id__in=trace_ids, span_start_time_unix_nano__isnull=False)
+    call_fields = ("trace_id", "span_id", "span_parent_id", "span_category", "span_start_time_unix_nano")
+    return [
+        *(_StoredSpan(*row[:5], row[5] or {}) for row in spans),
+        *(_StoredSpan(*row, {}) for row in calls.values_list(*call_fields)),
+    ]
 
 
 class _TraceShape:
@@ -298,15 +346,38 @@ def _call_item(span: SpanIn, trace: _TraceShape, pending: dict, prompts: _Prompt
     return item
 
 
-def _ingest_calls(actor, project, items: list[dict], owners: list[int], rejected: dict[int, str]) -> dict[str, int]:
-    """calls_ingest on the items, leaving out those it names as wrong (and retrying the rest); answers client call
-    id -> call id of every item now recorded (new or recorded before)."""
+def _call_span(span: SpanIn) -> CallSpan:
+    attributes = {**span.attributes, "prompt": span.prompt} if span.prompt else span.attributes
+    return CallSpan(
+        parent_span_id=span.parent_span_id,
+        name=span.name[:200],
+        category=span.category,
+        kind=span.kind,
+        service_name=span.service_name[:200],
+        scope_name=span.scope_name[:200],
+        start_time_unix_nano=span.start_time_unix_nano,
+        end_time_unix_nano=span.end_time_unix_nano,
+        status=span.status,
+        attributes=attributes,
+    )
+
+
+def _ingest_calls(
+    actor, project, items: list[dict], spans: list[CallSpan], owners: list[int], rejected: dict[int, str]
+) -> int:
+    """calls_ingest on the items (each with its span), leaving out those it names as wrong (and retrying the
+    rest); answers how many calls it wrote."""
     pending = list(range(len(items)))
     for _ in range(3):
         if not pending:
-            return {}
+            return 0
         try:
-            calls_ingest(actor=actor, project_slug=project.slug, items=[items[i] for i in pending])
+            result = calls_ingest(
+                actor=actor,
+                project_slug=project.slug,
+                items=[items[i] for i in pending],
+                spans=[spans[i] for i in pending],
+            )
             break
         except ServiceError as exc:
             bad: dict[int, list[str]] = {}
@@ -321,16 +392,8 @@ def _ingest_calls(actor, project, items: list[dict], owners: list[int], rejected
     else:
         for i in pending:
             rejected[owners[i]] = "refused"
-        return {}
-    ids = [items[i]["client_call_id"] for i in pending]
-    if bulk.is_postgresql():  # one array parameter, not an IN list of 512 the ORM builds and quotes one by one
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT client_call_id, id FROM llmops_llmcall WHERE project_id = %s AND client_call_id = ANY(%s)",
-                [project.pk, ids],
-            )
-            return dict(cursor.fetchall())
-    return dict(LLMCall.objects.filter(project=project, client_call_id__in=ids).values_list("client_call_id", "id"))
+        return 0
+    return result.accepted
 
 
 SPAN_COLUMNS = (
@@ -348,7 +411,6 @@ SPAN_COLUMNS = (
     "status",
     "status_message",
     "attributes",
-    "call_id",
     "created_at",
     "created_by_key_id",
 )
@@ -356,8 +418,9 @@ _ATTRIBUTES = SPAN_COLUMNS.index("attributes")
 
 
 def _insert_spans(rows: list[tuple]) -> None:
-    """The new spans' rows (SPAN_COLUMNS), a span already recorded skipped: COPY on PostgreSQL (as calls_ingest
-    writes its calls: the ORM's bulk insert of a 512-span export took longer than the rest of the request)."""
+    """The new spans' rows (SPAN_COLUMNS; LLM spans are their calls' rows), a span already recorded skipped: COPY on
+    PostgreSQL (as calls_ingest writes its calls: the ORM's bulk insert of a 512-span export took longer than the
+    rest of the request)."""
     if not rows:
         return
     if bulk.is_postgresql():
@@ -373,7 +436,7 @@ def _insert_spans(rows: list[tuple]) -> None:
     TraceSpan.objects.bulk_create(objects, batch_size=1000, ignore_conflicts=True)
 
 
-def _row(project: Project, span: SpanIn, call_ids: dict[str, int], actor: Actor, now) -> tuple:
+def _row(project: Project, span: SpanIn, actor: Actor, now) -> tuple:
     attributes = dict(span.attributes)
     if span.category == TraceSpan.Category.RETRIEVAL and span.documents:
         attributes["documents"] = [
@@ -382,7 +445,6 @@ def _row(project: Project, span: SpanIn, call_ids: dict[str, int], actor: Actor,
         ]
     if span.prompt:
         attributes["prompt"] = span.prompt
-    call_id = call_ids.get(f"{CALL_ID_PREFIX}{span.trace_id}:{span.span_id}") if span.call is not None else None
     return (
         project.pk,
         span.trace_id,
@@ -398,7 +460,6 @@ def _row(project: Project, span: SpanIn, call_ids: dict[str, int], actor: Actor,
         span.status,
         span.status_message[:500],
         attributes,
-        call_id,
         now,
         actor.api_key.pk if actor.api_key is not None else None,
     )
@@ -417,13 +478,19 @@ def span_messages_ingest(*, actor: Actor, project: Project, messages: Sequence[M
         _lock_traces({t for t, _ in keys})
         cutoff = now - timedelta(hours=settings.OTLP_PENDING_MESSAGES_HOURS)
         SpanMessages.objects.filter(project=project, received_at__lt=cutoff).delete()
-        spans = {
-            (t, s): call_id
-            for t, s, call_id in TraceSpan.objects.filter(
-                project=project, trace_id__in={t for t, _ in keys}, span_id__in={s for _, s in keys}
-            ).values_list("trace_id", "span_id", "call_id")
-            if (t, s) in keys
-        }
+        trace_ids, span_ids = {t for t, _ in keys}, {s for _, s in keys}
+        arrived = [
+            *(
+                (t, s, None)
+                for t, s in TraceSpan.objects.filter(
+                    project=project, trace_id__in=trace_ids, span_id__in=span_ids
+                ).values_list("trace_id", "span_id")
+            ),
+            *LLMCall.objects.filter(
+                project=project, trace_id__in=trace_ids, span_id__in=span_ids, span_start_time_unix_nano__isnull=False
+            ).values_list("trace_id", "span_id", "id"),
+        ]
+        spans = {(t, s): call_id for t, s, call_id in arrived if (t, s) in keys}
         waiting = [m for m in messages if (m.trace_id, m.span_id) not in spans]
         SpanMessages.objects.bulk_create(
             [

@@ -124,3 +124,33 @@ def chat_attrs(**more) -> dict:
 @pytest.fixture
 def world(acme, otlp):
     return SimpleNamespace(project=acme, otlp=otlp)
+
+
+def stored_spans(project=None, **filters) -> dict[str, SimpleNamespace]:
+    """Every stored span by span id: the TraceSpan rows and the LLM calls that are their spans (`call` set)."""
+    from llmops.models import LLMCall, TraceSpan
+
+    if project is not None:
+        filters["project"] = project
+    found = {
+        s.span_id: SimpleNamespace(
+            span_id=s.span_id,
+            parent_span_id=s.parent_span_id,
+            name=s.name,
+            category=s.category,
+            attributes=s.attributes,
+            call=None,
+        )
+        for s in TraceSpan.objects.filter(**filters)
+    }
+    for call in LLMCall.objects.filter(span_start_time_unix_nano__isnull=False, **filters):
+        assert call.span_id not in found, call.span_id
+        found[call.span_id] = SimpleNamespace(
+            span_id=call.span_id,
+            parent_span_id=call.span_parent_id,
+            name=call.span_name,
+            category=call.span_category,
+            attributes=call.span_attributes,
+            call=call,
+        )
+    return found

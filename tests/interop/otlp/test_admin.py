@@ -35,7 +35,7 @@ def test_the_call_page_draws_its_trace(world, admin_client):
     page = admin_client.get(f"/admin/llmops/llmcall/{call.pk}/change/").content.decode()
     assert "trace-waterfall" in page and "qa_flow.workflow" in page
     assert admin_client.get("/admin/llmops/tracespan/").status_code == 200
-    span = TraceSpan.objects.get(span_id="55c56bfea6c92784")
+    span = TraceSpan.objects.get(span_id="9974d14860f0a48a")  # the workflow: the LLM span is its call's row
     assert admin_client.get(f"/admin/llmops/tracespan/{span.pk}/change/").status_code == 200
 
     # scoping by project and role: tests/test_admin_isolation.py walks this admin with every other one

@@ -11,7 +11,7 @@ from interop.otlp import urls as otlp_urls
 from llmops.models import LLMCall, TraceSpan
 from llmops.permissions import CALL_INGESTERS
 from tests import factories as f
-from tests.interop.otlp.conftest import LOGS, METRICS, TRACES, Otlp, key_for, sample
+from tests.interop.otlp.conftest import LOGS, METRICS, TRACES, Otlp, key_for, sample, stored_spans
 
 ROLES = {"data_scientist", "compliance_officer", "risk_analyst", "ingest"}
 BODIES = {
@@ -74,8 +74,8 @@ def test_another_projects_key_writes_only_into_its_own_project(acme):
     globex = f.ProjectFactory(slug="globex")
     assert Otlp(key_for(acme)).traces(_body(TRACES)).status_code == 200
     assert Otlp(key_for(globex)).traces(_body(TRACES)).status_code == 200
-    assert set(TraceSpan.objects.values_list("project__slug", flat=True)) == {"acme", "globex"}
+    assert set(LLMCall.objects.values_list("project__slug", flat=True)) == {"acme", "globex"}
     ours = LLMCall.objects.get(project=acme)
     theirs = LLMCall.objects.get(project=globex)
     assert ours.pk != theirs.pk and ours.trace_id == theirs.trace_id
-    assert TraceSpan.objects.get(project=acme).call == ours
+    assert stored_spans(acme)[ours.span_id].call == ours and stored_spans(globex)[theirs.span_id].call == theirs

@@ -9,6 +9,7 @@ from django.core import serializers
 
 from governance.services.erasure import erasure_request_create, erasure_request_execute, erasure_request_trace
 from llmops.models import LLMCall, TraceSpan
+from llmops.presenters.traces import call_waterfall
 from llmops.services.traces import trace_settings_set
 from registry.actors import Actor
 from registry.models import Project
@@ -77,6 +78,8 @@ def test_erasure_reaches_otlp_calls_and_a_re_sent_export_does_not_bring_them_bac
     assert LLMCall.objects.get(trace_id="477f1afddf78937038bd7a0fe5f0ce3a").erased_at is None
     assert world.otlp.traces(_export()).status_code == 200  # the exporter retries an old batch
     assert LLMCall.objects.filter(trace_id=T).count() == 1  # the span is known: no second, unredacted call
+    assert erased.span_start_time_unix_nano and erased.span_name == "[redacted]"  # the waterfall still draws it
+    assert [row["this_call"] for row in call_waterfall(erased)["rows"]] == [False, True]
 
 
 def test_a_suppressed_subjects_new_span_is_refused_or_stripped_as_the_project_says(world):
@@ -94,7 +97,7 @@ def test_a_suppressed_subjects_new_span_is_refused_or_stripped_as_the_project_sa
     assert world.otlp.traces(later).content == b"{}"
     stripped = LLMCall.objects.get(trace_id="1" * 32)
     assert stripped.subject_key is None and stripped.input is None and stripped.erased_at is not None
-    assert json.dumps(TraceSpan.objects.get(trace_id="1" * 32).attributes).find(RAW) == -1
+    assert stripped.span_name and json.dumps(stripped.span_attributes).find(RAW) == -1
 
 
 def _user_message_log(content: str, span_id: str, *, user: str | None = None) -> bytes:
