@@ -74,3 +74,97 @@ def test_the_helper_refuses_what_it_cannot_name():
         shap_explanations(object(), [[1, 2]])
     with pytest.raises(ValueError, match="2 decisions but 1 explanations"):
         attach_explanations([{}, {}], [{}])
+
+
+@pytest.mark.django_db(transaction=True)  # pg_dump reads what is committed
+def test_a_demo_subjects_access_report_gives_the_top_factors_and_nothing_of_theirs_survives_erasure(demo, make_client):
+    import shutil
+    import subprocess
+
+    from django.db import connection
+    from sklego.datasets import load_arrests
+
+    from governance.services.erasure import erasure_request_create, erasure_request_execute, erasure_request_trace
+    from registry.actors import Actor
+    from registry.subjects import subject_key
+
+    if connection.vendor != "postgresql":
+        pytest.skip("pg_dump needs PostgreSQL")
+    project = Project.objects.get(slug=DEMO_PROJECT)
+    ids = {subject_key(raw): raw for raw in (f"arrest-{i:05d}" for i in range(len(load_arrests(as_frame=True))))}
+    logged = list(Decision.objects.filter(model_version=demo).order_by("id")[:40])
+    alice = logged[0]
+    bob = next(d for d in logged[1:] if d.features != alice.features)
+    model = joblib.load(url2pathname(urlparse(demo.artifact_uri).path))
+    X = pd.DataFrame([alice.features, bob.features])[list(FEATURES)]
+    explanations = shap_explanations(model, X, background=X, reason_codes=CODES)
+    Policy.objects.filter(project=project).update(
+        reason_codes={"R02": "Many prior checks", "R03": "Not employed", "R04": "Not a citizen"}
+    )
+    items = attach_explanations(
+        [
+            {
+                "model_version": demo.pk,
+                "request_id": f"explained-{who}",
+                "subject_id": ids[decision.subject_key],
+                "features": decision.features,
+                "prediction": decision.prediction,
+                "score": decision.score,
+                "occurred_at": decision.occurred_at.isoformat(),
+            }
+            for who, decision in (("alice", alice), ("bob", bob))
+        ],
+        explanations,
+    )
+    ingest = make_client("ingest", project)
+    assert ingest.post("/api/v1/decisions/bulk/", {"decisions": items}, format="json").status_code == 200
+
+    officer = make_client("compliance_officer", project)
+    request = officer.post(
+        "/api/v1/access-requests/",
+        {"project": DEMO_PROJECT, "subject_id": ids[alice.subject_key], "reference": "SAR-DEMO"},
+        format="json",
+    ).json()
+    report = officer.get(f"/api/v1/access-requests/{request['id']}/report/").json()
+    mine = {d["reference"].rsplit(" / ", 1)[1]: d for d in report["decisions"]["items"]}
+    assert {alice.request_id, "explained-alice"} <= set(mine)  # the demo's decisions about them and the explained one
+    assert report["decisions"]["count"] == Decision.objects.filter(subject_key=alice.subject_key).count()
+    explained = mine["explained-alice"]
+    top = sorted(explanations[0]["attributions"].items(), key=lambda kv: -abs(kv[1]))[:3]
+    assert [factor.split()[0] for factor in explained["main_factors"]] == [name for name, _ in top]
+    assert explained["explained_by"] == "shap permutation"
+
+    erasure = erasure_request_create(
+        actor=Actor.system(), project=project, subject_id=ids[alice.subject_key], reference="GDPR-DEMO"
+    )
+    erasure_request_execute(actor=Actor.system(), request=erasure_request_trace(actor=Actor.system(), request=erasure))
+    after = officer.get(f"/api/v1/access-requests/{request['id']}/report/").json()
+    assert after["decisions"]["count"] == 0
+    assert after["erasures"][0]["reference"] == "GDPR-DEMO"
+    assert after["erasures"][0]["decisions_erased"] == report["decisions"]["count"]
+
+    settings = connection.settings_dict
+    dump = subprocess.run(
+        [
+            shutil.which("pg_dump"),
+            "--data-only",
+            "-h",
+            settings["HOST"] or "127.0.0.1",
+            "-p",
+            str(settings["PORT"] or 5432),
+            "-U",
+            settings["USER"] or "postgres",
+            settings["NAME"],
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin"},
+    ).stdout
+    def distinctive(explanation):  # a 0.0 is in any dump; a value like 0.0267345400023454 is theirs
+        return [repr(v) for v in explanation["attributions"].values() if len(repr(v)) > 8]
+
+    theirs, others = distinctive(explanations[0]), distinctive(explanations[1])
+    assert theirs and others
+    assert any(value in dump for value in others)  # explanations are in the dump, as text
+    assert not [value for value in theirs if value in dump]
