@@ -161,6 +161,7 @@ def test_a_demo_subjects_access_report_gives_the_top_factors_and_nothing_of_thei
         check=True,
         env={"PATH": "/usr/bin:/bin"},
     ).stdout
+
     def distinctive(explanation):  # a 0.0 is in any dump; a value like 0.0267345400023454 is theirs
         return [repr(v) for v in explanation["attributions"].values() if len(repr(v)) > 8]
 
