@@ -14,6 +14,7 @@ imports this package). What a custom page or a change-form section shows is comp
 from __future__ import annotations
 
 from governance.admin import (  # noqa: F401 - registers the admins
+    access,
     contests,
     decisions,
     erasure,
@@ -28,4 +29,5 @@ from governance.admin import (  # noqa: F401 - registers the admins
 from registry.admin.audit import audit_target_links
 
 audit_target_links("governance.erasurerequest")
+audit_target_links("governance.accessrequest")
 audit_target_links("governance.contest", "governance.incident", "governance.reviewitem", "governance.review")
