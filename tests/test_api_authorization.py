@@ -376,6 +376,8 @@ ENDPOINTS += [
         R,
     ),
     Endpoint("model version bom", "get", lambda c: f"/api/v1/model-versions/{c.version.pk}/bom/", R),
+    Endpoint("processing record", "get", lambda c: f"/api/v1/processing-records/{c.project.slug}/", R),
+    Endpoint("processing record csv", "get", lambda c: f"/api/v1/processing-records/{c.project.slug}/csv/", R),
     Endpoint("model version model card", "get", lambda c: f"/api/v1/model-versions/{c.version.pk}/model-card/", R),
     Endpoint(
         "model version approve",

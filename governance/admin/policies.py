@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.template.loader import render_to_string
+from django.urls import path, reverse
+from django.utils import timezone
 
 from governance.models import (
     Policy,
 )
 from governance.permissions import POLICY_EDITORS
 from governance.presenters.policies import policy_history
+from governance.queries.processing import processing_record
 from governance.services import policies
 from registry.admin.kit import (
     ProjectScopedAdmin,
@@ -186,6 +190,40 @@ class PolicyAdmin(ProjectScopedAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/processing/",
+                self.admin_site.admin_view(self.processing_view),
+                name="{}_{}_processing".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = {
+            "processing_url": reverse("admin:governance_policy_processing", args=[object_id]),
+            **(extra_context or {}),
+        }
+        return super().change_view(request, object_id, form_url, extra)
+
+    def processing_view(self, request, object_id):
+        """The project's record of processing activities (GDPR Art. 30), printable; CSV over the API."""
+        policy = self.get_object(request, unquote(object_id))
+        if policy is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_or_change_permission(request, policy):
+            raise PermissionDenied
+        return self.render_page(
+            request,
+            "admin/governance/policy/processing.html",
+            title=f"Record of processing activities: {policy.project.name}",
+            original=policy,
+            record=processing_record(project=policy.project, now=timezone.now()),
+            csv_url=reverse("processing-record-csv", args=[policy.project.slug]),
+        )
 
     def has_change_permission(self, request, obj=None):
         if not request.user.has_perm("governance.view_policy"):

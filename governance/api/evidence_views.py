@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 
 from django.http import HttpResponse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
 
 from governance.evidence import bom, model_card
+from governance.queries.processing import processing_record, processing_record_csv
 from registry.api.common import ScopedViewSet
 from registry.api.views import ERRORS
-from registry.models import ModelVersion
+from registry.models import ModelVersion, Project
 from registry.permissions import ALL_HUMAN_ROLES
 
 
@@ -45,3 +48,32 @@ class EvidenceViewSet(ScopedViewSet):
         version = self.get_object()
         text = model_card.model_version_card(model_version=version)
         return self._download(text, model_card.MEDIA_TYPE, f"model-version-{version.pk}-README.md")
+
+
+class ProcessingRecordViewSet(ScopedViewSet):
+    """The record of processing activities of a project (GDPR Art. 30), as JSON or CSV."""
+
+    queryset = Project.objects.all()
+    project_lookup = "id"
+    lookup_field = "slug"
+    read_roles = ALL_HUMAN_ROLES
+    action_roles = {"record": ALL_HUMAN_ROLES, "record_csv": ALL_HUMAN_ROLES}
+
+    @extend_schema(
+        summary="The project's record of processing activities (GDPR Art. 30), generated from the records",
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+    )
+    def record(self, request, slug=None):
+        project = self.get_object()
+        return Response(processing_record(project=project, now=timezone.now()))
+
+    @extend_schema(
+        summary="The project's record of processing activities as CSV",
+        responses={(200, "text/csv"): OpenApiTypes.STR, **ERRORS},
+    )
+    def record_csv(self, request, slug=None):
+        project = self.get_object()
+        body = processing_record_csv(processing_record(project=project, now=timezone.now()))
+        response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="processing-record-{project.slug}.csv"'
+        return response

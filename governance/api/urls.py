@@ -48,5 +48,15 @@ urlpatterns = [
         evidence_views.EvidenceViewSet.as_view({"get": "card"}),
         name="model-version-model-card",
     ),
+    path(
+        "processing-records/<slug:slug>/",
+        evidence_views.ProcessingRecordViewSet.as_view({"get": "record"}),
+        name="processing-record",
+    ),
+    path(
+        "processing-records/<slug:slug>/csv/",
+        evidence_views.ProcessingRecordViewSet.as_view({"get": "record_csv"}),
+        name="processing-record-csv",
+    ),
     *router.urls,
 ]

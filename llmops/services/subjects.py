@@ -48,6 +48,28 @@ class LLMSubjectData:
             },
         }
 
+    def processing(self, *, project_id: int) -> list[dict]:
+        """The record of processing's lines for LLM calls: each provider that receives the calls' prompts."""
+        from django.db.models import Count, Min
+
+        rows = (
+            LLMCall.objects.filter(project_id=project_id)
+            .values("provider")
+            .annotate(calls=Count("id"), since=Min("occurred_at"), models=Count("model", distinct=True))
+            .order_by("provider")
+        )
+        return [
+            {
+                "activity": f"LLM calls to {row['provider']}",
+                "risk_tier": "",
+                "intended_use": f"{row['calls']:,} calls to {row['models']} model(s) since {row['since']:%Y-%m-%d}",
+                "deployed_to": f"recipient: {row['provider']}",
+                "versions": row["models"],
+                "sensitive_attributes": "",
+            }
+            for row in rows
+        ]
+
     def trace_rows(self, section: dict) -> list[SubjectDataRow]:
         """The stored trace answer as rows; the prompt versions the subject's calls ran are named (as they are
         now: a version deleted since is named by its id)."""
