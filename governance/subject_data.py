@@ -12,8 +12,9 @@ may put the subject key or any personal value into its answer. Both answers are 
 `trace_rows` and `redaction_rows` read them back as the rows a person reads on the request's pages and its
 report (what kind of record, how many, what erasure does to it), so governance draws one table for every app.
 A contributor without them, or an answer whose app is gone, is read generically (`generic_rows`).
-An optional `processing(project_id=)` answers the app's lines of a project's record of processing activities
-(governance.queries.processing: activity, risk tier, use, where, sensitive attributes).
+An optional `access_rows(project_id=, subject_key=)` answers a subject access report's rows more cheaply than
+a trace (counts only); an optional `processing(project_id=)` answers the app's lines of a project's record of
+processing activities (governance.queries.processing: activity, risk tier, use, where, sensitive attributes).
 """
 
 from __future__ import annotations

@@ -43,8 +43,8 @@ def subject_access_report(*, project_id: int, subject_key: str, now: datetime) -
     project = Project.objects.get(pk=project_id)
     catalogue = Policy.objects.filter(project_id=project_id).values_list("reason_codes", flat=True).first() or {}
     decisions = Decision.objects.filter(project_id=project_id, subject_key=subject_key).order_by("occurred_at", "id")
-    count = decisions.count()
     listed = list(decisions[:MAX_LISTED])
+    count = len(listed) if len(listed) < MAX_LISTED else decisions.count()
     versions = {
         v.pk: v
         for v in ModelVersion.objects.filter(pk__in={d.model_version_id for d in listed}).select_related("model")
@@ -103,9 +103,13 @@ def subject_access_report(*, project_id: int, subject_key: str, now: datetime) -
     ]
     other = []
     for contributor in subject_data_contributors():
-        section = contributor.trace(project_id=project_id, subject_key=subject_key)
-        reader = getattr(contributor, "trace_rows", None)
-        rows = reader(section) if reader is not None else generic_rows(section)
+        counted = getattr(contributor, "access_rows", None)
+        if counted is not None:
+            rows = counted(project_id=project_id, subject_key=subject_key)
+        else:
+            section = contributor.trace(project_id=project_id, subject_key=subject_key)
+            reader = getattr(contributor, "trace_rows", None)
+            rows = reader(section) if reader is not None else generic_rows(section)
         other.extend({"record": row["record"], "count": row["count"]} for row in rows)
     erasures = [
         {

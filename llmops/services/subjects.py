@@ -48,6 +48,28 @@ class LLMSubjectData:
             },
         }
 
+    def access_rows(self, *, project_id: int, subject_key: str) -> list[SubjectDataRow]:
+        """What a subject access report says of the person's LLM records: the trace's rows, counted in two
+        statements (no id lists)."""
+        from django.db.models import Count, Q
+
+        calls = LLMCall.objects.filter(project_id=project_id, subject_key=subject_key).count()
+        documents = RetrievedDocument.objects.filter(
+            Q(project_id=project_id, subject_key=subject_key) | Q(project_id=project_id, call__subject_key=subject_key)
+        ).aggregate(
+            about=Count("id", filter=Q(subject_key=subject_key)),
+            used=Count("id", filter=Q(call__subject_key=subject_key)),
+        )
+        return [
+            {"record": "LLM calls about the subject", "count": calls, "note": CALLS_ERASED},
+            {"record": "Retrieved documents about the subject", "count": documents["about"], "note": DOCUMENTS_ERASED},
+            {
+                "record": "Retrieved documents given in the subject's calls",
+                "count": documents["used"],
+                "note": DOCUMENTS_ERASED,
+            },
+        ]
+
     def processing(self, *, project_id: int) -> list[dict]:
         """The record of processing's lines for LLM calls: each provider that receives the calls' prompts."""
         from django.db.models import Count, Min

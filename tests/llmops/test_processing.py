@@ -24,3 +24,23 @@ def test_each_provider_is_a_recipient_of_the_prompts(ingest, project, prices):
         "LLM calls to anthropic",
         "LLM calls to openai",
     ]
+
+
+def test_the_access_reports_llm_rows_count_what_the_trace_counts(ingest, project, prices):
+    from registry.subjects import subject_key
+
+    alice = "alice.martin@example.com"
+    document = {"document_id": "crm/4411", "source": "crm", "chunk_text": "Alice ...", "subject_id": alice}
+    post(
+        ingest,
+        [
+            call("a1", subject_id=alice, retrieved_documents=[document]),
+            call("a2", subject_id=alice),
+            call("b1", subject_id="bob", retrieved_documents=[document]),
+        ],
+    )
+    contributor, key = LLMSubjectData(), subject_key(alice)
+    counted = contributor.access_rows(project_id=project.pk, subject_key=key)
+    traced = contributor.trace_rows(contributor.trace(project_id=project.pk, subject_key=key))
+    assert [(r["record"], r["count"]) for r in counted] == [(r["record"], r["count"]) for r in traced]
+    assert [r["count"] for r in counted] == [2, 2, 1]
