@@ -25,6 +25,7 @@ class GovernanceEvent(models.TextChoices):
     ALERT_RAISED = "alert.raised"
     REVIEW_QUEUED = "review.queued"
     REVIEW_RECORDED = "review.recorded"
+    EVIDENCE_PACK_GENERATED = "evidence_pack.generated"
     ACCESS_RECEIVED = "access.received"
     ACCESS_EXTENDED = "access.extended"
     ACCESS_ANSWERED = "access.answered"

@@ -764,3 +764,24 @@ class AccessRequest(Created):
 
     def __str__(self) -> str:
         return f"access request {self.reference}"
+
+
+class EvidencePack(Created):
+    """A generated technical documentation pack of a model version (AI Act Art. 11, Annex IV), kept as it was
+    generated (append-only; Art. 18 asks for ten years): its content, the sha256 of its canonical JSON (also in the
+    audit event that recorded it), and what changed since the version's previous pack."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="evidence_packs")
+    generated_at = models.DateTimeField()
+    content = models.JSONField()
+    sha256 = models.CharField(max_length=64, unique=True)
+    previous = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    changes = models.JSONField(default=dict, help_text="added, removed and changed statements since `previous`")
+
+    class Meta:
+        ordering = ["-generated_at", "-id"]
+        indexes = [models.Index(fields=["model_version", "generated_at"], name="evidencepack_version_time")]
+
+    def __str__(self) -> str:
+        return f"evidence pack {self.pk} of model version {self.model_version_id}"

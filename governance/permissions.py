@@ -20,6 +20,7 @@ REVIEW_READERS = frozenset({CO, RV, RA})  # the queue, the reviews, the override
 REVIEW_IMPORTERS = frozenset({Role.INGEST, CO})  # reviews done in another system, in bulk
 INCIDENT_OFFICERS = frozenset({CO})  # open, report, close, roll back
 INCIDENT_READERS = frozenset({CO, DS, RA})
+EVIDENCE_AUTHORS = frozenset({CO, RA})  # generate a technical documentation pack
 ACCESS_OFFICERS = frozenset({CO})  # subject access requests: receive, read the report, extend, answer
 CONTEST_OFFICERS = frozenset({CO})  # contests of automated decisions: receive, extend (the review decides)
 WEBHOOK_READERS = frozenset({CO, DS})
@@ -36,6 +37,7 @@ GOVERNANCE_MODELS = [
     "review",
     "incident",
     "incidentreport",
+    "evidencepack",
 ]
 _view = view_permissions("governance", GOVERNANCE_MODELS)
 

@@ -376,6 +376,14 @@ ENDPOINTS += [
         R,
     ),
     Endpoint("model version bom", "get", lambda c: f"/api/v1/model-versions/{c.version.pk}/bom/", R),
+    Endpoint(
+        "model version evidence pack generate",
+        "post",
+        lambda c: f"/api/v1/model-versions/{c.version.pk}/evidence-packs/",
+        frozenset({"compliance_officer", "risk_analyst"}),
+    ),
+    Endpoint("evidence packs list", "get", lambda c: "/api/v1/evidence-packs/", R, other_project="hidden_in_list"),
+    Endpoint("evidence pack detail", "get", lambda c: f"/api/v1/evidence-packs/{c.pack.pk}/", R),
     Endpoint("processing record", "get", lambda c: f"/api/v1/processing-records/{c.project.slug}/", R),
     Endpoint("processing record csv", "get", lambda c: f"/api/v1/processing-records/{c.project.slug}/csv/", R),
     Endpoint("model version model card", "get", lambda c: f"/api/v1/model-versions/{c.version.pk}/model-card/", R),
@@ -628,6 +636,9 @@ def ctx(chain):
         model_version=chain.version,
         request_id="fair-1",
     )
+    from governance.services.evidence import evidence_pack_generate
+
+    chain.pack = evidence_pack_generate(actor=Actor.system(), model_version=chain.version)
     chain.access = access_request_receive(
         actor=Actor.system(), project=chain.project, subject_id="alice", reference="SAR-1"
     )

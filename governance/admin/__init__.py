@@ -18,6 +18,7 @@ from governance.admin import (  # noqa: F401 - registers the admins
     contests,
     decisions,
     erasure,
+    evidence,
     fairness,
     incidents,
     model_versions,
@@ -29,5 +30,5 @@ from governance.admin import (  # noqa: F401 - registers the admins
 from registry.admin.audit import audit_target_links
 
 audit_target_links("governance.erasurerequest")
-audit_target_links("governance.accessrequest")
+audit_target_links("governance.accessrequest", "governance.evidencepack")
 audit_target_links("governance.contest", "governance.incident", "governance.reviewitem", "governance.review")

@@ -8,12 +8,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.http import HttpResponseRedirect
+from django.urls import reverse
 
-from governance.permissions import APPROVERS
+from governance.models import EvidencePack
+from governance.permissions import APPROVERS, EVIDENCE_AUTHORS
 from governance.presenters.gate import model_version_gate
 from governance.presenters.lineage import model_version_lineage
 from governance.services.gate import model_version_approve
-from registry.admin.kit import admin_actor, admin_url, apply_service_error, as_get
+from registry.admin.kit import admin_actor, admin_url, apply_service_error, as_get, when
 from registry.admin.models import ModelVersionAdmin
 from registry.errors import ServiceError
 from registry.models import ModelVersion, Stage
@@ -47,6 +49,20 @@ class ModelVersionLineageAdmin(ModelVersionAdmin):
             extra["gate"] = gate
             extra["approval_form"] = approval_form
             extra["lineage"] = model_version_lineage(version)
+            extra["evidence"] = {
+                "packs": [
+                    {
+                        "url": reverse("admin:governance_evidencepack_change", args=[pack.pk]),
+                        "when": when(pack.generated_at),
+                    }
+                    for pack in EvidencePack.objects.filter(model_version=version).order_by("-generated_at", "-id")[:5]
+                ],
+                "generate_url": reverse("admin:governance_evidencepack_generate", args=[version.pk])
+                if actor.can(EVIDENCE_AUTHORS, version.project_id)
+                else None,
+                "bom_url": reverse("model-version-bom", args=[version.pk]),
+                "card_url": reverse("model-version-model-card", args=[version.pk]),
+            }
         return super().change_view(request, object_id, form_url, extra)
 
     def _approve(self, request, version: ModelVersion, form: ApprovalForm) -> bool:

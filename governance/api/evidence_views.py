@@ -7,13 +7,18 @@ import json
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status
 from rest_framework.response import Response
 
+from governance.api import serializers as s
 from governance.evidence import bom, model_card
+from governance.models import EvidencePack
+from governance.permissions import EVIDENCE_AUTHORS
 from governance.queries.processing import processing_record, processing_record_csv
+from governance.services import evidence
 from registry.api.common import ScopedViewSet
-from registry.api.views import ERRORS
+from registry.api.views import ERRORS, WRITE_ERRORS
 from registry.models import ModelVersion, Project
 from registry.permissions import ALL_HUMAN_ROLES
 
@@ -77,3 +82,33 @@ class ProcessingRecordViewSet(ScopedViewSet):
         response = HttpResponse(body, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="processing-record-{project.slug}.csv"'
         return response
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Technical documentation packs, newest first"),
+    retrieve=extend_schema(
+        summary="One technical documentation pack", responses={200: s.EvidencePackSerializer, **ERRORS}
+    ),
+)
+class EvidencePackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    queryset = EvidencePack.objects.select_related("project").order_by("-generated_at", "-id")
+    serializer_class = s.EvidencePackSerializer
+    filterset_fields = ["model_version"]
+    read_roles = ALL_HUMAN_ROLES
+
+
+class EvidencePackGenerateViewSet(ScopedViewSet):
+    """POST model-versions/{id}/evidence-packs/: generate the version's pack now."""
+
+    queryset = ModelVersion.objects.all()
+    read_roles = ALL_HUMAN_ROLES
+    action_roles = {"generate": EVIDENCE_AUTHORS}
+
+    @extend_schema(
+        summary="Generate the version's technical documentation pack (AI Act Annex IV) from the records",
+        request=None,
+        responses={201: s.EvidencePackSerializer, **WRITE_ERRORS},
+    )
+    def generate(self, request, pk=None):
+        pack = evidence.evidence_pack_generate(actor=self.actor, model_version=self.get_object())
+        return Response(s.EvidencePackSerializer(pack).data, status=status.HTTP_201_CREATED)

@@ -786,3 +786,16 @@ class AccessReportSerializer(serializers.Serializer):
 class AccessAnswerSerializer(serializers.Serializer):
     request = AccessRequestSerializer()
     report = AccessReportSerializer()
+
+
+class EvidencePackSerializer(serializers.ModelSerializer):
+    """A generated technical documentation pack: its sections with their cited statements, its sha256 (also in the
+    audit trail), and what changed since the version's previous pack."""
+
+    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        from governance.models import EvidencePack
+
+        model = EvidencePack
+        fields = ["id", "project", "model_version", "generated_at", "sha256", "previous", "changes", "content"]

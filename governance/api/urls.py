@@ -20,6 +20,7 @@ router.register("fairness-audits", fairness_views.FairnessAuditViewSet, basename
 router.register("policies", fairness_views.PolicyViewSet, basename="policy")
 router.register("drift-reports", fairness_views.DriftReportViewSet, basename="drift-report")
 router.register("performance-reports", fairness_views.PerformanceReportViewSet, basename="performance-report")
+router.register("evidence-packs", evidence_views.EvidencePackViewSet, basename="evidence-pack")
 router.register("access-requests", access_views.AccessRequestViewSet, basename="access-request")
 router.register("incidents", incident_views.IncidentViewSet, basename="incident")
 router.register("contests", contest_views.ContestViewSet, basename="contest")
@@ -47,6 +48,11 @@ urlpatterns = [
         "model-versions/<int:pk>/model-card/",
         evidence_views.EvidenceViewSet.as_view({"get": "card"}),
         name="model-version-model-card",
+    ),
+    path(
+        "model-versions/<int:pk>/evidence-packs/",
+        evidence_views.EvidencePackGenerateViewSet.as_view({"post": "generate"}),
+        name="model-version-evidence-pack",
     ),
     path(
         "processing-records/<slug:slug>/",

@@ -660,6 +660,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/evidence-packs/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Technical documentation packs, newest first */
+        get: operations["evidence_packs_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evidence-packs/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One technical documentation pack */
+        get: operations["evidence_packs_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/fairness-audits/": {
         parameters: {
             query?: never;
@@ -1347,6 +1381,26 @@ export interface paths {
         get: operations["model_versions_bom_retrieve"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/model-versions/{id}/evidence-packs/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Generate the version's technical documentation pack (AI Act Annex IV) from the records
+         * @description POST model-versions/{id}/evidence-packs/: generate the version's pack now.
+         */
+        post: operations["model_versions_evidence_packs_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2596,6 +2650,22 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /**
+         * @description A generated technical documentation pack: its sections with their cited statements, its sha256 (also in the
+         *     audit trail), and what changed since the version's previous pack.
+         */
+        EvidencePack: {
+            readonly id: number;
+            readonly project: string;
+            model_version: number;
+            /** Format: date-time */
+            generated_at: string;
+            sha256: string;
+            previous?: number | null;
+            /** @description added, removed and changed statements since `previous` */
+            changes?: unknown;
+            content: unknown;
+        };
         /** @description A decision's explanation (documentation; validated by the ingest service). */
         ExplanationInRequest: {
             /** @description feature -> its contribution to the score (e.g. SHAP values) */
@@ -3135,6 +3205,21 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["EvaluationRun"][];
+        };
+        PaginatedEvidencePackList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["EvidencePack"][];
         };
         PaginatedFairnessAuditList: {
             /** @example 123 */
@@ -4449,6 +4534,7 @@ export interface operations {
                  *     * `alert.raised` - Alert Raised
                  *     * `review.queued` - Review Queued
                  *     * `review.recorded` - Review Recorded
+                 *     * `evidence_pack.generated` - Evidence Pack Generated
                  *     * `access.received` - Access Received
                  *     * `access.extended` - Access Extended
                  *     * `access.answered` - Access Answered
@@ -4474,7 +4560,7 @@ export interface operations {
                  *     * `llm.call_messages_attached` - Call Messages Attached
                  *     * `llm.trace_settings_set` - Trace Settings Set
                  */
-                event_type?: "access.answered" | "access.extended" | "access.received" | "alert.raised" | "api_key.created" | "api_key.revoked" | "artifact.stored" | "contest.decided" | "contest.extended" | "contest.received" | "data_version.registered" | "data_version.subjects_indexed" | "dataset.created" | "decisions.ingested" | "decisions.outcomes_recorded" | "deployment.created" | "deployment.ended" | "drift.reported" | "erasure.completed" | "erasure.executed" | "erasure.extended" | "erasure.obligation_closed" | "erasure.obligation_opened" | "erasure.received" | "erasure.rejected" | "erasure.traced" | "experiment.created" | "experiment.tagged" | "fairness.audited" | "incident.closed" | "incident.opened" | "incident.reported" | "incident.rolled_back" | "job.created" | "lineage.event_recorded" | "llm.budget_set" | "llm.call_messages_attached" | "llm.calls_ingested" | "llm.calls_repriced" | "llm.calls_scored" | "llm.evaluation_dataset_created" | "llm.evaluation_run" | "llm.prices_imported" | "llm.prompt_created" | "llm.prompt_label_moved" | "llm.prompt_version_created" | "llm.trace_settings_set" | "llm.traces_ingested" | "logged_model.created" | "logged_model.updated" | "membership.set" | "model.created" | "model_alias.moved" | "model_version.approved" | "model_version.card_updated" | "model_version.registered" | "model_version.transitioned" | "performance.reported" | "policy.changed" | "policy.created" | "project.created" | "review.queued" | "review.recorded" | "run.inputs_logged" | "run.logged" | "run.registered" | "run.updated" | "webhook.created";
+                event_type?: "access.answered" | "access.extended" | "access.received" | "alert.raised" | "api_key.created" | "api_key.revoked" | "artifact.stored" | "contest.decided" | "contest.extended" | "contest.received" | "data_version.registered" | "data_version.subjects_indexed" | "dataset.created" | "decisions.ingested" | "decisions.outcomes_recorded" | "deployment.created" | "deployment.ended" | "drift.reported" | "erasure.completed" | "erasure.executed" | "erasure.extended" | "erasure.obligation_closed" | "erasure.obligation_opened" | "erasure.received" | "erasure.rejected" | "erasure.traced" | "evidence_pack.generated" | "experiment.created" | "experiment.tagged" | "fairness.audited" | "incident.closed" | "incident.opened" | "incident.reported" | "incident.rolled_back" | "job.created" | "lineage.event_recorded" | "llm.budget_set" | "llm.call_messages_attached" | "llm.calls_ingested" | "llm.calls_repriced" | "llm.calls_scored" | "llm.evaluation_dataset_created" | "llm.evaluation_run" | "llm.prices_imported" | "llm.prompt_created" | "llm.prompt_label_moved" | "llm.prompt_version_created" | "llm.trace_settings_set" | "llm.traces_ingested" | "logged_model.created" | "logged_model.updated" | "membership.set" | "model.created" | "model_alias.moved" | "model_version.approved" | "model_version.card_updated" | "model_version.registered" | "model_version.transitioned" | "performance.reported" | "policy.changed" | "policy.created" | "project.created" | "review.queued" | "review.recorded" | "run.inputs_logged" | "run.logged" | "run.registered" | "run.updated" | "webhook.created";
                 occurred_after?: string;
                 occurred_before?: string;
                 /** @description Number of results to return per page. */
@@ -6409,6 +6495,85 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    evidence_packs_list: {
+        parameters: {
+            query?: {
+                model_version?: number;
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedEvidencePackList"];
+                };
+            };
+        };
+    };
+    evidence_packs_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this evidence pack. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvidencePack"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8889,6 +9054,67 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    model_versions_evidence_packs_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvidencePack"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,86 @@
+"""Technical documentation packs: generated from a model version's page (or the API), each shown as a printable
+page with every statement's citations (the record and the audit events, seq and hash) and what changed since the
+version's previous pack. Read-only: a pack is kept as it was generated."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.urls import path, reverse
+
+from governance.models import EvidencePack
+from governance.permissions import EVIDENCE_AUTHORS
+from governance.services import evidence
+from registry.admin.kit import ReadOnlyAdmin, admin_actor, when
+from registry.errors import ServiceError
+from registry.models import ModelVersion
+
+
+@admin.register(EvidencePack)
+class EvidencePackAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "model_version", "generated", "short_sha", "change_count"]
+    list_select_related = ["model_version__model"]
+    list_filter = ["model_version__model"]
+    ordering = ["-generated_at", "-id"]
+
+    @admin.display(description="generated (UTC)", ordering="generated_at")
+    def generated(self, obj):
+        return when(obj.generated_at, suffix=False)
+
+    @admin.display(description="sha256")
+    def short_sha(self, obj):
+        return obj.sha256[:12] + "…"
+
+    @admin.display(description="changes since the previous pack")
+    def change_count(self, obj):
+        if obj.previous_id is None:
+            return "first pack"
+        changes = obj.changes or {}
+        return ", ".join(f"{len(changes.get(kind, []))} {kind}" for kind in ("added", "changed", "removed"))
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "generate/<int:version_id>/",
+                self.admin_site.admin_view(self.generate_view),
+                name="{}_{}_generate".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def generate_view(self, request, version_id):
+        if request.method != "POST":
+            raise PermissionDenied
+        version = ModelVersion.objects.filter(pk=version_id).first()
+        actor = admin_actor(request)
+        if version is None or not actor.can(EVIDENCE_AUTHORS, version.project_id):
+            raise PermissionDenied
+        try:
+            pack = evidence.evidence_pack_generate(actor=actor, model_version=version)
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(reverse("admin:registry_modelversion_change", args=[version_id]))
+        return HttpResponseRedirect(reverse("admin:governance_evidencepack_change", args=[pack.pk]))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        pack = self.get_object(request, unquote(object_id))
+        if pack is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_permission(request, pack):
+            raise PermissionDenied
+        changes = pack.changes or {}
+        return self.render_page(
+            request,
+            "admin/governance/evidencepack/page.html",
+            title=pack.content.get("title", str(pack)),
+            original=pack,
+            pack=pack.content,
+            generated=when(pack.generated_at),
+            changes=changes,
+            change_total=sum(len(changes.get(kind, [])) for kind in ("added", "changed", "removed")),
+            json_url=reverse("evidence-pack-detail", args=[pack.pk]),
+            version_url=reverse("admin:registry_modelversion_change", args=[pack.model_version_id]),
+        )
