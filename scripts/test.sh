@@ -6,13 +6,17 @@ cd "$(dirname "$0")/.."
 # The sidebar's node_modules (openapi-typescript for tests/jupyter/test_api_types.py, and jest): a
 # `pip install ./jupyter_ext` leaves them in the tree; otherwise they come from the committed yarn.lock.
 [ -d jupyter_ext/node_modules ] || (cd jupyter_ext && jlpm install)
-# The JupyterLab sidebar's browser test drives Debian's chromium (never a downloaded browser).
-if ! command -v chromium >/dev/null 2>&1; then
+# The browser tests drive Debian's chromium (never a downloaded browser), which also prints the documentation
+# packs to PDF; the PDF test reads its pages back with poppler's pdftoppm.
+missing=""
+command -v chromium >/dev/null 2>&1 || missing="chromium"
+command -v pdftoppm >/dev/null 2>&1 || missing="$missing poppler-utils"
+if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "== installing Debian's chromium for the browser test"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    echo "== installing Debian's $missing for the browser and PDF tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
   else
-    echo "chromium is missing: the browser test will fail until Debian's chromium is installed (apt-get install -y chromium)" >&2
+    echo "$missing missing: the browser and PDF tests will fail until installed (apt-get install -y $missing)" >&2
   fi
 fi
 bash scripts/with_db.sh bash -c '

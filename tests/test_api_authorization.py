@@ -384,6 +384,7 @@ ENDPOINTS += [
     ),
     Endpoint("evidence packs list", "get", lambda c: "/api/v1/evidence-packs/", R, other_project="hidden_in_list"),
     Endpoint("evidence pack detail", "get", lambda c: f"/api/v1/evidence-packs/{c.pack.pk}/", R),
+    Endpoint("evidence pack pdf", "get", lambda c: f"/api/v1/evidence-packs/{c.pack.pk}/pdf/", R),
     Endpoint("processing record", "get", lambda c: f"/api/v1/processing-records/{c.project.slug}/", R),
     Endpoint("processing record csv", "get", lambda c: f"/api/v1/processing-records/{c.project.slug}/csv/", R),
     Endpoint("model version model card", "get", lambda c: f"/api/v1/model-versions/{c.version.pk}/model-card/", R),

@@ -12,6 +12,7 @@ from django.urls import path, reverse
 
 from governance.models import EvidencePack
 from governance.permissions import EVIDENCE_AUTHORS
+from governance.presenters.evidence import pack_page
 from governance.services import evidence
 from registry.admin.kit import ReadOnlyAdmin, admin_actor, when
 from registry.errors import ServiceError
@@ -71,16 +72,12 @@ class EvidencePackAdmin(ReadOnlyAdmin):
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not self.has_view_permission(request, pack):
             raise PermissionDenied
-        changes = pack.changes or {}
         return self.render_page(
             request,
             "admin/governance/evidencepack/page.html",
             title=pack.content.get("title", str(pack)),
-            original=pack,
-            pack=pack.content,
-            generated=when(pack.generated_at),
-            changes=changes,
-            change_total=sum(len(changes.get(kind, [])) for kind in ("added", "changed", "removed")),
+            **pack_page(pack),
             json_url=reverse("evidence-pack-detail", args=[pack.pk]),
+            pdf_url=reverse("evidence-pack-pdf", args=[pack.pk]),
             version_url=reverse("admin:registry_modelversion_change", args=[pack.model_version_id]),
         )

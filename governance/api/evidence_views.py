@@ -9,18 +9,27 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from governance.api import serializers as s
 from governance.evidence import bom, model_card
+from governance.evidence.pdf import PdfUnavailable
 from governance.models import EvidencePack
 from governance.permissions import EVIDENCE_AUTHORS
+from governance.presenters.evidence import pack_pdf
 from governance.queries.processing import processing_record, processing_record_csv
 from governance.services import evidence
 from registry.api.common import ScopedViewSet
 from registry.api.views import ERRORS, WRITE_ERRORS
 from registry.models import ModelVersion, Project
 from registry.permissions import ALL_HUMAN_ROLES
+
+
+class ServiceUnavailable(APIException):
+    status_code = 503
+    default_code = "unavailable"
 
 
 class EvidenceViewSet(ScopedViewSet):
@@ -95,6 +104,21 @@ class EvidencePackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
     serializer_class = s.EvidencePackSerializer
     filterset_fields = ["model_version"]
     read_roles = ALL_HUMAN_ROLES
+
+    @extend_schema(
+        summary="The pack printed to PDF (A4, by headless Chromium); 503 where no Chromium is installed",
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, **ERRORS},
+    )
+    @action(detail=True, methods=["get"])
+    def pdf(self, request, pk=None):
+        pack = self.get_object()
+        try:
+            body = pack_pdf(pack)
+        except PdfUnavailable as exc:
+            raise ServiceUnavailable(str(exc)) from None
+        response = HttpResponse(body, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="evidence-pack-{pack.pk}.pdf"'
+        return response
 
 
 class EvidencePackGenerateViewSet(ScopedViewSet):

@@ -6,6 +6,9 @@ Attacked: an insider editing a stored pack by SQL (refused by PostgreSQL), a dat
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from django.apps import apps
 from django.db import connection
@@ -104,3 +107,27 @@ def test_a_pack_is_generated_and_read_in_admin(demo):
     page = scientist.get(reverse("admin:registry_modelversion_change", args=[demo.pk])).content.decode()
     assert "Generate a documentation pack now" not in page
     assert scientist.post(reverse("admin:governance_evidencepack_generate", args=[demo.pk])).status_code == 403
+
+
+def test_the_pack_prints_to_pdf_and_its_pages_render(demo, make_client, tmp_path, monkeypatch):
+    import shutil
+    import subprocess
+
+    project = Project.objects.get(slug=DEMO_PROJECT)
+    analyst = make_client("risk_analyst", project)
+    pack = analyst.post(f"/api/v1/model-versions/{demo.pk}/evidence-packs/").json()
+    response = analyst.get(f"/api/v1/evidence-packs/{pack['id']}/pdf/")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    pdf = tmp_path / "pack.pdf"
+    pdf.write_bytes(response.content)
+    out = tmp_path / "page"
+    subprocess.run([shutil.which("pdftoppm"), "-png", "-r", "60", "-f", "1", "-l", "2", str(pdf), str(out)], check=True)
+    pages = sorted(tmp_path.glob("page*.png"))
+    assert len(pages) == 2 and all(page.stat().st_size > 5000 for page in pages)
+    if os.environ.get("SAVE_SCREENSHOTS") == "1":  # the first page, for docs/
+        shutil.copy(pages[0], Path(__file__).resolve().parents[3] / "docs" / "evidence-pack-pdf-page1.png")
+
+    monkeypatch.setenv("CHROMIUM", "no-such-chromium")
+    missing = analyst.get(f"/api/v1/evidence-packs/{pack['id']}/pdf/")
+    assert missing.status_code == 503 and "Chromium" in missing.json()["error"]["message"]
