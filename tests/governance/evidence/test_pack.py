@@ -23,7 +23,7 @@ from registry.actors import Actor
 from registry.audit import audit_chain_verify
 from registry.models import AuditEvent, ModelVersion, Project, Stage
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 
 @pytest.fixture
