@@ -276,6 +276,13 @@ def _load_nodes(keys: Iterable[tuple[str, int]]) -> list[LineageNode]:
     return nodes
 
 
+def lineage_upstream_edges(*, kind: str, pk: int, depth: int = MAX_DEPTH) -> list[Edge]:
+    """The upstream edges of one node, without loading the nodes (whose attributes count decisions): what a
+    document built from the lineage needs when it reads the records itself."""
+    _, edges = _walk((kind, pk), max(1, min(depth, MAX_DEPTH)), _upstream, upstream=True)
+    return edges
+
+
 def lineage_graph(*, kind: str, pk: int, direction: str = "both", depth: int = MAX_DEPTH) -> dict:
     """The lineage graph around one node. The caller has checked that the node exists and may be seen."""
     start = (kind, pk)

@@ -24,7 +24,7 @@ from cyclonedx.output.json import JsonV1Dot6
 from packageurl import PackageURL
 
 from governance.evidence.citations import audit_citations, target_key
-from governance.lineage import lineage_graph
+from governance.lineage import lineage_upstream_edges
 from governance.models import Basis, FairnessAudit
 from registry.models import DataVersion, Deployment, ModelVersion, Run
 
@@ -62,18 +62,19 @@ def _sha256(value: str) -> list[HashType]:
 def upstream_data(version: ModelVersion) -> tuple[list[DataVersion], dict[int, list[str]], dict[int, set[int]]]:
     """The data versions upstream of `version` (training inputs, what they were derived from, pipelines' inputs),
     how the training run used each, and each one's parents."""
-    graph = lineage_graph(kind="model_version", pk=version.pk, direction="upstream")
-    pks = [node["pk"] for node in graph["nodes"] if node["kind"] == "data_version"]
+    edges = lineage_upstream_edges(kind="model_version", pk=version.pk)
+    pks = {pk for edge in edges for kind, pk in ((edge[0], edge[1]), (edge[2], edge[3])) if kind == "data_version"}
     roles: dict[int, list[str]] = {}
     parents: dict[int, set[int]] = {}
-    training_run = _ref("run", version.run_id)
-    for edge in graph["edges"]:
-        source_kind, _, source_pk = edge["source"].partition(":")
-        target_kind, _, target_pk = edge["target"].partition(":")
-        if edge["relation"] == "derived_from" and source_kind == target_kind == "data_version":
-            parents.setdefault(int(target_pk), set()).add(int(source_pk))
-        elif edge["relation"] == "input" and edge["target"] == training_run and source_kind == "data_version":
-            roles.setdefault(int(source_pk), []).append(edge["attrs"].get("role", ""))
+    for source_kind, source_pk, target_kind, target_pk, relation, attrs in edges:
+        if relation == "derived_from" and source_kind == target_kind == "data_version":
+            parents.setdefault(target_pk, set()).add(source_pk)
+        elif (
+            relation == "input"
+            and (target_kind, target_pk) == ("run", version.run_id)
+            and source_kind == "data_version"
+        ):
+            roles.setdefault(source_pk, []).append(attrs.get("role", ""))
     versions = list(DataVersion.objects.filter(pk__in=pks).select_related("dataset").order_by("dataset__name", "id"))
     return versions, roles, parents
 
