@@ -13,15 +13,11 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from governance.deadlines import (
-    SUBJECT_REQUEST_MAX_EXTENSION_MONTHS,
-    extension_deadline,
-    extension_refusal,
-    subject_request_due,
-)
+from governance.deadlines import subject_request_due
 from governance.events import GovernanceEvent as Event
 from governance.models import Contest, Decision, ReviewItem
 from governance.services.reviews import review_request
+from governance.services.subject_requests import check_extension_input, subject_request_extend
 from registry.actors import Actor
 from registry.audit import audit_append
 from registry.errors import Conflict, field_error
@@ -143,30 +139,12 @@ def contest_receive(
 
 def contest_extend(*, actor: Actor, contest: Contest, months: int, reason: str) -> Contest:
     """Extend the answer's deadline by one or two further months, with the reason the person is told (Art. 12(3))."""
-    if months not in range(1, SUBJECT_REQUEST_MAX_EXTENSION_MONTHS + 1):
-        raise field_error("months", f"must be 1 or {SUBJECT_REQUEST_MAX_EXTENSION_MONTHS}")
-    if not reason.strip():
-        raise field_error("reason", "say why: the person is told the reason for the extension")
+    check_extension_input(months, reason)
     with transaction.atomic():
         locked = for_update(Contest.objects).get(pk=contest.pk)
         if locked.status != Contest.Status.OPEN:
             raise Conflict(f"{locked} is {locked.status}; a decided contest is not extended", code="invalid_state")
-        now = timezone.now()
-        refusal = extension_refusal(
-            locked.received_at,
-            locked.extension_months,
-            now,
-            months,
-            decided_by=extension_deadline(locked.received_at),
-        )
-        if refusal:
-            raise field_error("months", refusal)
-        before = {"due_at": locked.due_at, "extension_months": locked.extension_months}
-        locked.extension_months = months
-        locked.extension_reason = reason.strip()
-        locked.extended_at = now
-        locked.due_at = subject_request_due(locked.received_at, extension_months=months)
-        locked.save(update_fields=["extension_months", "extension_reason", "extended_at", "due_at"])
+        before = subject_request_extend(locked, months=months, reason=reason, now=timezone.now())
         audit_append(
             actor=actor,
             event_type=Event.CONTEST_EXTENDED,
