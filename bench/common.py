@@ -65,8 +65,11 @@ def vacuum_analyze(url: str, tables: tuple[str, ...]) -> None:
 
 def table_size(url: str, table: str) -> str:
     with psycopg.connect(url) as conn:
-        size = conn.execute("SELECT pg_total_relation_size(%s::regclass)", [table]).fetchone()[0]
-        heap = conn.execute("SELECT pg_relation_size(%s::regclass)", [table]).fetchone()[0]
+        # a partitioned table's size is its partitions' (pg_partition_tree: the table itself when it has none)
+        size, heap = conn.execute(
+            "SELECT sum(pg_total_relation_size(relid)), sum(pg_relation_size(relid)) FROM pg_partition_tree(%s)",
+            [table],
+        ).fetchone()
     return f"{table} {size / 2**20:,.0f} MB ({heap / 2**20:,.0f} MB heap)"
 
 
@@ -225,8 +228,10 @@ def _copy_worker(part: int, parts: int, results) -> None:
         from governance.columns import COPY_COLUMNS
         from governance.services.decisions import _audit_batch
         from governance.services.drift_counts import decisions_counted
+        from registry import partitions
         from registry.actors import Actor
         from registry.models import ApiKey
+        from registry.partitions import month_of
 
         version, occurred, features = (COPY_COLUMNS.index(c) for c in ("model_version_id", "occurred_at", "features"))
 
@@ -236,9 +241,12 @@ def _copy_worker(part: int, parts: int, results) -> None:
             sql.SQL(", ").join(map(sql.Identifier, (*COPY_COLUMNS, *_JOB["extra_columns"]))),
         )
         total, size, written = _JOB["total"], _JOB["batch"], 0
+        project, occurred_at = COPY_COLUMNS.index("project_id"), COPY_COLUMNS.index("occurred_at")
         for start in range(part * size, total, parts * size):
             batch = uuid.uuid4()
             rows, inserted = _JOB["build_rows"](start, min(start + size, total), batch)
+            # each project's month needs its partition, as ingest makes sure of (registry/partitions.py)
+            partitions.ensure("governance_decision", {(row[project], month_of(row[occurred_at])) for row in rows})
             with transaction.atomic():
                 with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
                     for row in rows:

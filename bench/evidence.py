@@ -60,9 +60,10 @@ def load(args) -> dict:
 
     from governance.models import Decision, FairnessAudit, Policy, ReviewItem
     from governance.services.access import access_request_receive
-    from registry import services
+    from registry import partitions, services
     from registry.actors import Actor
     from registry.models import Model, Stage
+    from registry.partitions import month_of
     from registry.subjects import subject_key
     from tests import factories as f
 
@@ -89,6 +90,8 @@ def load(args) -> dict:
         policy={},
         passed=True,
     )
+    # a year of decisions back from now: each month's partition, as ingest makes sure of (registry/partitions.py)
+    partitions.ensure("governance_decision", {(project.pk, month_of(now - timedelta(days=day))) for day in range(366)})
     keys = [subject_key(f"customer-{i:06d}") for i in range(args.subjects)]
     started = time.perf_counter()
     with connection.cursor() as cursor:

@@ -56,9 +56,10 @@ def load(args) -> dict:
     from governance.models import ErasureRequest, FairnessAudit
     from governance.services.alerts import alert_raise
     from governance.services.incidents import incident_open
-    from registry import services
+    from registry import partitions, services
     from registry.actors import Actor
     from registry.models import ChainVerificationRun, Model, Role, Stage
+    from registry.partitions import month_of
     from registry.subjects import subject_key
     from tests import factories as f
 
@@ -83,6 +84,8 @@ def load(args) -> dict:
     officer = get_user_model().objects.create_user("olga", password=secrets.token_hex(8), is_staff=True)
     services.membership_set(actor=system, user=officer, project=project, role=Role.COMPLIANCE_OFFICER)
 
+    # a year of decisions back from now: each month's partition, as ingest makes sure of (registry/partitions.py)
+    partitions.ensure("governance_decision", {(project.pk, month_of(now - timedelta(days=day))) for day in range(366)})
     started = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute(

@@ -37,3 +37,6 @@ class GovernanceEvent(models.TextChoices):
     INCIDENT_CLOSED = "incident.closed"
     INCIDENT_ROLLED_BACK = "incident.rolled_back"
     WEBHOOK_CREATED = "webhook.created"
+    HOLD_PLACED = "retention.hold_placed"
+    HOLD_RELEASED = "retention.hold_released"
+    MONTH_SEALED = "retention.month_sealed"

@@ -11,7 +11,8 @@ from registry.tones import Tone, declare_tones
 
 class Decision(models.Model):
     """One logged prediction. Append-only: only the outcome is attached later, and an erasure
-    redacts the personal fields while keeping which version decided what and when."""
+    redacts the personal fields while keeping which version decided what and when. On PostgreSQL one
+    partition per month of `occurred_at` (registry/partitions.py), which retention drops whole."""
 
     id = models.BigAutoField(primary_key=True)
     # The composite indexes below lead with these columns, so the foreign keys need none of their own:
@@ -49,7 +50,11 @@ class Decision(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["model_version", "request_id"], name="decision_version_request"),
+            # with the partition key, as PostgreSQL's partitioned tables need (governance 0019); ingest still
+            # refuses a request id logged at another time
+            models.UniqueConstraint(
+                fields=["project", "model_version", "request_id", "occurred_at"], name="decision_version_request"
+            ),
         ]
         indexes = [
             models.Index(fields=["subject_key"], name="decision_subject_key"),
@@ -68,12 +73,17 @@ class OutcomeVersion(models.Model):
     with its reason. `Decision.outcome` is the current value, for fast reads; the outcome batch's audit event
     holds a hash over (decision, version, outcome, outcome_at) of its rows (governance/integrity.py). On
     PostgreSQL triggers refuse UPDATE, DELETE and TRUNCATE (migration 0010). No database foreign key to the
-    decision: the log is truncated or dropped by month (retention) and the history must not stand in the way."""
+    decision: the log is truncated or dropped by month (retention) and the history must not stand in the way.
+    Partitioned as the log is, by project and the month of the decision (registry/partitions.py)."""
 
     id = models.BigAutoField(primary_key=True)
     decision = models.ForeignKey(
         Decision, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="outcome_versions"
     )
+    # the decision's project and time, the keys this history is partitioned by as the log is (governance 0020):
+    # retention drops a month of outcomes with its month of decisions
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+", db_index=False)
+    decision_occurred_at = models.DateTimeField()
     version = models.PositiveIntegerField()
     outcome = models.JSONField()
     outcome_at = models.DateTimeField()
@@ -87,7 +97,9 @@ class OutcomeVersion(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["decision", "version"], name="outcome_version_unique"),
+            models.UniqueConstraint(
+                fields=["decision", "version", "project", "decision_occurred_at"], name="outcome_version_unique"
+            ),
         ]
         indexes = [models.Index(fields=["batch_id"], name="outcome_version_batch")]
 
@@ -215,6 +227,9 @@ class Basis(models.TextChoices):
     FINAL = "final_decision", "final decisions (after review)"
 
 
+MIN_RETENTION_MONTHS = 6
+
+
 class Policy(models.Model):
     """A project's governance thresholds: fairness, drift, performance, promotion."""
 
@@ -276,6 +291,15 @@ class Policy(models.Model):
     reason_codes = models.JSONField(
         default=dict, blank=True, help_text='code -> plain-language reason, e.g. {"R01": "Income too low"}'
     )
+    # Retention of the logs (decisions and their outcomes), in whole months past the end of the month a row is in:
+    # never less than six (AI Act Art. 19(1) and 26(6)), longer where sector law says so (25 months for credit
+    # notices, Regulation B), and no longer than the purpose needs (GDPR Art. 5(1)(e)); no maximum: kept
+    retention_min_months = models.PositiveIntegerField(
+        default=MIN_RETENTION_MONTHS, help_text="months a logged decision is kept at least (six or more)"
+    )
+    retention_max_months = models.PositiveIntegerField(
+        null=True, blank=True, help_text="months after which a month of decisions is sealed and dropped; none: kept"
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -298,6 +322,8 @@ class Policy(models.Model):
             "max_audit_age_days": self.max_audit_age_days,
             "protected_aliases": self.protected_aliases,
             "reason_codes": self.reason_codes,
+            "retention_min_months": self.retention_min_months,
+            "retention_max_months": self.retention_max_months,
             **self.review_snapshot(),
         }
 
@@ -785,3 +811,54 @@ class EvidencePack(Created):
 
     def __str__(self) -> str:
         return f"evidence pack {self.pk} of model version {self.model_version_id}"
+
+
+class LegalHold(Created):
+    """A legal hold (litigation, an investigation, a regulator's request): while it stands, retention removes
+    nothing of its project, or of its model version's decisions when it names one. Placed and released by a
+    compliance officer, each in the audit trail; a released hold stays as a record."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    model_version = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="legal_holds"
+    )
+    reason = models.TextField()
+    placed_by = models.CharField(max_length=200)
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.CharField(max_length=200, blank=True)
+    release_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["project", "released_at"], name="legalhold_project_open")]
+
+    def __str__(self) -> str:
+        scope = f"{self.model_version}" if self.model_version_id else "the whole project"
+        return f"legal hold on {scope}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.released_at is None
+
+
+class SealedMonth(models.Model):
+    """One project's month of the decision log, sealed into the audit trail and then dropped by retention: how
+    many decisions and outcome versions it held, the hash over their commitments, and per ingest and outcome batch
+    what was sealed and what remains elsewhere (governance/services/retention.py), so that `decisions/verify/`
+    still verifies every batch afterwards. Written once, in the transaction that drops the month."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
+    month = models.DateField(help_text="the month's first day (UTC)")
+    decisions = models.PositiveBigIntegerField()
+    outcome_versions = models.PositiveBigIntegerField()
+    commitments_sha256 = models.CharField(max_length=64)
+    seal = models.JSONField(help_text="per model version and batch: rows sealed, rows and hashes remaining")
+    audit_seq = models.BigIntegerField()
+    sealed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["project", "month"]
+        constraints = [models.UniqueConstraint(fields=["project", "month"], name="sealedmonth_project_month")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} of project {self.project_id} (sealed)"

@@ -23,6 +23,8 @@ INCIDENT_READERS = frozenset({CO, DS, RA})
 EVIDENCE_AUTHORS = frozenset({CO, RA})  # generate a technical documentation pack
 ACCESS_OFFICERS = frozenset({CO})  # subject access requests: receive, read the report, extend, answer
 CONTEST_OFFICERS = frozenset({CO})  # contests of automated decisions: receive, extend (the review decides)
+HOLD_OFFICERS = frozenset({CO})  # legal holds: place, release
+HOLD_READERS = frozenset({CO, RA})  # the holds and the sealed months
 WEBHOOK_READERS = frozenset({CO, DS})
 WEBHOOK_EDITORS = frozenset({CO})
 
@@ -38,6 +40,7 @@ GOVERNANCE_MODELS = [
     "incident",
     "incidentreport",
     "evidencepack",
+    "sealedmonth",
 ]
 _view = view_permissions("governance", GOVERNANCE_MODELS)
 
@@ -57,10 +60,13 @@ ROLE_GROUP_PERMISSIONS: dict[str, set[str]] = {
         "governance.view_accessrequest",
         "governance.add_accessrequest",
         "governance.add_incident",
+        "governance.view_legalhold",
+        "governance.add_legalhold",
+        "governance.change_legalhold",
         "governance.view_webhook",
         "governance.view_webhookdelivery",
     },
-    RA: _view,
+    RA: _view | {"governance.view_legalhold"},
     # reviewers see the decisions and the queue they work through, nothing of erasure or webhooks
     RV: view_permissions("governance", ["decision", "reviewitem", "review", "policy"]),
 }

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import factory
 
 from governance.models import Decision
+from registry import partitions
 from registry.models import Dataset, DataVersion, Deployment, Model, ModelVersion, Project, Run
 
 
@@ -96,3 +97,17 @@ class DecisionFactory(factory.django.DjangoModelFactory):
     prediction = "Yes"
     occurred_at = factory.LazyFunction(lambda: datetime(2026, 2, 1, tzinfo=UTC))
     created_at = factory.LazyFunction(lambda: datetime(2026, 2, 1, tzinfo=UTC))
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # its month's partition, as ingest makes sure of (registry/partitions.py)
+        log_months(kwargs["project"], kwargs["occurred_at"])
+        return super()._create(model_class, *args, **kwargs)
+
+
+def log_months(project: Project, *moments: datetime) -> None:
+    """The decision log's partitions of a project for these moments (PostgreSQL), for rows a test writes past
+    ingest."""
+    from governance.services.decisions import ensure_log_partitions
+
+    ensure_log_partitions({(project.pk, partitions.month_of(moment)) for moment in moments})

@@ -7,7 +7,7 @@ import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from secrets import token_hex
 
 from django.db import transaction
@@ -30,11 +30,12 @@ from governance.models import Decision, OutcomeVersion, Policy
 from governance.permissions import DECISION_INGESTERS
 from governance.services.drift_counts import decisions_counted
 from governance.services.reviews import Candidate, review_queue_enter
-from registry import bulk
+from registry import bulk, partitions
 from registry.actors import Actor
 from registry.audit import audit_append
 from registry.locks import for_update
 from registry.models import Deployment, ModelVersion, Project, SuppressedSubject
+from registry.partitions import month_of
 from registry.services import suppressed_keys
 from registry.subjects import InvalidSubjectId, current_key_id, mentions_subject_id, subject_key, suppression_lock
 from registry.validation import BulkErrors, check_items, is_finite_number, is_int, parse_timestamp
@@ -151,6 +152,16 @@ class _Scope:
         return self.reason_codes.get(project_id) or {}
 
 
+LOG_TABLES = (Decision._meta.db_table, OutcomeVersion._meta.db_table)
+
+
+def ensure_log_partitions(keys: set[tuple[int, date]]) -> None:
+    """The partitions of these (project, month) keys in the decision log and in the outcome history, which is
+    partitioned alike so that an outcome always finds its decision's month (registry/partitions.py)."""
+    for table in LOG_TABLES:
+        partitions.ensure(table, keys)
+
+
 def decisions_ingest(*, actor: Actor, items: Sequence[object]) -> IngestResult:
     """Validate a whole batch of decisions, then insert those not yet logged.
 
@@ -173,6 +184,8 @@ def decisions_ingest(*, actor: Actor, items: Sequence[object]) -> IngestResult:
     errors.raise_if_any()
 
     batch = uuid.uuid4()
+    # each project and month the batch falls in needs its partitions, created before the transaction
+    ensure_log_partitions({(d.project_id, month_of(d.occurred_at)) for d in valid})
     with transaction.atomic():
         # the suppression check and the insert under the lock erasure execution takes exclusively
         stripped = _apply_suppression(valid, errors, now)
@@ -445,7 +458,8 @@ def _insert(rows: list[tuple]) -> list[tuple]:
             table=Decision._meta.db_table,
             columns=COPY_COLUMNS,
             rows=rows,
-            conflict=("model_version_id", "request_id"),
+            conflict=("project_id", "model_version_id", "request_id", "occurred_at"),
+            unless_logged=("project_id", "model_version_id", "request_id"),
             returning=("model_version_id", "commitment", "project_id", "skeleton_commitment"),
         )
     return _insert_without_copy(rows)
@@ -589,7 +603,7 @@ def outcomes_record(*, actor: Actor, items: Sequence[object]) -> OutcomeResult:
                 found.extend(
                     for_update(Decision.objects)
                     .filter(model_version_id=mv_id, request_id__in=request_ids[start : start + 1000])
-                    .only("id", "model_version_id", "request_id", "outcome", "erased_at")
+                    .only("id", "project_id", "model_version_id", "request_id", "outcome", "erased_at", "occurred_at")
                 )
         latest: dict[int, int] = {}
         ids = [decision.pk for decision in found]
@@ -625,6 +639,8 @@ def outcomes_record(*, actor: Actor, items: Sequence[object]) -> OutcomeResult:
             new_versions.append(
                 OutcomeVersion(
                     decision_id=decision.pk,
+                    project_id=decision.project_id,
+                    decision_occurred_at=decision.occurred_at,
                     version=latest.get(decision.pk, 0) + 1,
                     outcome=decision.outcome,
                     outcome_at=decision.outcome_at,

@@ -160,7 +160,7 @@ def test_outcome_versions_are_append_only_and_their_rewrite_is_named(logged, ing
 
 
 FAKE_ERASURE = (
-    "UPDATE governance_decision SET prediction = '\"approve\"', occurred_at = occurred_at - interval '1 day',"
+    "UPDATE governance_decision SET prediction = '\"approve\"', occurred_at = occurred_at - interval '1 minute',"
     " salt = NULL, erased_at = now() WHERE id = %s"
 )
 

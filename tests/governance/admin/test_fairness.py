@@ -41,6 +41,7 @@ def audit_page(audit: FairnessAudit, name: str = "change") -> str:
 
 def log(version, group: str, n: int, *, predicted_yes: int, outcome_yes: int, at: datetime = MARCH) -> None:
     """n decisions of one group: the first `predicted_yes` predicted "Yes", the first `outcome_yes` outcomes "Yes"."""
+    f.log_months(version.project, at)
     Decision.objects.bulk_create(
         f.DecisionFactory.build(
             model_version=version,
