@@ -17,6 +17,7 @@ class GovernanceConfig(AppConfig):
         from governance.services.gate import promotion_checks
         from governance.services.incidents import incident_change_refusals, incident_freeze_checks
         from governance.services.policies import protected_aliases
+        from governance.services.retention import sealed_months_check
         from governance.services.reviews import on_review_closed
         from registry.audit import register_event_types
         from registry.hooks import (
@@ -36,5 +37,6 @@ class GovernanceConfig(AppConfig):
         add_change_guard(incident_change_refusals)
         add_alias_protection(protected_aliases)
         add_record_check(reviews_check)
+        add_record_check(sealed_months_check)
         on_review_closed(contests_decide)
         on_model_version_registered(lambda actor, version: obligations_check(actor=actor, model_version=version))

@@ -194,6 +194,8 @@ class DecisionVerification:
     batches_checked: int = 0
     bad_rows: list[dict] = field(default_factory=list)
     bad_batches: list[dict] = field(default_factory=list)
+    batches_sealed: int = 0  # wholly in months retention sealed and dropped
+    sealed_months: list[dict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -208,6 +210,8 @@ class DecisionVerification:
             "batches_checked": self.batches_checked,
             "bad_rows": self.bad_rows,
             "bad_batches": self.bad_batches,
+            "batches_sealed": self.batches_sealed,
+            "sealed_months": self.sealed_months,
         }
 
 
@@ -342,10 +346,36 @@ def decisions_verify(*, model_version_id: int, max_reported: int = 1000) -> Deci
                 {"id": pk, "request_id": request_id, "reason": "content does not match its commitment"},
             )
 
-    recorded = _recorded_batches(model_version_id)
+    recorded = recorded_batches(model_version_id)
+    seals = recorded_seals(model_version_id, "batches")
+    result.sealed_months = _sealed_months(model_version_id)
     for batch in sorted(set(by_batch) | set(recorded)):
         result.batches_checked += 1
         commitments = by_batch.get(batch, [])
+        if batch in seals and batch in recorded:
+            # part or all of the batch lies in sealed months: what remains must be what the latest seal says
+            # remains, and the seals and the remainder must add up to what the ingest event recorded
+            seq, last = seals[batch][-1]
+            total = sum(record["sealed"] for _, record in seals[batch]) + last["remaining"]
+            if (
+                total != recorded[batch][1].get("accepted")
+                or last["remaining"] != len(commitments)
+                or last["remaining_commitments_sha256"] != batch_hash(commitments)
+                or last["remaining_skeletons_sha256"] != batch_hash(skeletons.get(batch, []))
+            ):
+                _report(
+                    result.bad_batches,
+                    max_reported,
+                    {
+                        "batch": batch,
+                        "audit_seq": seq,
+                        "rows": len(commitments),
+                        "recorded_rows": last["remaining"],
+                        "reason": f"rows do not match what the seal of {last['month']} left of the batch",
+                    },
+                )
+            result.batches_sealed += last["remaining"] == 0
+            continue
         if batch == "":
             _report(
                 result.bad_batches,
@@ -379,10 +409,31 @@ def decisions_verify(*, model_version_id: int, max_reported: int = 1000) -> Deci
                         "reason": "rows do not match the batch hash recorded in the audit trail",
                     },
                 )
-    recorded_outcomes = _recorded_outcome_batches(model_version_id)
+    recorded_outcomes = recorded_outcome_batches(model_version_id)
+    outcome_seals = recorded_seals(model_version_id, "outcome_batches")
     for batch in sorted(set(by_outcome_batch) | set(recorded_outcomes)):
         result.batches_checked += 1
         hashes = by_outcome_batch.get(batch, [])
+        if batch in outcome_seals and batch in recorded_outcomes:
+            seq, last = outcome_seals[batch][-1]
+            total = sum(record["sealed"] for _, record in outcome_seals[batch]) + last["remaining"]
+            if (
+                total != recorded_outcomes[batch][1].get("recorded")
+                or last["remaining"] != len(hashes)
+                or last["remaining_sha256"] != batch_hash(hashes)
+            ):
+                _report(
+                    result.bad_batches,
+                    max_reported,
+                    {
+                        "outcome_batch": batch,
+                        "audit_seq": seq,
+                        "rows": len(hashes),
+                        "recorded_rows": last["remaining"],
+                        "reason": f"outcome versions do not match what the seal of {last['month']} left of the batch",
+                    },
+                )
+            continue
         if batch not in recorded_outcomes:
             _report(
                 result.bad_batches,
@@ -406,7 +457,7 @@ def decisions_verify(*, model_version_id: int, max_reported: int = 1000) -> Deci
     return result
 
 
-def _recorded_outcome_batches(model_version_id: int) -> dict[str, tuple[int, dict]]:
+def recorded_outcome_batches(model_version_id: int) -> dict[str, tuple[int, dict]]:
     key = str(model_version_id)
     events = AuditEvent.objects.filter(
         event_type=GovernanceEvent.OUTCOMES_RECORDED, target_type=OUTCOME_BATCH_TARGET, after__versions__has_key=key
@@ -414,7 +465,7 @@ def _recorded_outcome_batches(model_version_id: int) -> dict[str, tuple[int, dic
     return {target_id: (seq, after["versions"][key]) for seq, target_id, after in events}
 
 
-def _recorded_batches(model_version_id: int) -> dict[str, tuple[int, dict]]:
+def recorded_batches(model_version_id: int) -> dict[str, tuple[int, dict]]:
     key = str(model_version_id)
     events = AuditEvent.objects.filter(
         event_type=GovernanceEvent.DECISIONS_INGESTED, target_type=BATCH_TARGET, after__model_versions__has_key=key
@@ -425,3 +476,38 @@ def _recorded_batches(model_version_id: int) -> dict[str, tuple[int, dict]]:
 def _report(bucket: list[dict], limit: int, entry: dict) -> None:
     if len(bucket) < limit:
         bucket.append(entry)
+
+
+def recorded_seals(model_version_id: int, kind: str) -> dict[str, list[tuple[int, dict]]]:
+    """Per batch of this version, what each month's seal recorded of it (`kind` "batches" or "outcome_batches"),
+    oldest seal first (governance/services/retention.py)."""
+    key = str(model_version_id)
+    events = (
+        AuditEvent.objects.filter(event_type=GovernanceEvent.MONTH_SEALED, **{f"after__{kind}__has_key": key})
+        .order_by("seq")
+        .values_list("seq", "after")
+    )
+    seals: dict[str, list[tuple[int, dict]]] = {}
+    for seq, after in events:
+        for batch, record in after[kind][key].items():
+            seals.setdefault(batch, []).append((seq, {**record, "month": after["month"]}))
+    return seals
+
+
+def _sealed_months(model_version_id: int) -> list[dict]:
+    """The months retention sealed and dropped that held this version's decisions, from their audit events."""
+    key = str(model_version_id)
+    events = (
+        AuditEvent.objects.filter(event_type=GovernanceEvent.MONTH_SEALED, after__batches__has_key=key)
+        .order_by("seq")
+        .values_list("seq", "hash", "after")
+    )
+    return [
+        {
+            "month": after["month"],
+            "decisions": sum(record["sealed"] for record in after["batches"][key].values()),
+            "audit_seq": seq,
+            "audit_hash": chain_hash,
+        }
+        for seq, chain_hash, after in events
+    ]

@@ -358,6 +358,25 @@ ENDPOINTS += [
         },
         other_project="bad_reference",
     ),
+    Endpoint("legal holds list", "get", lambda c: "/api/v1/legal-holds/", AUDITORS, other_project="hidden_in_list"),
+    Endpoint("legal hold detail", "get", lambda c: f"/api/v1/legal-holds/{c.hold.pk}/", AUDITORS),
+    Endpoint(
+        "legal hold place",
+        "post",
+        lambda c: "/api/v1/legal-holds/",
+        CO,
+        body=lambda c: {"project": "acme", "model_version": c.version.pk, "reason": "litigation"},
+        other_project="bad_reference",
+    ),
+    Endpoint(
+        "legal hold release",
+        "post",
+        lambda c: f"/api/v1/legal-holds/{c.releasable.pk}/release/",
+        CO,
+        body=lambda c: {"reason": "settled"},
+    ),
+    Endpoint("sealed months list", "get", lambda c: "/api/v1/sealed-months/", AUDITORS, other_project="hidden_in_list"),
+    Endpoint("sealed month detail", "get", lambda c: f"/api/v1/sealed-months/{c.sealed.pk}/", AUDITORS),
     Endpoint("webhooks list", "get", lambda c: "/api/v1/webhooks/", DS | CO, other_project="hidden_in_list"),
     Endpoint("webhook detail", "get", lambda c: f"/api/v1/webhooks/{c.webhook.pk}/", DS | CO),
     Endpoint("webhook deliveries", "get", lambda c: f"/api/v1/webhooks/{c.webhook.pk}/deliveries/", DS | CO),
@@ -663,6 +682,21 @@ def ctx(chain):
         text="t",
         sent_at=datetime(2026, 3, 2, tzinfo=UTC),
         recipient="authority",
+    )
+    from governance.models import SealedMonth
+    from governance.services.retention import hold_place
+
+    chain.hold = hold_place(actor=Actor.system(), project=chain.project, reason="litigation")
+    chain.releasable = hold_place(actor=Actor.system(), project=chain.project, reason="inquiry")
+    chain.sealed = SealedMonth.objects.create(  # setup: what retention leaves of a month it dropped
+        project=chain.project,
+        month=datetime(2024, 1, 1, tzinfo=UTC).date(),
+        decisions=3,
+        outcome_versions=0,
+        commitments_sha256="0" * 64,
+        seal={},
+        audit_seq=chain.event.seq,
+        sealed_at=datetime(2026, 3, 1, tzinfo=UTC),
     )
     _llm_context(chain)
     return chain

@@ -131,6 +131,10 @@ class DecisionVerificationSerializer(serializers.Serializer):
     batches_checked = serializers.IntegerField()
     bad_rows = serializers.ListField(child=serializers.DictField())
     bad_batches = serializers.ListField(child=serializers.DictField())
+    batches_sealed = serializers.IntegerField(help_text="batches wholly in months retention sealed and dropped")
+    sealed_months = serializers.ListField(
+        child=serializers.DictField(), help_text="the months sealed and dropped: month, decisions, audit seq and hash"
+    )
 
 
 class ErasureRequestSerializer(serializers.ModelSerializer):
@@ -285,6 +289,8 @@ class PolicySerializer(serializers.ModelSerializer):
             "review_max_override_rate",
             "review_rate_min_reviews",
             "review_rate_window_days",
+            "retention_min_months",
+            "retention_max_months",
             "updated_at",
         ]
         read_only_fields = ["project", "updated_at"]
@@ -799,3 +805,62 @@ class EvidencePackSerializer(serializers.ModelSerializer):
 
         model = EvidencePack
         fields = ["id", "project", "model_version", "generated_at", "sha256", "previous", "changes", "content"]
+
+
+class LegalHoldSerializer(serializers.ModelSerializer):
+    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    is_active = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        from governance.models import LegalHold
+
+        model = LegalHold
+        fields = [
+            "id",
+            "project",
+            "model_version",
+            "reason",
+            "placed_by",
+            "created_at",
+            "is_active",
+            "released_at",
+            "released_by",
+            "release_reason",
+        ]
+        read_only_fields = fields
+
+
+class LegalHoldCreateSerializer(serializers.Serializer):
+    from registry.api.common import ProjectField, ScopedPrimaryKeyRelatedField
+    from registry.models import ModelVersion
+
+    project = ProjectField()
+    model_version = ScopedPrimaryKeyRelatedField(
+        queryset=ModelVersion.objects.all(), required=False, allow_null=True, help_text="none: the whole project"
+    )
+    reason = serializers.CharField(max_length=2000, help_text="the matter the hold is for")
+
+
+class LegalHoldReleaseSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text="why the hold no longer applies")
+
+
+class SealedMonthSerializer(serializers.ModelSerializer):
+    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    month = serializers.DateField(format="%Y-%m")
+
+    class Meta:
+        from governance.models import SealedMonth
+
+        model = SealedMonth
+        fields = [
+            "id",
+            "project",
+            "month",
+            "decisions",
+            "outcome_versions",
+            "commitments_sha256",
+            "audit_seq",
+            "sealed_at",
+        ]
+        read_only_fields = fields

@@ -9,6 +9,7 @@ from governance.api import (
     fairness_views,
     gate_views,
     incident_views,
+    retention_views,
     review_views,
     views,
 )
@@ -26,6 +27,8 @@ router.register("incidents", incident_views.IncidentViewSet, basename="incident"
 router.register("contests", contest_views.ContestViewSet, basename="contest")
 router.register("review-items", review_views.ReviewItemViewSet, basename="review-item")
 router.register("webhooks", fairness_views.WebhookViewSet, basename="webhook")
+router.register("legal-holds", retention_views.LegalHoldViewSet, basename="legal-hold")
+router.register("sealed-months", retention_views.SealedMonthViewSet, basename="sealed-month")
 
 urlpatterns = [
     path("lineage/", views.LineageView.as_view(), name="lineage"),

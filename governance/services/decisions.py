@@ -26,7 +26,7 @@ from governance.integrity import (
     skeleton_commitment,
 )
 from governance.integrity import jsonb_normalise as normalise
-from governance.models import Decision, OutcomeVersion, Policy
+from governance.models import Decision, OutcomeVersion, Policy, SealedMonth
 from governance.permissions import DECISION_INGESTERS
 from governance.services.drift_counts import decisions_counted
 from governance.services.reviews import Candidate, review_queue_enter
@@ -181,6 +181,7 @@ def decisions_ingest(*, actor: Actor, items: Sequence[object]) -> IngestResult:
     )
     now = timezone.now()
     valid = [decision for index, item in enumerate(items) if (decision := _validated(index, item, scope, errors))]
+    _refuse_sealed_months(valid, errors)
     errors.raise_if_any()
 
     batch = uuid.uuid4()
@@ -212,6 +213,24 @@ def decisions_ingest(*, actor: Actor, items: Sequence[object]) -> IngestResult:
         subjects_stripped=stripped,
         batch=str(batch) if inserted else None,
     )
+
+
+def _refuse_sealed_months(valid: list[ValidDecision], errors: BulkErrors) -> None:
+    """A month retention sealed and dropped takes no decision again: its seal says what it held."""
+    keys = {(decision.project_id, month_of(decision.occurred_at)) for decision in valid}
+    sealed = set(
+        SealedMonth.objects.filter(
+            project_id__in={project for project, _ in keys}, month__in={month for _, month in keys}
+        ).values_list("project_id", "month")
+    )
+    for decision in valid:
+        month = month_of(decision.occurred_at)
+        if (decision.project_id, month) in sealed:
+            errors.add(
+                decision.index,
+                "occurred_at",
+                f"falls in {month:%Y-%m}, which retention sealed and dropped for this project: it takes no decisions",
+            )
 
 
 def _validated(index: int, item: object, scope: _Scope, errors: BulkErrors) -> ValidDecision | None:

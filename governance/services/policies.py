@@ -12,6 +12,7 @@ from django.db import transaction
 
 from governance.events import GovernanceEvent as Event
 from governance.models import Policy
+from governance.services.retention import retention_check
 from registry.actors import Actor
 from registry.audit import audit_append
 from registry.errors import field_error
@@ -101,6 +102,10 @@ def policy_update(*, actor: Actor, policy: Policy, changes: dict) -> Policy:
             'must be an object of code (at most 32 characters) -> reason, e.g. {"R01": "Income too low"}',
         )
     _check_review_changes(changes, policy)
+    retention_check(
+        minimum=changes.get("retention_min_months", policy.retention_min_months),
+        maximum=changes.get("retention_max_months", policy.retention_max_months),
+    )
     with transaction.atomic():
         locked = for_update(Policy.objects).get(pk=policy.pk)
         before = locked.snapshot()

@@ -841,6 +841,58 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/legal-holds/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Legal holds, newest first (released ones stay as records) */
+        get: operations["legal_holds_list"];
+        put?: never;
+        /** Place a legal hold: retention removes nothing of the project (or of the version's decisions) */
+        post: operations["legal_holds_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/legal-holds/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One legal hold */
+        get: operations["legal_holds_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/legal-holds/{id}/release/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Release the hold, with the reason: retention applies again at its next run */
+        post: operations["legal_holds_release_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/lineage": {
         parameters: {
             query?: never;
@@ -1840,6 +1892,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sealed-months/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Months of decisions sealed into the audit trail and dropped by retention */
+        get: operations["sealed_months_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sealed-months/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One sealed month */
+        get: operations["sealed_months_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/webhooks/": {
         parameters: {
             query?: never;
@@ -2442,6 +2528,12 @@ export interface components {
             bad_batches: {
                 [key: string]: unknown;
             }[];
+            /** @description batches wholly in months retention sealed and dropped */
+            batches_sealed: number;
+            /** @description the months sealed and dropped: month, decisions, audit seq and hash */
+            sealed_months: {
+                [key: string]: unknown;
+            }[];
         };
         Deployment: {
             readonly id: number;
@@ -2925,6 +3017,31 @@ export interface components {
             /** @description the version number (1, 2, ...) of this prompt */
             version: number;
         };
+        LegalHold: {
+            readonly id: number;
+            readonly project: string;
+            readonly model_version: number | null;
+            readonly reason: string;
+            readonly placed_by: string;
+            /** Format: date-time */
+            readonly created_at: string;
+            readonly is_active: boolean;
+            /** Format: date-time */
+            readonly released_at: string | null;
+            readonly released_by: string;
+            readonly release_reason: string;
+        };
+        LegalHoldCreateRequest: {
+            project?: string;
+            /** @description none: the whole project */
+            model_version?: number | null;
+            /** @description the matter the hold is for */
+            reason: string;
+        };
+        LegalHoldReleaseRequest: {
+            /** @description why the hold no longer applies */
+            reason: string;
+        };
         Lineage: {
             root: string;
             nodes: components["schemas"]["LineageNode"][];
@@ -3281,6 +3398,21 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["LLMCall"][];
         };
+        PaginatedLegalHoldList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["LegalHold"][];
+        };
         PaginatedModelList: {
             /** @example 123 */
             count: number;
@@ -3431,6 +3563,21 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Run"][];
         };
+        PaginatedSealedMonthList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["SealedMonth"][];
+        };
         PaginatedWebhookDeliveryList: {
             /** @example 123 */
             count: number;
@@ -3541,6 +3688,10 @@ export interface components {
             /** @description reviews in the window before the override rate is judged */
             review_rate_min_reviews?: number;
             review_rate_window_days?: number;
+            /** @description months a logged decision is kept at least (six or more) */
+            retention_min_months?: number;
+            /** @description months after which a month of decisions is sealed and dropped; none: kept */
+            retention_max_months?: number | null;
         };
         PerformanceReport: {
             readonly id: number;
@@ -3656,6 +3807,10 @@ export interface components {
             /** @description reviews in the window before the override rate is judged */
             review_rate_min_reviews?: number;
             review_rate_window_days?: number;
+            /** @description months a logged decision is kept at least (six or more) */
+            retention_min_months?: number;
+            /** @description months after which a month of decisions is sealed and dropped; none: kept */
+            retention_max_months?: number | null;
             /** Format: date-time */
             readonly updated_at: string;
         };
@@ -4038,6 +4193,18 @@ export interface components {
          * @enum {string}
          */
         ScopeEnum: "project" | "tag" | "model";
+        SealedMonth: {
+            readonly id: number;
+            readonly project: string;
+            /** Format: date */
+            month: string;
+            readonly decisions: number;
+            readonly outcome_versions: number;
+            readonly commitments_sha256: string;
+            readonly audit_seq: number;
+            /** Format: date-time */
+            readonly sealed_at: string;
+        };
         /**
          * @description * `none` - None
          *     * `staging` - Staging
@@ -4563,6 +4730,9 @@ export interface operations {
                  *     * `incident.closed` - Incident Closed
                  *     * `incident.rolled_back` - Incident Rolled Back
                  *     * `webhook.created` - Webhook Created
+                 *     * `retention.hold_placed` - Hold Placed
+                 *     * `retention.hold_released` - Hold Released
+                 *     * `retention.month_sealed` - Month Sealed
                  *     * `llm.prompt_created` - Prompt Created
                  *     * `llm.prompt_version_created` - Prompt Version Created
                  *     * `llm.prompt_label_moved` - Prompt Label Moved
@@ -4577,7 +4747,7 @@ export interface operations {
                  *     * `llm.call_messages_attached` - Call Messages Attached
                  *     * `llm.trace_settings_set` - Trace Settings Set
                  */
-                event_type?: "access.answered" | "access.extended" | "access.received" | "alert.raised" | "api_key.created" | "api_key.revoked" | "artifact.stored" | "contest.decided" | "contest.extended" | "contest.received" | "data_version.registered" | "data_version.subjects_indexed" | "dataset.created" | "decisions.ingested" | "decisions.outcomes_recorded" | "deployment.created" | "deployment.ended" | "drift.reported" | "erasure.completed" | "erasure.executed" | "erasure.extended" | "erasure.obligation_closed" | "erasure.obligation_opened" | "erasure.received" | "erasure.rejected" | "erasure.traced" | "evidence_pack.generated" | "experiment.created" | "experiment.tagged" | "fairness.audited" | "incident.closed" | "incident.opened" | "incident.reported" | "incident.rolled_back" | "job.created" | "lineage.event_recorded" | "llm.budget_set" | "llm.call_messages_attached" | "llm.calls_ingested" | "llm.calls_repriced" | "llm.calls_scored" | "llm.evaluation_dataset_created" | "llm.evaluation_run" | "llm.prices_imported" | "llm.prompt_created" | "llm.prompt_label_moved" | "llm.prompt_version_created" | "llm.trace_settings_set" | "llm.traces_ingested" | "logged_model.created" | "logged_model.updated" | "membership.set" | "model.created" | "model_alias.moved" | "model_version.approved" | "model_version.card_updated" | "model_version.registered" | "model_version.transitioned" | "performance.reported" | "policy.changed" | "policy.created" | "project.created" | "review.queued" | "review.recorded" | "run.inputs_logged" | "run.logged" | "run.registered" | "run.updated" | "webhook.created";
+                event_type?: "access.answered" | "access.extended" | "access.received" | "alert.raised" | "api_key.created" | "api_key.revoked" | "artifact.stored" | "contest.decided" | "contest.extended" | "contest.received" | "data_version.registered" | "data_version.subjects_indexed" | "dataset.created" | "decisions.ingested" | "decisions.outcomes_recorded" | "deployment.created" | "deployment.ended" | "drift.reported" | "erasure.completed" | "erasure.executed" | "erasure.extended" | "erasure.obligation_closed" | "erasure.obligation_opened" | "erasure.received" | "erasure.rejected" | "erasure.traced" | "evidence_pack.generated" | "experiment.created" | "experiment.tagged" | "fairness.audited" | "incident.closed" | "incident.opened" | "incident.reported" | "incident.rolled_back" | "job.created" | "lineage.event_recorded" | "llm.budget_set" | "llm.call_messages_attached" | "llm.calls_ingested" | "llm.calls_repriced" | "llm.calls_scored" | "llm.evaluation_dataset_created" | "llm.evaluation_run" | "llm.prices_imported" | "llm.prompt_created" | "llm.prompt_label_moved" | "llm.prompt_version_created" | "llm.trace_settings_set" | "llm.traces_ingested" | "logged_model.created" | "logged_model.updated" | "membership.set" | "model.created" | "model_alias.moved" | "model_version.approved" | "model_version.card_updated" | "model_version.registered" | "model_version.transitioned" | "performance.reported" | "policy.changed" | "policy.created" | "project.created" | "retention.hold_placed" | "retention.hold_released" | "retention.month_sealed" | "review.queued" | "review.recorded" | "run.inputs_logged" | "run.logged" | "run.registered" | "run.updated" | "webhook.created";
                 occurred_after?: string;
                 occurred_before?: string;
                 /** @description Number of results to return per page. */
@@ -7115,6 +7285,218 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Incident"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    legal_holds_list: {
+        parameters: {
+            query?: {
+                model_version?: number;
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedLegalHoldList"];
+                };
+            };
+        };
+    };
+    legal_holds_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LegalHoldCreateRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["LegalHoldCreateRequest"];
+                "multipart/form-data": components["schemas"]["LegalHoldCreateRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LegalHold"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    legal_holds_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this legal hold. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LegalHold"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    legal_holds_release_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this legal hold. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LegalHoldReleaseRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["LegalHoldReleaseRequest"];
+                "multipart/form-data": components["schemas"]["LegalHoldReleaseRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LegalHold"];
                 };
             };
             400: {
@@ -10520,6 +10902,84 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Run"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    sealed_months_list: {
+        parameters: {
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedSealedMonthList"];
+                };
+            };
+        };
+    };
+    sealed_months_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this sealed month. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SealedMonth"];
                 };
             };
             400: {

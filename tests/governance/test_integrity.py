@@ -77,6 +77,8 @@ def test_a_fresh_log_verifies(logged, auditor):
         "batches_checked": 2,
         "bad_rows": [],
         "bad_batches": [],
+        "batches_sealed": 0,
+        "sealed_months": [],
     }
     assert first.batch != second.batch
     row = Decision.objects.get(model_version=version, request_id="r0")
