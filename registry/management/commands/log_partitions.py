@@ -26,7 +26,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--ahead", type=int, default=partitions.MONTHS_AHEAD, help="months after this one")
         parser.add_argument("--since", type=month_argument, help="also every month from this one (YYYY-MM)")
-        parser.add_argument("--list", dest="listing", action="store_true", help="print each log's partitions and row estimates")
+        parser.add_argument(
+            "--list", dest="listing", action="store_true", help="print each log's partitions and row estimates"
+        )
 
     def handle(self, *args, ahead: int, since: date | None, listing: bool, **options):
         if ahead < 0:
