@@ -7,8 +7,11 @@ project level is also the one a Citus deployment distributes by.
 
 Partitions are created ahead by the maintenance job (`months_ahead`) and, for rows of a project or month that
 has none (a new project, a backfill of old decisions), by the writer before its transaction (`ensure`), in a
-short transaction of its own under an advisory lock: creating a partition takes an exclusive lock on its
-parent, which inside a long ingest transaction would queue every other writer behind it. There is no default
+short transaction of its own: creating a partition takes an exclusive lock on its parent, which inside a long
+ingest transaction would queue every other writer behind it. Both go through the database function
+`log_partition_create` (governance 0021), which runs as the tables' owner under the log's advisory lock: the
+service's own role may not create tables (README, "The database role of a deployment"); dropping a month stays
+the owner's, for retention run with the owner's credentials. There is no default
 partition: a row without its partition is refused by PostgreSQL rather than kept where retention cannot see it.
 
 SQLite has no partitions: every function here answers as if each log were one table, and writers need not care.
@@ -129,25 +132,14 @@ def ensure(table: str, keys: Iterable[Key]) -> list[Key]:
         return []
     if not wanted - {partition.key for partition in partitions(table)}:
         return []
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            # one creator at a time per log; what exists is read again under the lock
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"partitions:{table}"])
-            cursor.execute(
-                "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-                "WHERE i.inhparent = to_regclass(%s)",
-                [table],
-            )
-            projects = {row[0] for row in cursor.fetchall()}
-        existing = {partition.key for partition in partitions(table)}
-        created = []
-        for project_id, month in sorted(wanted - existing):
-            with connection.cursor() as cursor:
-                if project_partition_name(table, project_id) not in projects:
-                    cursor.execute(_project_statement(table, project_id))
-                    projects.add(project_partition_name(table, project_id))
-                cursor.execute(_month_statement(table, project_id, month))
-            created.append((project_id, month))
+    created = []
+    with transaction.atomic(), connection.cursor() as cursor:
+        for project_id, month in sorted(wanted - {partition.key for partition in partitions(table)}):
+            # the database's own function (governance 0021), as the table owner: the service's role may not
+            # create tables; it takes the log's creation lock and looks again first
+            cursor.execute("SELECT log_partition_create(%s, %s, %s)", [table, project_id, month])
+            if cursor.fetchone()[0]:
+                created.append((project_id, month))
     return created
 
 
@@ -165,13 +157,13 @@ def drop(table: str, project_id: int, month: date) -> None:
         cursor.execute(statement("DROP TABLE {partition}", partition=partition_name(table, project_id, month)))
 
 
-def _project_statement(table: str, project_id: int) -> str:
+def _project_statement(table: str, project_id: int, column: str) -> str:
     return statement(
         "CREATE TABLE {partition} PARTITION OF {table} FOR VALUES IN (" + str(int(project_id)) + ") "
         "PARTITION BY RANGE ({column})",
         partition=project_partition_name(table, project_id),
         table=table,
-        column=_range_column(table),
+        column=column,
     )
 
 
@@ -185,20 +177,22 @@ def _month_statement(table: str, project_id: int, month: date) -> str:
     )
 
 
-_RANGE_COLUMNS: dict[str, str] = {}
-
-
-def _range_column(table: str) -> str:
-    """The time column a log's project parts are partitioned by, as recorded by `convert`."""
-    if table not in _RANGE_COLUMNS:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT obj_description(to_regclass(%s), 'pg_class')", [table])
-            (comment,) = cursor.fetchone()
-        match = re.search(r"partitioned by project, then month of (\w+)", comment or "")
-        if not match:
-            raise RuntimeError(f"{table} records no partition column")
-        _RANGE_COLUMNS[table] = match[1]
-    return _RANGE_COLUMNS[table]
+def create_in_migration(schema_editor, table: str, *, column: str, keys: Iterable[Key]) -> None:
+    """Create these (project, month) partitions of a log partitioned by `convert` (a migration's step, as the
+    owner, before `log_partition_create` exists)."""
+    existing = {partition.key for partition in partitions(table)}
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "WHERE i.inhparent = to_regclass(%s)",
+            [table],
+        )
+        projects = {row[0] for row in cursor.fetchall()}
+    for project_id, month in sorted(set(keys) - existing):
+        if project_partition_name(table, project_id) not in projects:
+            schema_editor.execute(_project_statement(table, project_id, column))
+            projects.add(project_partition_name(table, project_id))
+        schema_editor.execute(_month_statement(table, project_id, month))
 
 
 def convert(schema_editor, table: str, *, column: str, primary_key: Sequence[str], uniques: dict) -> None:
@@ -265,10 +259,9 @@ def convert(schema_editor, table: str, *, column: str, primary_key: Sequence[str
         statement("COMMENT ON TABLE {table} IS %s", table=table),
         params=[f"partitioned by project, then month of {column}"],
     )
-    _RANGE_COLUMNS[table] = column
     this = month_of(datetime.now(UTC))
     for project_id in sorted({project for project, _ in keys}):
-        execute(_project_statement(table, project_id))
+        execute(_project_statement(table, project_id, column))
         months = {month for project, month in keys if project == project_id}
         month = min(months)
         while month <= max(max(months), add_months(this, MONTHS_AHEAD)):

@@ -24,6 +24,7 @@ from governance.admin import (  # noqa: F401 - registers the admins
     model_versions,
     policies,
     reports,
+    retention,
     reviews,
     webhooks,
 )

@@ -18,12 +18,14 @@ from governance.permissions import POLICY_EDITORS
 from governance.presenters.policies import policy_history
 from governance.queries.processing import processing_record
 from governance.services import policies
+from governance.services.retention import retention_check
 from registry.admin.kit import (
     ProjectScopedAdmin,
     admin_actor,
     member_scope,
     when,
 )
+from registry.errors import ServiceError
 from registry.models import Project
 
 
@@ -52,6 +54,8 @@ class PolicyForm(forms.ModelForm):
             "review_max_override_rate",
             "review_rate_min_reviews",
             "review_rate_window_days",
+            "retention_min_months",
+            "retention_max_months",
         ]
         labels = {
             "min_demographic_parity_ratio": "Minimum demographic parity ratio",
@@ -113,6 +117,15 @@ class PolicyForm(forms.ModelForm):
         "review_min_override_rate": (0.0, 1.0),
         "review_max_override_rate": (0.0, 1.0),
     }
+
+    def clean(self):
+        cleaned = super().clean()
+        try:  # the service's rule, next to the field (governance.services.retention.retention_check)
+            retention_check(minimum=cleaned.get("retention_min_months"), maximum=cleaned.get("retention_max_months"))
+        except ServiceError as exc:
+            for name, messages in (exc.fields or {}).items():
+                self.add_error(name, messages)
+        return cleaned
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -182,6 +195,15 @@ class PolicyAdmin(ProjectScopedAdmin):
                     ("review_min_override_rate", "review_max_override_rate"),
                     ("review_rate_min_reviews", "review_rate_window_days"),
                 ]
+            },
+        ),
+        (
+            "Retention of the decision log",
+            {
+                "fields": [("retention_min_months", "retention_max_months")],
+                "description": "Whole months after the end of the month a decision is in. At least six (AI Act "
+                "Art. 19(1) and 26(6)); a month past the maximum is sealed into the audit trail and dropped "
+                "unless a legal hold keeps it.",
             },
         ),
         ("Changes", {"fields": ["updated_when", "history"]}),

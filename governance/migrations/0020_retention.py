@@ -58,7 +58,12 @@ def partition_outcomes(apps, schema_editor):
         primary_key=("id", "project_id", "decision_occurred_at"),
         uniques={"outcome_version_unique": ("decision_id", "version", "project_id", "decision_occurred_at")},
     )
-    partitions.ensure(OUTCOMES, [p.key for p in partitions.partitions("governance_decision")])
+    partitions.create_in_migration(
+        schema_editor,
+        OUTCOMES,
+        column="decision_occurred_at",
+        keys=[p.key for p in partitions.partitions("governance_decision")],
+    )
     schema_editor.execute(SEALED_FUNCTION, params=None)
     schema_editor.execute(
         "CREATE TRIGGER governance_sealedmonth_append_only BEFORE UPDATE OR DELETE ON governance_sealedmonth "
