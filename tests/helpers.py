@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from io import StringIO
 
 from django.contrib.auth import get_user_model
@@ -64,3 +65,30 @@ def make_promotable(version) -> None:
         comment="reviewed",
         created_by_user=approver,
     )
+
+
+@contextmanager
+def as_deployment_role(cursor, *, temporary: bool = False):
+    """Run the rest of the test's transaction as a role with the grants of README.md ("The database role of a
+    deployment"): rows only, no TRUNCATE, no DDL (PostgreSQL; the role lives and dies with the transaction)."""
+    import uuid
+
+    from django.db import connection
+
+    role = f"governance_app_{uuid.uuid4().hex[:12]}"
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    for statement in (
+        f"CREATE ROLE {role} NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS",
+        "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
+        f"GRANT USAGE ON SCHEMA public TO {role}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
+        *([f"GRANT TEMPORARY ON DATABASE {connection.settings_dict['NAME']} TO {role}"] if temporary else []),
+        f"REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA public FROM {role}",
+        f"SET LOCAL ROLE {role}",
+    ):
+        cursor.execute(statement)
+    try:
+        yield role
+    finally:
+        cursor.execute("RESET ROLE")

@@ -16,6 +16,7 @@ from governance.models import Decision, DriftHour
 from registry import partitions
 from registry.partitions import add_months, month_of, partition_name
 from tests import factories as f
+from tests.helpers import as_deployment_role
 
 pytestmark = pytest.mark.django_db
 TABLE = "governance_decision"
@@ -197,35 +198,17 @@ def test_the_conversion_keeps_rows_identity_indexes_constraints_and_triggers():
 def test_the_deployment_role_gets_its_partitions_from_the_function_but_cannot_drop_one(ingest, chain):
     """As the README's service role (no DDL): a new month comes from log_partition_create, which creates
     nothing but a log's partition of an existing project; dropping a month stays the owner's."""
-    import uuid
-
     from django.db import DatabaseError, transaction
 
-    role = f"governance_app_{uuid.uuid4().hex[:12]}"
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        for grant in (
-            f"CREATE ROLE {role} NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS",
-            "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
-            f"GRANT USAGE ON SCHEMA public TO {role}",
-            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
-            f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
-            f"GRANT TEMPORARY ON DATABASE {connection.settings_dict['NAME']} TO {role}",
-            f"REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA public FROM {role}",
-            f"SET LOCAL ROLE {role}",
+    with connection.cursor() as cursor, as_deployment_role(cursor, temporary=True):
+        assert bulk(ingest, [item(chain, "backfill", "2015-06-01T00:00:00Z")])["accepted"] == 1
+        assert where("backfill") == partition_name(TABLE, chain.project.pk, date(2015, 6, 1))
+        for statement, match in (
+            (f'DROP TABLE "{partition_name(TABLE, chain.project.pk, date(2015, 6, 1))}"', "must be owner"),
+            ("CREATE TABLE governance_forged (id int)", "permission denied"),
+            ("SELECT log_partition_create('registry_auditevent', %s, '2015-07-01')", "not a partitioned log"),
+            ("SELECT log_partition_create('governance_decision', %s, '2015-07-02')", "first day of a month"),
+            ("SELECT log_partition_create('governance_decision', 987654321, '2015-07-01')", "does not exist"),
         ):
-            cursor.execute(grant)
-        try:
-            assert bulk(ingest, [item(chain, "backfill", "2015-06-01T00:00:00Z")])["accepted"] == 1
-            assert where("backfill") == partition_name(TABLE, chain.project.pk, date(2015, 6, 1))
-            for statement, match in (
-                (f'DROP TABLE "{partition_name(TABLE, chain.project.pk, date(2015, 6, 1))}"', "must be owner"),
-                ("CREATE TABLE governance_forged (id int)", "permission denied"),
-                ("SELECT log_partition_create('registry_auditevent', %s, '2015-07-01')", "not a partitioned log"),
-                ("SELECT log_partition_create('governance_decision', %s, '2015-07-02')", "first day of a month"),
-                ("SELECT log_partition_create('governance_decision', 987654321, '2015-07-01')", "does not exist"),
-            ):
-                with pytest.raises(DatabaseError, match=match), transaction.atomic():
-                    cursor.execute(statement, [chain.project.pk] if "%s" in statement else None)
-        finally:
-            cursor.execute("RESET ROLE")
+            with pytest.raises(DatabaseError, match=match), transaction.atomic():
+                cursor.execute(statement, [chain.project.pk] if "%s" in statement else None)

@@ -12,6 +12,7 @@ from django.db import DatabaseError, connection, transaction
 from registry.actors import Actor
 from registry.audit import audit_chain_verify
 from registry.models import AuditEvent
+from tests.helpers import as_deployment_role
 from tests.registry.test_audit import history, postgresql_only  # noqa: F401 (a fixture)
 
 
@@ -146,34 +147,17 @@ def test_a_record_inserted_or_deleted_behind_the_services_is_named(history, audi
 def test_the_deployment_role_of_the_readme_can_write_through_the_services_but_not_truncate_nor_ddl(history):  # noqa: F811
     """The grants of README.md ("The database role of a deployment"), on a role of this test's transaction."""
     postgresql_only()
-    import uuid
-
     from registry import services
 
-    role = f"governance_app_{uuid.uuid4().hex[:12]}"
-    with connection.cursor() as cursor:
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        for statement in (
-            f"CREATE ROLE {role} NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS",
-            "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
-            f"GRANT USAGE ON SCHEMA public TO {role}",
-            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
-            f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
-            f"REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA public FROM {role}",
-            f"SET LOCAL ROLE {role}",
+    with connection.cursor() as cursor, as_deployment_role(cursor):
+        services.project_create(actor=Actor.system(), slug="as-app", name="As the app role")
+        for statement, match in (
+            ("TRUNCATE registry_auditevent", "permission denied"),
+            ("ALTER TABLE registry_auditevent DISABLE TRIGGER USER", "must be owner"),
+            ("DROP TRIGGER registry_auditevent_append_only ON registry_auditevent", "must be owner"),
+            ("CREATE TABLE registry_forged (id int)", "permission denied"),
+            ("UPDATE registry_auditevent SET actor_name = 'mallory'", "append-only"),
         ):
-            cursor.execute(statement)
-        try:
-            services.project_create(actor=Actor.system(), slug="as-app", name="As the app role")
-            for statement, match in (
-                ("TRUNCATE registry_auditevent", "permission denied"),
-                ("ALTER TABLE registry_auditevent DISABLE TRIGGER USER", "must be owner"),
-                ("DROP TRIGGER registry_auditevent_append_only ON registry_auditevent", "must be owner"),
-                ("CREATE TABLE registry_forged (id int)", "permission denied"),
-                ("UPDATE registry_auditevent SET actor_name = 'mallory'", "append-only"),
-            ):
-                with pytest.raises(DatabaseError, match=match), transaction.atomic():
-                    cursor.execute(statement)
-        finally:
-            cursor.execute("RESET ROLE")
+            with pytest.raises(DatabaseError, match=match), transaction.atomic():
+                cursor.execute(statement)
     assert audit_chain_verify().ok and audit_chain_verify().length == 15
