@@ -50,8 +50,8 @@ class Decision(models.Model):
 
     class Meta:
         constraints = [
-            # with the partition key, as PostgreSQL's partitioned tables need (governance 0019); ingest still
-            # refuses a request id logged at another time
+            # with the project and the partition key, as PostgreSQL's partitioned tables need (governance 0019):
+            # a decision's key has its time, and the same request id at another time is another decision
             models.UniqueConstraint(
                 fields=["project", "model_version", "request_id", "occurred_at"], name="decision_version_request"
             ),

@@ -25,12 +25,9 @@ def copy_insert_ignore(
     rows: Iterable[Sequence[object]],
     conflict: Sequence[str],
     returning: Sequence[str] = (),
-    unless_logged: Sequence[str] = (),
 ) -> int | list[tuple]:
-    """Insert rows, skipping those that collide on `conflict` and, given `unless_logged` columns, those whose
-    values of these columns some row already holds (the idempotency key of a partitioned log, whose unique
-    constraint must include the partition key and so cannot refuse the same key at another time); returns how
-    many were inserted, or, given `returning` columns, those columns of the inserted rows.
+    """Insert rows, skipping those that collide on `conflict`; returns how many were inserted, or,
+    given `returning` columns, those columns of the inserted rows.
 
     Must run inside a transaction (the staging table is dropped at commit).
     """
@@ -55,20 +52,11 @@ def copy_insert_ignore(
             raise _copy_error(table, exc) from None
         cursor.execute(
             sql.SQL(
-                "INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} s{unless} "
-                "ON CONFLICT ({conflict}) DO NOTHING{ret}"
+                "INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT ({conflict}) DO NOTHING{ret}"
             ).format(
                 table=sql.Identifier(table),
                 cols=cols,
                 stage=stage,
-                unless=sql.SQL(" WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})").format(
-                    table=sql.Identifier(table),
-                    match=sql.SQL(" AND ").join(
-                        sql.SQL("t.{c} = s.{c}").format(c=sql.Identifier(c)) for c in unless_logged
-                    ),
-                )
-                if unless_logged
-                else sql.SQL(""),
                 conflict=sql.SQL(", ").join(sql.Identifier(c) for c in conflict),
                 ret=sql.SQL(" RETURNING {}").format(sql.SQL(", ").join(sql.Identifier(c) for c in returning))
                 if returning

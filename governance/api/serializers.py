@@ -73,12 +73,17 @@ class DecisionBulkSerializer(serializers.Serializer):
 
 class DecisionBulkResultSerializer(serializers.Serializer):
     accepted = serializers.IntegerField()
-    duplicates = serializers.IntegerField(help_text="already logged: (model_version, request_id) seen before")
+    duplicates = serializers.IntegerField(
+        help_text="already logged: (model_version, request_id, occurred_at) seen before"
+    )
 
 
 class OutcomeInSerializer(serializers.Serializer):
     model_version = serializers.IntegerField()
     request_id = serializers.CharField()
+    occurred_at = SaneDateTimeField(
+        required=False, help_text="the decision's time: needed when its request id names decisions at several times"
+    )
     outcome = serializers.JSONField()
     outcome_at = SaneDateTimeField(required=False)
     correction = serializers.BooleanField(

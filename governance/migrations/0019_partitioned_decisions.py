@@ -4,7 +4,7 @@ next three; columns,
 identity, foreign keys, indexes and the drift-count triggers stay as they were. PostgreSQL needs the partition
 key in every unique constraint, so the primary key becomes (id, project, occurred_at) and the idempotency constraint
 (project, model version, request id, occurred_at), the project leading as a Citus deployment distributing by
-project needs. Ingest still refuses a request id logged at another time (governance.services.decisions).
+project needs: the same request id at another time is another decision (governance.services.decisions).
 SQLite keeps one table and takes the new constraint as it is."""
 
 from django.db import migrations, models

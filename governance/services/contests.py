@@ -45,10 +45,19 @@ def _decision_named(
             raise field_error("request_id", "name the request id with the model version")
         if model_version.project_id != project.pk:
             raise field_error("model_version", f"model version {model_version.pk} does not exist")
-        decision = Decision.objects.filter(model_version=model_version, request_id=request_id).first()
-        if decision is None:
+        decisions = Decision.objects.filter(model_version=model_version, request_id=request_id)
+        if occurred_at is not None:  # a request id may name decisions at several times (the log's key has the time)
+            decisions = decisions.filter(
+                occurred_at__gte=occurred_at - TIME_TOLERANCE, occurred_at__lte=occurred_at + TIME_TOLERANCE
+            )
+        named = list(decisions.order_by("occurred_at")[:2])
+        if not named:
             raise field_error("request_id", f"no decision {request_id!r} of {model_version} is logged")
-        return decision
+        if len(named) > 1:
+            raise field_error(
+                "occurred_at", f"request id {request_id!r} names decisions at several times: give the time"
+            )
+        return named[0]
     if subject_id is None:
         raise field_error("model_version", "name the decision: model version and request id, or subject id and time")
     if occurred_at is None:

@@ -60,10 +60,13 @@ DECISION_FIELDS = frozenset(
 EXPLANATION_FIELDS = frozenset({"attributions", "base_value", "library", "library_version", "method", "reason_codes"})
 MAX_ATTRIBUTIONS = 1000
 MAX_REASON_CODES = 20
-OUTCOME_FIELDS = frozenset({"model_version", "request_id", "outcome", "outcome_at", "correction", "reason"})
+OUTCOME_FIELDS = frozenset(
+    {"model_version", "request_id", "occurred_at", "outcome", "outcome_at", "correction", "reason"}
+)
 COMMITMENT = COPY_COLUMNS.index("commitment")
 MODEL_VERSION = COPY_COLUMNS.index("model_version_id")
 REQUEST_ID = COPY_COLUMNS.index("request_id")
+OCCURRED_AT = COPY_COLUMNS.index("occurred_at")
 
 
 def _is_scalar(value: object) -> bool:
@@ -165,7 +168,9 @@ def ensure_log_partitions(keys: set[tuple[int, date]]) -> None:
 def decisions_ingest(*, actor: Actor, items: Sequence[object]) -> IngestResult:
     """Validate a whole batch of decisions, then insert those not yet logged.
 
-    Idempotent on (model_version, request_id): a retried batch reports its rows as duplicates.
+    Idempotent on (model_version, request_id, occurred_at), the log's unique key with its partition's: a retried
+    batch reports its rows as duplicates. The same request id at another time is another decision (a search of
+    every month for it would cost each row a probe per partition); outcomes and contests then ask for the time.
     """
     items = check_items(items, "decisions", MAX_DECISIONS_PER_REQUEST)
     errors = BulkErrors("decisions")
@@ -478,7 +483,6 @@ def _insert(rows: list[tuple]) -> list[tuple]:
             columns=COPY_COLUMNS,
             rows=rows,
             conflict=("project_id", "model_version_id", "request_id", "occurred_at"),
-            unless_logged=("project_id", "model_version_id", "request_id"),
             returning=("model_version_id", "commitment", "project_id", "skeleton_commitment"),
         )
     return _insert_without_copy(rows)
@@ -519,23 +523,24 @@ def _audit_batch(actor: Actor, batch: uuid.UUID, inserted: list[tuple], *, dupli
 
 
 def _insert_without_copy(rows: list[tuple]) -> list[tuple]:
-    """The SQLite path: skip rows already logged, bulk_create the rest; returns what the COPY path returns."""
+    """The SQLite path: skip rows already logged (the same version, request id and time), bulk_create the rest;
+    returns what the COPY path returns."""
     by_version: dict[int, list[str]] = {}
     for row in rows:
         by_version.setdefault(row[MODEL_VERSION], []).append(row[REQUEST_ID])
-    existing: set[tuple[int, str]] = set()
+    existing: set[tuple[int, str, datetime]] = set()
     for mv_id, request_ids in by_version.items():
         for start in range(0, len(request_ids), 500):
             existing.update(
                 Decision.objects.filter(
                     model_version_id=mv_id, request_id__in=request_ids[start : start + 500]
-                ).values_list("model_version_id", "request_id")
+                ).values_list("model_version_id", "request_id", "occurred_at")
             )
     loads = json.loads
     new = [
         Decision(**dict(zip(COPY_COLUMNS, row, strict=True)))
         for row in rows
-        if (row[MODEL_VERSION], row[REQUEST_ID]) not in existing
+        if (row[MODEL_VERSION], row[REQUEST_ID], row[OCCURRED_AT]) not in existing
     ]
     for decision in new:
         decision.features = loads(decision.features)
@@ -545,6 +550,33 @@ def _insert_without_copy(rows: list[tuple]) -> list[tuple]:
             decision.explanation = loads(decision.explanation)
     Decision.objects.bulk_create(new, batch_size=500)
     return [(d.model_version_id, d.commitment, d.project_id, d.skeleton_commitment) for d in new]
+
+
+def _one_per_request(found: list[Decision], wanted: dict, errors: BulkErrors) -> list[Decision]:
+    """The decision each outcome is for: a request id that names decisions at several times (the log's key has
+    the time) takes the item's `occurred_at` to choose; without it, or when it matches none, the item is
+    refused. Pairs with no decision at all stay in `wanted` (reported unknown)."""
+    by_pair: dict[tuple[int, str], list[Decision]] = {}
+    for decision in found:
+        by_pair.setdefault((decision.model_version_id, decision.request_id), []).append(decision)
+    chosen = []
+    for pair, decisions in by_pair.items():
+        index, *_, occurred_at = wanted[pair]
+        if occurred_at is not None:
+            decisions = [d for d in decisions if d.occurred_at == occurred_at]
+            if not decisions:
+                errors.add(index, "occurred_at", "no decision of this request id was logged at this time")
+                continue
+        if len(decisions) > 1:
+            errors.add(
+                index,
+                "occurred_at",
+                f"is required: request id {pair[1]!r} names {len(decisions)} decisions of this version, logged at "
+                "different times",
+            )
+            continue
+        chosen.append(decisions[0])
+    return chosen
 
 
 @dataclass(frozen=True)
@@ -594,6 +626,12 @@ def outcomes_record(*, actor: Actor, items: Sequence[object]) -> OutcomeResult:
                 outcome_at = parse_timestamp(item["outcome_at"])
             except ValueError as exc:
                 errors.add(index, "outcome_at", str(exc))
+        occurred_at = None  # which of the request id's decisions, when it names more than one
+        if item.get("occurred_at") is not None:
+            try:
+                occurred_at = parse_timestamp(item["occurred_at"])
+            except ValueError as exc:
+                errors.add(index, "occurred_at", str(exc))
         correction = item.get("correction", False)
         if not isinstance(correction, bool):
             errors.add(index, "correction", "must be true or false")
@@ -609,7 +647,7 @@ def outcomes_record(*, actor: Actor, items: Sequence[object]) -> OutcomeResult:
             if pair in wanted:
                 errors.add(index, "request_id", f"repeats the request_id of outcomes[{wanted[pair][0]}]")
             else:
-                wanted[pair] = (index, outcome, outcome_at, correction, reason or "")
+                wanted[pair] = (index, outcome, outcome_at, correction, reason or "", occurred_at)
     errors.raise_if_any()
 
     by_version: dict[int, list[str]] = {}
@@ -638,8 +676,9 @@ def outcomes_record(*, actor: Actor, items: Sequence[object]) -> OutcomeResult:
         user_pk = actor.user.pk if actor.user is not None and actor.user.pk else None
         new_versions: list[OutcomeVersion] = []
         corrected = 0
+        found = _one_per_request(found, wanted, errors)
         for decision in found:
-            index, outcome, outcome_at, correction, reason = wanted.pop(
+            index, outcome, outcome_at, correction, reason, _ = wanted.pop(
                 (decision.model_version_id, decision.request_id)
             )
             has_outcome = decision.pk in latest or decision.outcome is not None

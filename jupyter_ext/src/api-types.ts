@@ -2489,7 +2489,7 @@ export interface components {
         };
         DecisionBulkResult: {
             accepted: number;
-            /** @description already logged: (model_version, request_id) seen before */
+            /** @description already logged: (model_version, request_id, occurred_at) seen before */
             duplicates: number;
         };
         /** @description One decision of a bulk request (documentation; validation is done by the ingest service). */
@@ -3143,6 +3143,11 @@ export interface components {
         OutcomeInRequest: {
             model_version: number;
             request_id: string;
+            /**
+             * Format: date-time
+             * @description the decision's time: needed when its request id names decisions at several times
+             */
+            occurred_at?: string;
             outcome: unknown;
             /** Format: date-time */
             outcome_at?: string;

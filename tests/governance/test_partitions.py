@@ -85,13 +85,25 @@ def test_ingest_creates_a_project_and_month_that_have_none_and_rows_land_in_thei
     assert DriftHour.objects.filter(model_version=chain.version).count() == 2
 
 
-def test_a_request_id_logged_in_one_month_is_a_duplicate_in_another(ingest, chain):
+def test_a_resent_decision_is_a_duplicate_and_another_time_is_another_decision_whose_outcome_names_it(ingest, chain):
     assert bulk(ingest, [item(chain, "r1", "2026-03-01T10:00:00Z")]) == {"accepted": 1, "duplicates": 0}
-    # the same batch again, and the same request id at another time (another partition)
     assert bulk(ingest, [item(chain, "r1", "2026-03-01T10:00:00Z")]) == {"accepted": 0, "duplicates": 1}
-    assert bulk(ingest, [item(chain, "r1", "2026-05-09T10:00:00Z")]) == {"accepted": 0, "duplicates": 1}
-    assert Decision.objects.filter(request_id="r1").count() == 1
-    assert Decision.objects.get(request_id="r1").occurred_at == datetime(2026, 3, 1, 10, tzinfo=UTC)
+    # the log's key has the time (and the partition's month): the same request id in May is another decision
+    assert bulk(ingest, [item(chain, "r1", "2026-05-09T10:00:00Z")]) == {"accepted": 1, "duplicates": 0}
+    outcome = {"model_version": chain.version.pk, "request_id": "r1", "outcome": "repaid"}
+    response = ingest.post("/api/v1/decisions/outcomes/", {"outcomes": [outcome]}, format="json")
+    assert response.status_code == 400, response.content
+    assert "names 2 decisions" in str(response.json()["error"]["fields"]["outcomes[0].occurred_at"])
+    chosen = {**outcome, "occurred_at": "2026-05-09T10:00:00Z"}
+    response = ingest.post("/api/v1/decisions/outcomes/", {"outcomes": [chosen]}, format="json")
+    assert response.status_code == 200, response.content
+    assert dict(Decision.objects.filter(request_id="r1").values_list("occurred_at__month", "outcome")) == {
+        3: None,
+        5: "repaid",
+    }
+    elsewhere = {**outcome, "occurred_at": "2026-04-01T00:00:00Z"}
+    response = ingest.post("/api/v1/decisions/outcomes/", {"outcomes": [elsewhere]}, format="json")
+    assert response.status_code == 400 and "outcomes[0].occurred_at" in response.json()["error"]["fields"]
 
 
 def test_ensure_is_idempotent_and_months_ahead_fills_the_gap(project, other_project):
