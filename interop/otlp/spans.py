@@ -628,16 +628,10 @@ def _prompt_of(attrs: dict) -> dict | None:
     return ref or None
 
 
-def _ns(value: int, where: str) -> int:
-    if not 0 < value <= MAX_INT64:
-        raise SpanError(f"{where} must be a time in nanoseconds since 1970")
-    return value
-
-
 STATUS_OF = {1: TraceSpan.Status.OK, 2: TraceSpan.Status.ERROR}
 OK, ERROR, UNSET = TraceSpan.Status.OK, TraceSpan.Status.ERROR, TraceSpan.Status.UNSET
 CALL_CATEGORIES = frozenset({C.LLM, C.EMBEDDING})
-KEPT = frozenset(KEPT_ATTRIBUTES)
+NO_TRACE, NO_SPAN = bytes(16), bytes(8)
 PROMPT_KEYS = frozenset({*PROMPT_NAME_KEYS, *PROMPT_TEMPLATE_KEYS})
 
 
@@ -645,15 +639,21 @@ def span_in(span, *, service_name: str, scope_name: str, project_attribute: str)
     """One protobuf Span as llmops' SpanIn; raises SpanError naming what is wrong. Each protobuf field is read
     once (every read builds a Python object), and only the attributes span_attributes() names."""
     trace_id, span_id, parent_id = span.trace_id, span.span_id, span.parent_span_id
-    if len(trace_id) != 16 or not any(trace_id):
+    if len(trace_id) != 16 or trace_id == NO_TRACE:
         raise SpanError("traceId must be 16 bytes, not all zero")
-    if len(span_id) != 8 or not any(span_id):
+    if len(span_id) != 8 or span_id == NO_SPAN:
         raise SpanError("spanId must be 8 bytes, not all zero")
     if len(parent_id) not in (0, 8):
         raise SpanError("parentSpanId must be 8 bytes or empty")
-    start = _ns(span.start_time_unix_nano, "startTimeUnixNano")
-    end = span.end_time_unix_nano
-    end = start if end == 0 else max(start, _ns(end, "endTimeUnixNano"))
+    start, end = span.start_time_unix_nano, span.end_time_unix_nano
+    if not 0 < start <= MAX_INT64:
+        raise SpanError("startTimeUnixNano must be a time in nanoseconds since 1970")
+    if end == 0:
+        end = start
+    elif not 0 < end <= MAX_INT64:
+        raise SpanError("endTimeUnixNano must be a time in nanoseconds since 1970")
+    elif end < start:
+        end = start
     attrs = span_attributes(span.attributes, project_attribute)
     category = category_of(attrs, span)
     subject = subject_of(attrs, project_attribute)
@@ -662,8 +662,9 @@ def span_in(span, *, service_name: str, scope_name: str, project_attribute: str)
     status = STATUS_OF.get(span_status.code, UNSET)
     is_call = category in CALL_CATEGORIES
     kept = {}
-    for key, value in attrs.items():
-        if key in KEPT and value != "" and isinstance(value, (str, int, float, bool)):
+    for key in KEPT_ATTRIBUTES:
+        value = attrs.get(key)
+        if value is not None and value != "" and isinstance(value, (str, int, float, bool)):
             kept[key] = value[:MAX_TEXT] if isinstance(value, str) else value
     status_message = "" if is_call else clean(span_status.message, "status.message")
     if subject is not None:
@@ -682,7 +683,7 @@ def span_in(span, *, service_name: str, scope_name: str, project_attribute: str)
         parent_span_id=parent_id.hex(),
         name=name[:MAX_TEXT] or "(unnamed)",
         category=category,
-        kind=span.kind if 0 <= span.kind < 100 else 0,
+        kind=kind if 0 <= (kind := span.kind) < 100 else 0,
         start_time_unix_nano=start,
         end_time_unix_nano=end,
         status=status,
