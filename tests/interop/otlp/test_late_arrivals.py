@@ -123,3 +123,15 @@ def test_records_do_not_double_the_messages_the_span_carried(world):
     again = LLMCall.objects.get()
     assert again.input == call.input and again.output == call.output == "Paris."
     assert not SpanMessages.objects.exists()
+
+
+def test_one_audit_event_records_an_export_and_its_calls(world):
+    before = AuditEvent.objects.count()
+    world.otlp.traces(sample("otlp_proto__traceloop-sdk-0.62.4__llm_span.decoded.json"))
+    events = list(AuditEvent.objects.filter(seq__gt=before).values_list("event_type", "after"))
+    assert [kind for kind, _ in events] == ["llm.traces_ingested"]  # no llm.calls_ingested beside it
+    after = events[0][1]
+    call = LLMCall.objects.get()
+    assert after["calls"] == 1 and after["llm_calls"]["accepted"] == 1
+    assert after["llm_calls"]["first_id"] == after["llm_calls"]["last_id"] == call.pk
+    assert after["llm_calls"]["cost"] == str(call.cost or 0) and after["llm_calls"]["unpriced"] == (call.cost is None)
