@@ -449,21 +449,37 @@ declare_tones(
 class SpanMessages(models.Model):
     """The messages of an LLM span that arrived as log-record events (OTLP /v1/logs) before the span itself:
     held here, keyed by (project, trace, span), until the span arrives and they become the call's input and
-    output; then deleted. Rows whose span never arrives are deleted after OTLP_PENDING_MESSAGES_HOURS."""
+    output. Each row is one log record, named by `key` (a keyed hash of its time, messages and place among equal
+    records of its request), so a re-sent record is recognised; a row whose input messages went into a call is
+    kept emptied (`attached_at` set, no content) for that, and as the sign that the call's input came from events.
+    Every row, waiting or attached, is deleted OTLP_PENDING_MESSAGES_HOURS after it arrived."""
 
     id = models.BigAutoField(primary_key=True)
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+", db_index=False)
     trace_id = models.CharField(max_length=32)
     span_id = models.CharField(max_length=16)
+    key = models.CharField(max_length=64, blank=True, help_text="the log record's identity (empty before 0006)")
     time_unix_nano = models.BigIntegerField(default=0)
     input = models.JSONField(default=list, blank=True, help_text="chat messages in order")
     output = models.TextField(blank=True)
     received_at = models.DateTimeField()
+    attached_at = models.DateTimeField(null=True, blank=True, help_text="when its messages became the call's")
 
     class Meta:
         ordering = ["project_id", "trace_id", "span_id", "time_unix_nano", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "trace_id", "span_id", "key"],
+                condition=~models.Q(key=""),
+                name="spanmessages_unique_record",
+            )
+        ]
         indexes = [
-            models.Index(fields=["project", "trace_id", "span_id"], name="spanmessages_span"),
+            models.Index(
+                fields=["project", "trace_id", "span_id"],
+                condition=models.Q(attached_at__isnull=True),
+                name="spanmessages_waiting",
+            ),
             models.Index(fields=["received_at"], name="spanmessages_received"),
         ]
         verbose_name_plural = "span messages"

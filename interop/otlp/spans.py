@@ -132,6 +132,37 @@ KEPT_ATTRIBUTES = (
     "traceloop.workflow.name",
     "error.type",
 )
+PROMPT_NAME_KEYS = ("gen_ai.prompt.name", "traceloop.prompt.key", "llm.prompt_template.name", "prompt.id")
+PROMPT_VERSION_KEYS = ("gen_ai.prompt.version", "traceloop.prompt.version", "llm.prompt_template.version")
+PROMPT_TEMPLATE_KEYS = ("traceloop.prompt.template", "llm.prompt_template.template")
+# every attribute a span is read for, beside the project's subject attribute: any other is neither decoded nor
+# kept (an instrumentation's request parameters, response ids, finish reasons)
+SPAN_KEYS = frozenset(
+    {
+        *KEPT_ATTRIBUTES,
+        *PROVIDER_KEYS,
+        *MODEL_KEYS,
+        *(key for spellings in USAGE_KEYS.values() for key in spellings),
+        *SUBJECT_KEYS,
+        *PROMPT_NAME_KEYS,
+        *PROMPT_VERSION_KEYS,
+        *PROMPT_TEMPLATE_KEYS,
+        "gen_ai.system_instructions",
+        "gen_ai.input.messages",
+        "gen_ai.output.messages",
+        "gen_ai.prompt",
+        "gen_ai.completion",
+        "gen_ai.retrieval.documents",
+        "llm.invocation_parameters",
+    }
+)
+SPAN_PREFIXES = (
+    "gen_ai.prompt.",
+    "gen_ai.completion.",
+    "llm.input_messages.",
+    "llm.output_messages.",
+    "retrieval.documents.",
+)
 # log-record (and span) events carrying a call's messages
 ROLE_EVENTS = {
     "gen_ai.system.message": "system",
@@ -193,6 +224,33 @@ def attributes(key_values: Iterable) -> dict:
     return found
 
 
+def span_attributes(key_values: Iterable, project_attribute: str) -> dict:
+    """The attributes a span is read for (SPAN_KEYS, SPAN_PREFIXES, the project's subject attribute) as a dict;
+    the others are skipped by name, their values never decoded (each value read through protobuf costs more than
+    its name's test). The checks are attributes()'s."""
+    found = {}
+    wanted, prefixes = SPAN_KEYS, SPAN_PREFIXES
+    for kv in key_values:
+        key = kv.key
+        if key not in wanted and key != project_attribute and not key.startswith(prefixes):
+            continue
+        value = kv.value
+        text = value.string_value  # "" when the value is of another kind: most are strings, read at once
+        if text:
+            if "\x00" in text:
+                raise SpanError(f"{key} contains a NUL character")
+            found[key] = text
+            continue
+        kind = value.WhichOneof("value")
+        if kind == "string_value":
+            found[key] = text
+        elif kind in ("int_value", "double_value", "bool_value"):
+            found[key] = getattr(value, kind)
+        else:
+            found[key] = any_value(value, key)
+    return found
+
+
 def _first(attrs: dict, keys: Iterable[str]):
     for key in keys:
         value = attrs.get(key)
@@ -219,13 +277,25 @@ def _int(attrs: dict, key: str) -> int | None:
     raise SpanError(f"{key} must be an integer")
 
 
+_raw_decode = json.JSONDecoder().raw_decode
+JSON_WHITESPACE = " \t\n\r"
+
+
 def _json(value):
-    """A JSON string attribute (Python SDKs cannot set structured values) or an already structured one."""
+    """A JSON string attribute (Python SDKs cannot set structured values) or an already structured one; None for
+    a string that is not JSON. What json.loads accepts, read without its two whitespace scans (a message
+    attribute rarely starts with a space: then json.loads reads it)."""
     if isinstance(value, str):
         try:
-            return json.loads(value)
+            parsed, end = _raw_decode(value)
         except (ValueError, RecursionError):
+            try:
+                return json.loads(value)
+            except (ValueError, RecursionError):
+                return None
+        if end != len(value) and value[end:].strip(JSON_WHITESPACE):
             return None
+        return parsed
     return value
 
 
@@ -246,6 +316,9 @@ def _text(value) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+_NO_PARTS = object()
 
 
 def _parts_content(parts) -> str | list:
@@ -280,11 +353,22 @@ def semconv_messages(value) -> list[dict]:
     for message in value:
         if not isinstance(message, dict):
             continue
-        role = message.get("role") if isinstance(message.get("role"), str) else "user"
-        if "parts" in message:
-            content = _parts_content(message["parts"])
-        else:
+        role = message.get("role")
+        if not isinstance(role, str):
+            role = "user"
+        parts = message.get("parts", _NO_PARTS)
+        if parts is _NO_PARTS:
             content = _text(message.get("content"))
+        elif (  # the usual message, one text part: read here, without a call
+            type(parts) is list
+            and len(parts) == 1
+            and type(part := parts[0]) is dict
+            and part.get("type", "text") == "text"
+            and type(text := part.get("content")) is str
+        ):
+            content = text
+        else:
+            content = _parts_content(parts)
         messages.append({"role": role, "content": content})
     return messages
 
@@ -529,9 +613,9 @@ def _documents(attrs: dict, span) -> list[dict]:
 
 
 def _prompt_of(attrs: dict) -> dict | None:
-    name = _first(attrs, ("gen_ai.prompt.name", "traceloop.prompt.key", "llm.prompt_template.name", "prompt.id"))
-    version = _first(attrs, ("gen_ai.prompt.version", "traceloop.prompt.version", "llm.prompt_template.version"))
-    template = _first(attrs, ("traceloop.prompt.template", "llm.prompt_template.template"))
+    name = _first(attrs, PROMPT_NAME_KEYS)
+    version = _first(attrs, PROMPT_VERSION_KEYS)
+    template = _first(attrs, PROMPT_TEMPLATE_KEYS)
     if name is None and template is None:
         return None
     ref = {}
@@ -544,73 +628,91 @@ def _prompt_of(attrs: dict) -> dict | None:
     return ref or None
 
 
-def _ns(value: int, where: str) -> int:
-    if not 0 < value <= MAX_INT64:
-        raise SpanError(f"{where} must be a time in nanoseconds since 1970")
-    return value
+STATUS_OF = {1: TraceSpan.Status.OK, 2: TraceSpan.Status.ERROR}
+OK, ERROR, UNSET = TraceSpan.Status.OK, TraceSpan.Status.ERROR, TraceSpan.Status.UNSET
+CALL_CATEGORIES = frozenset({C.LLM, C.EMBEDDING})
+NO_TRACE, NO_SPAN = bytes(16), bytes(8)
+PROMPT_KEYS = frozenset({*PROMPT_NAME_KEYS, *PROMPT_TEMPLATE_KEYS})
 
 
 def span_in(span, *, service_name: str, scope_name: str, project_attribute: str) -> SpanIn:
-    """One protobuf Span as llmops' SpanIn; raises SpanError naming what is wrong."""
-    if len(span.trace_id) != 16 or not any(span.trace_id):
+    """One protobuf Span as llmops' SpanIn; raises SpanError naming what is wrong. Each protobuf field is read
+    once (every read builds a Python object), and only the attributes span_attributes() names."""
+    trace_id, span_id, parent_id = span.trace_id, span.span_id, span.parent_span_id
+    if len(trace_id) != 16 or trace_id == NO_TRACE:
         raise SpanError("traceId must be 16 bytes, not all zero")
-    if len(span.span_id) != 8 or not any(span.span_id):
+    if len(span_id) != 8 or span_id == NO_SPAN:
         raise SpanError("spanId must be 8 bytes, not all zero")
-    if len(span.parent_span_id) not in (0, 8):
+    if len(parent_id) not in (0, 8):
         raise SpanError("parentSpanId must be 8 bytes or empty")
-    start = _ns(span.start_time_unix_nano, "startTimeUnixNano")
-    end = span.end_time_unix_nano
-    end = start if end == 0 else _ns(end, "endTimeUnixNano")
-    end = max(start, end)
-    attrs = attributes(span.attributes)
+    start, end = span.start_time_unix_nano, span.end_time_unix_nano
+    if not 0 < start <= MAX_INT64:
+        raise SpanError("startTimeUnixNano must be a time in nanoseconds since 1970")
+    if end == 0:
+        end = start
+    elif not 0 < end <= MAX_INT64:
+        raise SpanError("endTimeUnixNano must be a time in nanoseconds since 1970")
+    elif end < start:
+        end = start
+    attrs = span_attributes(span.attributes, project_attribute)
     category = category_of(attrs, span)
     subject = subject_of(attrs, project_attribute)
     name = clean(span.name, "name")
-
-    def safe(text: str) -> str:
-        return REDACTED if subject is not None and mentions_subject_id(text, subject) else text
-
+    span_status = span.status
+    status = STATUS_OF.get(span_status.code, UNSET)
+    is_call = category in CALL_CATEGORIES
     kept = {}
     for key in KEPT_ATTRIBUTES:
         value = attrs.get(key)
-        if isinstance(value, (str, int, float, bool)) and value != "":
-            value = value[:MAX_TEXT] if isinstance(value, str) else value
-            kept[key] = safe(value) if isinstance(value, str) else value
-    status = {1: TraceSpan.Status.OK, 2: TraceSpan.Status.ERROR}.get(span.status.code, TraceSpan.Status.UNSET)
-    is_call = category in (C.LLM, C.EMBEDDING)
+        if value is not None and value != "" and isinstance(value, (str, int, float, bool)):
+            kept[key] = value[:MAX_TEXT] if isinstance(value, str) else value
+    status_message = "" if is_call else clean(span_status.message, "status.message")
+    if subject is not None:
+
+        def safe(text: str) -> str:
+            return REDACTED if mentions_subject_id(text, subject) else text
+
+        kept = {key: safe(value) if isinstance(value, str) else value for key, value in kept.items()}
+        name, status_message = safe(name), safe(status_message)
+        service, scope_name = safe(service_name), safe(scope_name)
+    else:
+        safe, service = None, service_name
     result = SpanIn(
-        trace_id=span.trace_id.hex(),
-        span_id=span.span_id.hex(),
-        parent_span_id=span.parent_span_id.hex(),
-        name=safe(name)[:MAX_TEXT] or "(unnamed)",
+        trace_id=trace_id.hex(),
+        span_id=span_id.hex(),
+        parent_span_id=parent_id.hex(),
+        name=name[:MAX_TEXT] or "(unnamed)",
         category=category,
-        kind=int(span.kind) if 0 <= span.kind < 100 else 0,
+        kind=kind if 0 <= (kind := span.kind) < 100 else 0,
         start_time_unix_nano=start,
         end_time_unix_nano=end,
         status=status,
-        status_message="" if is_call else safe(clean(span.status.message, "status.message"))[:500],
-        service_name=safe(service_name)[:MAX_TEXT],
-        scope_name=safe(scope_name)[:MAX_TEXT],
+        status_message=status_message[:500],
+        service_name=service[:MAX_TEXT],
+        scope_name=scope_name[:MAX_TEXT],
         attributes=kept,
     )
     if category == C.RETRIEVAL:
-        result.documents = [
-            {**doc, "document_id": safe(doc["document_id"]), "source": safe(doc["source"])}
-            for doc in _documents(attrs, span)
-        ]
-    prompt = _prompt_of(attrs)
-    if prompt and subject is not None:
-        prompt = {k: safe(v) for k, v in prompt.items()}
-    result.prompt = prompt
+        documents = _documents(attrs, span)
+        if safe is not None:
+            documents = [
+                {**doc, "document_id": safe(doc["document_id"]), "source": safe(doc["source"])} for doc in documents
+            ]
+        result.documents = documents
+    if not PROMPT_KEYS.isdisjoint(attrs):
+        prompt = _prompt_of(attrs)
+        if prompt and safe is not None:
+            prompt = {k: safe(v) for k, v in prompt.items()}
+        result.prompt = prompt
     if is_call:
         result.call = _call(span, attrs, start, end, status, subject, service_name)
     return result
 
 
 def _call(span, attrs: dict, start: int, end: int, status: str, subject, service_name: str) -> dict:
-    inputs = _system_instructions(attrs.get("gen_ai.system_instructions")) + semconv_messages(
-        attrs.get("gen_ai.input.messages")
-    )
+    system = attrs.get("gen_ai.system_instructions")
+    inputs = _system_instructions(system) if system is not None else []
+    inputs += semconv_messages(attrs.get("gen_ai.input.messages"))
     if not inputs:
         inputs = _flattened(attrs, "gen_ai.prompt.") or _flattened(attrs, "llm.input_messages.", "message.")
     output = output_text(semconv_messages(attrs.get("gen_ai.output.messages")))
@@ -626,7 +728,7 @@ def _call(span, attrs: dict, start: int, end: int, status: str, subject, service
         event_in, event_out = _span_event_messages(span)
         inputs = inputs or event_in
         output = output or event_out
-    failed = status == TraceSpan.Status.ERROR or (status != TraceSpan.Status.OK and attrs.get("error.type"))
+    failed = status == ERROR or (status != OK and attrs.get("error.type"))
     item = {
         "provider": provider_of(attrs),
         "model": model_of(attrs),

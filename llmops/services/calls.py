@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from llmops import tokens as tk
@@ -154,6 +155,7 @@ class CallsIngestResult:
     counted: int  # calls whose tokens the service counted (no provider usage)
     cost: Decimal
     subjects_stripped: int = 0
+    summary: dict | None = None  # what the batch's audit event records (None when nothing was written)
 
 
 def _project_for(actor: Actor, slug: object) -> Project:
@@ -455,10 +457,18 @@ def calls_ingest(
     project_slug: object = None,
     items: Sequence[object],
     spans: Sequence[CallSpan | None] | None = None,
+    project: Project | None = None,
+    audited: bool = True,
 ) -> CallsIngestResult:
     """Validate a whole batch of LLM calls, then store those not yet recorded, with their documents. `spans`
-    (from traces_ingest, one per item) are the items' OpenTelemetry spans, stored on the calls' rows."""
-    project = _project_for(actor, project_slug)
+    (from traces_ingest, one per item) are the items' OpenTelemetry spans, stored on the calls' rows. A service
+    that has the project already passes it (else `project_slug`, or the actor's one project); one that records the
+    batch in an audit event of its own, in the same transaction, passes `audited=False` and writes the result's
+    `summary` into it (traces_ingest: one event per export)."""
+    if project is None:
+        project = _project_for(actor, project_slug)
+    elif not actor.can(CALL_INGESTERS, project.pk):
+        raise field_error("project", f"project {project.slug!r} does not exist")
     items = check_items(items, "calls", MAX_CALLS_PER_REQUEST)
     if spans is not None and len(spans) != len(items):
         raise ValueError("calls_ingest: one span (or None) per item")
@@ -504,25 +514,28 @@ def calls_ingest(
         cost = sum((c.cost for c in new if c.cost is not None), Decimal(0))
         unpriced = sum(1 for c in new if c.cost is None)
         counted = sum(1 for c in new if c.token_source != tk.SOURCE_PROVIDER)
+        summary = None
         if new:
-            audit_append(
-                actor=actor,
-                event_type=LLMEvent.CALLS_INGESTED,
-                target=project,
-                target_type="llmops.llmcall",
-                target_repr=f"{len(new)} LLM calls",
-                project_id=project.pk,
-                after={
-                    "accepted": len(new),
-                    "duplicates": len(calls) - len(new),
-                    "unpriced": unpriced,
-                    "counted_by_service": counted,
-                    "documents": len(documents),
-                    "cost": cost,
-                    "first_id": min(inserted.values()),
-                    "last_id": max(inserted.values()),
-                },
-            )
+            summary = {
+                "accepted": len(new),
+                "duplicates": len(calls) - len(new),
+                "unpriced": unpriced,
+                "counted_by_service": counted,
+                "documents": len(documents),
+                "cost": cost,
+                "first_id": min(inserted.values()),
+                "last_id": max(inserted.values()),
+            }
+            if audited:
+                audit_append(
+                    actor=actor,
+                    event_type=LLMEvent.CALLS_INGESTED,
+                    target=project,
+                    target_type="llmops.llmcall",
+                    target_repr=f"{len(new)} LLM calls",
+                    project_id=project.pk,
+                    after=summary,
+                )
             budgets_check(actor=actor, project=project, at=[c.occurred_at for c in new])
     return CallsIngestResult(
         accepted=len(new),
@@ -531,7 +544,50 @@ def calls_ingest(
         counted=counted,
         cost=cost,
         subjects_stripped=stripped,
+        summary=summary,
     )
+
+
+def call_documents_attach(
+    *, actor: Actor, project: Project, attachments: Sequence[tuple[int, list[dict]]]
+) -> tuple[int, dict[int, str]]:
+    """Retrieved documents for calls already recorded (traces_ingest: a retrieval span that arrives after the
+    call it fed). Each attachment is (call id, document items as calls_ingest takes them), validated by the same
+    checks (`retrieved_documents`); an attachment with a bad document is refused whole and named by its position.
+    The others are appended after the call's own documents (ranks following theirs), under the suppression lock,
+    except to calls of another project or erased meanwhile: nothing is added to an erased record. Runs inside the
+    caller's transaction, whose audit event records it. Answers (documents written, {position: why refused})."""
+    if not actor.can(CALL_INGESTERS, project.pk):
+        raise field_error("project", f"project {project.slug!r} does not exist")
+    errors = BulkErrors("attachments")
+    parsed: list[tuple[int, list[dict]]] = []
+    refused: dict[int, str] = {}
+    for position, (call_id, documents) in enumerate(attachments):
+        before = errors.count
+        found = _documents({"retrieved_documents": documents}, position, errors, project, set(), None)
+        if errors.count != before:
+            refused[position] = "refused"
+        else:
+            parsed.append((call_id, found))
+    for name, messages in errors.fields.items():
+        position = int(name.split("]", 1)[0].rsplit("[", 1)[1])
+        refused[position] = f"{name.split('.', 1)[-1]}: {'; '.join(messages)}"
+    if not parsed:
+        return 0, refused
+    now = timezone.now()
+    with transaction.atomic():
+        suppression_lock([project.pk])  # an erasure redacting these calls runs before or after, not between
+        calls = LLMCall.objects.filter(pk__in={c for c, _ in parsed}, project=project, erased_at__isnull=True)
+        ranks = dict(calls.annotate(n=Count("documents")).values_list("pk", "n"))
+        rows = []
+        for call_id, documents in parsed:
+            if call_id not in ranks:
+                continue
+            for doc in documents:
+                rows.append(_document(call_id, project, {**doc, "rank": ranks[call_id]}, now))
+                ranks[call_id] += 1
+        RetrievedDocument.objects.bulk_create(rows, batch_size=2000)
+    return len(rows), refused
 
 
 def _document(call_id: int, project: Project, doc: dict, now: datetime) -> RetrievedDocument:

@@ -9,17 +9,22 @@ The rules a trace follows here:
   `otlp:<trace id>:<span id>` and the span's place in the trace (the span_* fields); every other span is a
   TraceSpan row. A trace is both (llmops.selectors.trace_of_call).
 - A retrieval span feeds the LLM spans of its trace that are its siblings starting no earlier than it, or its
-  descendants; its documents become theirs. It must arrive before or with them (the SDK exports a span when it
-  ends, and a retrieval ends before the call it feeds starts); a retrieval arriving after is kept as a span only.
+  descendants; its documents become theirs: through calls_ingest when it arrives before or with them (the SDK
+  exports a span when it ends, and a retrieval ends before the call it feeds starts), appended to the recorded
+  calls' documents when it arrives after (call_documents_attach; not to an erased call). Either way once: a
+  re-sent retrieval span is a duplicate, and adds nothing.
 - A prompt template (name and version, or the template's text) links the call to our prompt version when one
   matches; an LLM span naming none takes the nearest PROMPT span before it in its trace (OpenInference LangChain).
-- Messages arriving as log-record events (`span_messages_ingest`) are joined to their span by (trace id, span id):
-  if the call is recorded (and not erased), input messages it does not hold yet are appended to its input (in
-  time order within a request, in arrival order across requests; a re-sent message is not added twice) and the
-  output is set if it has none; if the span has not arrived, they wait in SpanMessages and become the call's
-  messages when it does (unless the span carried its own); rows whose span never comes are deleted
-  after OTLP_PENDING_MESSAGES_HOURS. Both paths take a per-trace advisory lock, so a span and its events arriving
-  at once in two requests cannot miss each other.
+- Messages arriving as log-record events (`span_messages_ingest`) are joined to their span by (trace id, span id).
+  Each log record is known by its key (SpanMessages.key: its time and messages, and its place among equal records
+  of its request), so a re-sent record adds nothing, while the same words in two records are two messages. If the
+  call is recorded (and not erased), a new record's input messages are appended to its input when that input
+  came from log records or is empty (in time order within a request, in arrival order across requests; a span's
+  own input is left as it is), and the output is set if it has none. If the span has not arrived, they wait in
+  SpanMessages and become the call's messages when it does (unless the span carried its own). The rows stay,
+  emptied, while they name a call's input; every row is deleted OTLP_PENDING_MESSAGES_HOURS after it arrived.
+  Both paths take a per-trace advisory lock, so a span and its events arriving at once in two requests cannot
+  miss each other.
 """
 
 from __future__ import annotations
@@ -35,11 +40,12 @@ from typing import NamedTuple
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from llmops.events import LLMEvent
 from llmops.models import LLMCall, PromptVersion, SpanMessages, TraceSettings, TraceSpan
 from llmops.permissions import CALL_INGESTERS, TRACE_SETTERS
-from llmops.services.calls import CallSpan, calls_ingest
+from llmops.services.calls import CallSpan, call_documents_attach, calls_ingest
 from registry import bulk
 from registry.actors import Actor
 from registry.audit import audit_append
@@ -99,7 +105,7 @@ class TracesIngestResult:
 
 class _StoredSpan(NamedTuple):
     """A span of the export's traces recorded before (a TraceSpan row, or an LLM call's row), as much as a new span
-    of its trace asks of it: the attributes of retrievals and prompts only."""
+    of its trace asks of it: the attributes of retrievals and prompts only; a call's id and whether it is erased."""
 
     trace_id: str
     span_id: str
@@ -107,23 +113,45 @@ class _StoredSpan(NamedTuple):
     category: str
     start_time_unix_nano: int
     attributes: dict
+    call_id: int | None = None
+    erased: bool = False
 
 
-# One index probe per trace (tracespan_unique_span, llmcall_unique_span), whatever the planner's statistics say:
-# an `= ANY(array)` lets a planner that thinks the tables small (just after a TRUNCATE, before autovacuum's
-# analyze) scan every row of the project instead, 30-40 ms a 512-span export (OFFSET 0 keeps each probe apart).
+class _Waiting(NamedTuple):
+    """A row of log-record messages waiting for its span (SpanMessages, not attached yet)."""
+
+    pk: int
+    trace_id: str
+    span_id: str
+    time_unix_nano: int
+    input: list
+    output: str
+
+
+# What an export's traces hold already, in one statement: the TraceSpan rows, the calls with a span, and the
+# log-record messages waiting for a span. One index probe per trace (tracespan_unique_span, llmcall_unique_span,
+# spanmessages_waiting), whatever the planner's statistics say: an `= ANY(array)` lets a planner that thinks the
+# tables small (just after a TRUNCATE, before autovacuum's analyze) scan every row of the project instead, 30-40
+# ms a 512-span export (OFFSET 0 keeps each probe apart).
 _STORED_SQL = """
-SELECT s.* FROM unnest(%(traces)s::varchar[]) AS t(trace_id) CROSS JOIN LATERAL (
+SELECT 's', s.* FROM unnest(%(traces)s::varchar[]) AS t(trace_id) CROSS JOIN LATERAL (
     SELECT trace_id, span_id, parent_span_id, category, start_time_unix_nano,
-        CASE WHEN category IN ('retrieval', 'prompt') THEN attributes END
+        CASE WHEN category IN ('retrieval', 'prompt') THEN attributes END, NULL::bigint, NULL::text, FALSE
     FROM llmops_tracespan WHERE project_id = %(project)s AND trace_id = t.trace_id OFFSET 0
 ) s
 UNION ALL
-SELECT c.* FROM unnest(%(traces)s::varchar[]) AS t(trace_id) CROSS JOIN LATERAL (
-    SELECT trace_id, span_id, span_parent_id, span_category, span_start_time_unix_nano, NULL::jsonb
+SELECT 'c', c.* FROM unnest(%(traces)s::varchar[]) AS t(trace_id) CROSS JOIN LATERAL (
+    SELECT trace_id, span_id, span_parent_id, span_category, span_start_time_unix_nano, NULL::jsonb, id, NULL::text,
+        erased_at IS NOT NULL
     FROM llmops_llmcall
     WHERE project_id = %(project)s AND trace_id = t.trace_id AND span_start_time_unix_nano IS NOT NULL OFFSET 0
 ) c
+UNION ALL
+SELECT 'm', m.* FROM unnest(%(traces)s::varchar[]) AS t(trace_id) CROSS JOIN LATERAL (
+    SELECT trace_id, span_id, NULL::varchar, NULL::varchar, time_unix_nano, input, id, output, FALSE
+    FROM llmops_spanmessages
+    WHERE project_id = %(project)s AND trace_id = t.trace_id AND attached_at IS NULL OFFSET 0
+) m
 """
 
 
@@ -202,29 +230,28 @@ def _feeds(retrieval, llm, parents: dict[str, str]) -> bool:
     return False
 
 
-def _pending_messages(project: Project, keys: set[tuple[str, str]]) -> dict[tuple[str, str], dict]:
-    """The waiting log-record messages of these spans, merged in time order: input messages, then the output."""
-    if not keys or not SpanMessages.objects.filter(project=project).exists():  # none waiting: the usual case
-        return {}
-    rows = SpanMessages.objects.filter(
-        project=project, trace_id__in={t for t, _ in keys}, span_id__in={s for _, s in keys}
-    ).order_by("time_unix_nano", "id")
+def _pending_messages(waiting: list[_Waiting], keys: set[tuple[str, str]]) -> dict[tuple[str, str], dict]:
+    """The waiting log-record messages of these spans, merged in time order: input messages, then the output;
+    with the rows' ids, those that hold input messages apart (`with_input`)."""
     merged: dict[tuple[str, str], dict] = {}
-    for row in rows:
+    for row in sorted(waiting, key=lambda r: (r.time_unix_nano, r.pk)):
         key = (row.trace_id, row.span_id)
         if key not in keys:
             continue
-        entry = merged.setdefault(key, {"input": [], "output": "", "ids": []})
+        entry = merged.setdefault(key, {"input": [], "output": "", "ids": [], "with_input": []})
         entry["input"].extend(row.input or [])
         if row.output:
             entry["output"] = f"{entry['output']}\n{row.output}" if entry["output"] else row.output
         entry["ids"].append(row.pk)
+        if row.input:
+            entry["with_input"].append(row.pk)
     return merged
 
 
 def traces_ingest(*, actor: Actor, project: Project, spans: Sequence[SpanIn]) -> TracesIngestResult:
     """Record the spans of one export: new spans only, LLM spans as calls; spans whose call calls_ingest refuses
-    (a bad field, an erased subject the project refuses) are left out and reported, the others written."""
+    (a bad field, an erased subject the project refuses) are left out and reported, the others written. One audit
+    event records the export, its calls (calls_ingest's summary) and the documents attached late."""
     _check(actor, project)
     if len(spans) > MAX_SPANS_PER_REQUEST:
         raise field_error("spans", f"at most {MAX_SPANS_PER_REQUEST} spans per request, got {len(spans)}")
@@ -240,7 +267,7 @@ def traces_ingest(*, actor: Actor, project: Project, spans: Sequence[SpanIn]) ->
     now = timezone.now()
     with transaction.atomic():
         _lock_traces(trace_ids)
-        stored = _stored_spans(project, trace_ids)
+        stored, waiting = _stored_spans(project, trace_ids)
         known = {(s.trace_id, s.span_id) for s in stored}
         new = [(index, span) for index, span in unique if (span.trace_id, span.span_id) not in known]
         duplicates = in_request_duplicates + len(unique) - len(new)
@@ -248,7 +275,7 @@ def traces_ingest(*, actor: Actor, project: Project, spans: Sequence[SpanIn]) ->
         for span in [*stored, *(span for _, span in new)]:
             by_trace.setdefault(span.trace_id, []).append(span)
         llm = [(index, span) for index, span in new if span.call is not None]
-        pending = _pending_messages(project, {(span.trace_id, span.span_id) for _, span in llm})
+        pending = _pending_messages(waiting, {(span.trace_id, span.span_id) for _, span in llm}) if waiting else {}
         refs = [span.prompt for _, span in new if span.prompt]
         refs += [s.attributes.get("prompt") for s in stored if s.category == TraceSpan.Category.PROMPT]
         prompts = _PromptMatcher(project, [r for r in refs if isinstance(r, dict)])
@@ -258,17 +285,25 @@ def traces_ingest(*, actor: Actor, project: Project, spans: Sequence[SpanIn]) ->
             items.append(_call_item(span, shapes[span.trace_id], pending, prompts))
             call_spans.append(_call_span(span))
             owners.append(index)
-        calls = _ingest_calls(actor, project, items, call_spans, owners, rejected) if items else 0
+        summary = _ingest_calls(actor, project, items, call_spans, owners, rejected) if items else None
+        calls = summary["accepted"] if summary else 0
         duplicates += len(llm) - calls - sum(1 for index, _ in llm if index in rejected)
+        attached = _attach_late_documents(actor, project, new, shapes, rejected)
         keep = [(index, span) for index, span in new if index not in rejected]
         rows = [_row(project, span, actor, now) for _, span in keep if span.call is None]
         _insert_spans(rows)
-        kept = {(s.trace_id, s.span_id) for _, s in keep}
-        used = [pk for key, entry in pending.items() if key in kept for pk in entry["ids"]]
-        if used:
-            SpanMessages.objects.filter(pk__in=used).delete()
+        if pending:
+            from_events = {  # the spans whose call took the waiting input messages (_call_item's rule)
+                key
+                for _, span in keep
+                if (key := (span.trace_id, span.span_id)) in pending
+                and span.call is not None
+                and span.call.get("input") is None
+                and pending[key]["input"]
+            }
+            _settle_pending(pending, {(s.trace_id, s.span_id) for _, s in keep}, from_events, now)
         written = len(rows) + calls
-        if written:
+        if written or attached:
             audit_append(
                 actor=actor,
                 event_type=LLMEvent.TRACES_INGESTED,
@@ -282,27 +317,82 @@ def traces_ingest(*, actor: Actor, project: Project, spans: Sequence[SpanIn]) ->
                     "duplicates": duplicates,
                     "rejected": len(rejected),
                     "traces": len({span.trace_id for _, span in keep}),
+                    "documents_attached": attached,
+                    "llm_calls": summary,  # calls_ingest's record of the calls (ids, cost, documents)
                 },
             )
     return TracesIngestResult(spans=written, duplicates=duplicates, calls=calls, rejected=sorted(rejected.items()))
 
 
-def _stored_spans(project: Project, trace_ids: set[str]) -> list[_StoredSpan]:
-    """The spans of these traces recorded before: TraceSpan rows and calls with a span, in one statement."""
+def _attach_late_documents(actor, project, new: list, shapes: dict, rejected: dict[int, str]) -> int:
+    """The documents of the export's new retrieval spans for the calls recorded before that they fed (the rule
+    in this module's docstring); a retrieval whose documents are refused is itself rejected."""
+    attachments, owners = [], []
+    for index, span in new:
+        if span.category != TraceSpan.Category.RETRIEVAL or not span.documents:
+            continue
+        trace = shapes[span.trace_id]
+        for call in trace.stored_calls:
+            if not call.erased and _feeds(span, call, trace.parents):
+                attachments.append((call.call_id, [dict(doc) for doc in span.documents]))
+                owners.append(index)
+    if not attachments:
+        return 0
+    written, refused = call_documents_attach(actor=actor, project=project, attachments=attachments)
+    for position, why in refused.items():
+        rejected[owners[position]] = why
+    return written
+
+
+def _settle_pending(pending: dict, kept: set, from_events: set, now) -> None:
+    """After the calls are written: the waiting rows whose input messages became a call's input stay, emptied and
+    marked attached (their keys keep a re-sent record out, and tell a later one the input came from events); the
+    other rows of the written spans are deleted (their output was used, or the span carried its own input)."""
+    attached, used = [], []
+    for key, entry in pending.items():
+        if key not in kept:
+            continue
+        if key in from_events:
+            attached += entry["with_input"]
+            used += [pk for pk in entry["ids"] if pk not in entry["with_input"]]
+        else:
+            used += entry["ids"]
+    if attached:
+        SpanMessages.objects.filter(pk__in=attached).update(input=[], output="", attached_at=now)
+    if used:
+        SpanMessages.objects.filter(pk__in=used).delete()
+
+
+def _stored_spans(project: Project, trace_ids: set[str]) -> tuple[list[_StoredSpan], list[_Waiting]]:
+    """The spans of these traces recorded before (TraceSpan rows and calls with a span) and the log-record
+    messages waiting for spans of them, in one statement."""
     if bulk.is_postgresql():
         with connection.cursor() as cursor:
             cursor.execute(_STORED_SQL, {"traces": sorted(trace_ids), "project": project.pk})
             rows = cursor.fetchall()
         loads = json.loads  # Django reads jsonb as text, for JSONField to parse
-        return [_StoredSpan(*row[:5], loads(row[5]) if row[5] else {}) for row in rows]
+        stored, waiting = [], []
+        for kind, trace_id, span_id, parent, category, start, attributes, pk, output, erased in rows:
+            if kind == "m":
+                waiting.append(_Waiting(pk, trace_id, span_id, start, loads(attributes) if attributes else [], output))
+            else:
+                found = loads(attributes) if attributes else {}
+                stored.append(_StoredSpan(trace_id, span_id, parent, category, start, found, pk, erased))
+        return stored, waiting
     fields = ("trace_id", "span_id", "parent_span_id", "category", "start_time_unix_nano", "attributes")
     spans = TraceSpan.objects.filter(project=project, trace_id__in=trace_ids).values_list(*fields)
     calls = LLMCall.objects.filter(project=project, trace_id__in=trace_ids, span_start_time_unix_nano__isnull=False)
-    call_fields = ("trace_id", "span_id", "span_parent_id", "span_category", "span_start_time_unix_nano")
-    return [
+    call_fields = ("trace_id", "span_id", "span_parent_id", "span_category", "span_start_time_unix_nano", "pk")
+    stored = [
         *(_StoredSpan(*row[:5], row[5] or {}) for row in spans),
-        *(_StoredSpan(*row, {}) for row in calls.values_list(*call_fields)),
+        *(
+            _StoredSpan(*row[:5], {}, row[5], erased is not None)
+            for *row, erased in calls.values_list(*call_fields, "erased_at")
+        ),
     ]
+    pending = SpanMessages.objects.filter(project=project, trace_id__in=trace_ids, attached_at__isnull=True)
+    waiting_fields = ("pk", "trace_id", "span_id", "time_unix_nano", "input", "output")
+    return stored, [_Waiting(*row) for row in pending.values_list(*waiting_fields)]
 
 
 class _TraceShape:
@@ -313,6 +403,7 @@ class _TraceShape:
         self.parents = {s.span_id: s.parent_span_id for s in spans}
         self.retrievals = [s for s in spans if s.category == TraceSpan.Category.RETRIEVAL]
         self.prompts = [s for s in spans if s.category == TraceSpan.Category.PROMPT]
+        self.stored_calls = [s for s in spans if isinstance(s, _StoredSpan) and s.call_id is not None]
 
 
 def _call_item(span: SpanIn, trace: _TraceShape, pending: dict, prompts: _PromptMatcher) -> dict:
@@ -364,19 +455,20 @@ def _call_span(span: SpanIn) -> CallSpan:
 
 def _ingest_calls(
     actor, project, items: list[dict], spans: list[CallSpan], owners: list[int], rejected: dict[int, str]
-) -> int:
+) -> dict | None:
     """calls_ingest on the items (each with its span), leaving out those it names as wrong (and retrying the
-    rest); answers how many calls it wrote."""
+    rest); answers its summary of the calls written (None when none was), for the export's audit event."""
     pending = list(range(len(items)))
     for _ in range(3):
         if not pending:
-            return 0
+            return None
         try:
             result = calls_ingest(
                 actor=actor,
-                project_slug=project.slug,
+                project=project,
                 items=[items[i] for i in pending],
                 spans=[spans[i] for i in pending],
+                audited=False,
             )
             break
         except ServiceError as exc:
@@ -392,8 +484,8 @@ def _ingest_calls(
     else:
         for i in pending:
             rejected[owners[i]] = "refused"
-        return 0
-    return result.accepted
+        return None
+    return result.summary
 
 
 SPAN_COLUMNS = (
@@ -465,6 +557,20 @@ def _row(project: Project, span: SpanIn, actor: Actor, now) -> tuple:
     )
 
 
+def _record_keys(messages: Sequence[MessagesIn]) -> list[str]:
+    """Each log record's identity: a keyed hash (the server's secret, so the messages cannot be guessed back from
+    it) of its span, time and messages, and of how many equal records came before it in the request: a re-sent
+    record has the same key, two records that only look alike (the same words said twice) do not."""
+    seen: dict[str, int] = {}
+    keys = []
+    for m in messages:
+        identity = json.dumps([m.trace_id, m.span_id, m.time_unix_nano, m.input, m.output], sort_keys=True)
+        occurrence = seen.get(identity, 0)
+        seen[identity] = occurrence + 1
+        keys.append(salted_hmac("llmops.span_messages", f"{identity}#{occurrence}").hexdigest())
+    return keys
+
+
 def span_messages_ingest(*, actor: Actor, project: Project, messages: Sequence[MessagesIn]) -> int:
     """Join log-record messages to their spans (the rule in this module's docstring); answers how many calls
     got their messages now."""
@@ -479,6 +585,19 @@ def span_messages_ingest(*, actor: Actor, project: Project, messages: Sequence[M
         cutoff = now - timedelta(hours=settings.OTLP_PENDING_MESSAGES_HOURS)
         SpanMessages.objects.filter(project=project, received_at__lt=cutoff).delete()
         trace_ids, span_ids = {t for t, _ in keys}, {s for _, s in keys}
+        known: set[tuple[str, str, str]] = set()  # the records of these spans seen before
+        from_events: set[tuple[str, str]] = set()  # the spans whose call's input came from log records
+        for t, s, key, attached_at in SpanMessages.objects.filter(
+            project=project, trace_id__in=trace_ids, span_id__in=span_ids
+        ).values_list("trace_id", "span_id", "key", "attached_at"):
+            known.add((t, s, key))
+            if attached_at is not None:
+                from_events.add((t, s))
+        fresh = [
+            (key, m)
+            for key, m in zip(_record_keys(messages), messages, strict=True)
+            if (m.trace_id, m.span_id, key) not in known
+        ]
         arrived = [
             *(
                 (t, s, None)
@@ -491,28 +610,29 @@ def span_messages_ingest(*, actor: Actor, project: Project, messages: Sequence[M
             ).values_list("trace_id", "span_id", "id"),
         ]
         spans = {(t, s): call_id for t, s, call_id in arrived if (t, s) in keys}
-        waiting = [m for m in messages if (m.trace_id, m.span_id) not in spans]
-        SpanMessages.objects.bulk_create(
-            [
-                SpanMessages(
-                    project=project,
-                    trace_id=m.trace_id,
-                    span_id=m.span_id,
-                    time_unix_nano=m.time_unix_nano,
-                    input=m.input,
-                    output=m.output,
-                    received_at=now,
-                )
-                for m in waiting
-            ]
-        )
+        waiting = [(key, m) for key, m in fresh if (m.trace_id, m.span_id) not in spans]
+        rows = [
+            SpanMessages(
+                project=project,
+                trace_id=m.trace_id,
+                span_id=m.span_id,
+                key=key,
+                time_unix_nano=m.time_unix_nano,
+                input=m.input,
+                output=m.output,
+                received_at=now,
+            )
+            for key, m in waiting
+        ]
         late: dict[int, dict] = {}
-        for m in sorted(messages, key=lambda m: m.time_unix_nano):
+        for key, m in sorted(fresh, key=lambda pair: pair[1].time_unix_nano):
             call_id = spans.get((m.trace_id, m.span_id))
             if call_id is None:
                 continue
-            entry = late.setdefault(call_id, {"input": [], "output": ""})
+            entry = late.setdefault(call_id, {"span": (m.trace_id, m.span_id), "input": [], "output": "", "keys": []})
             entry["input"].extend(m.input)
+            if m.input:
+                entry["keys"].append((key, m))
             if m.output:
                 entry["output"] = f"{entry['output']}\n{m.output}" if entry["output"] else m.output
         if late:
@@ -520,14 +640,26 @@ def span_messages_ingest(*, actor: Actor, project: Project, messages: Sequence[M
             open_calls = LLMCall.objects.filter(pk__in=late, project=project, erased_at__isnull=True)
             for call in open_calls.only("pk", "input", "output"):
                 entry = late[call.pk]
-                before = call.input if isinstance(call.input, list) else None
-                messages = [*(before or []), *(m for m in entry["input"] if m not in (before or []))]
                 changes = {}
-                if call.input is None or (before is not None and len(messages) != len(before)):
-                    changes["input"] = messages or None
+                # input messages join an input that came from log records (or none): a span's own input stays
+                if entry["input"] and (call.input is None or entry["span"] in from_events):
+                    before = call.input if isinstance(call.input, list) else []
+                    changes["input"] = [*before, *entry["input"]]
+                    rows += [
+                        SpanMessages(
+                            project=project,
+                            trace_id=m.trace_id,
+                            span_id=m.span_id,
+                            key=key,
+                            time_unix_nano=m.time_unix_nano,
+                            received_at=now,
+                            attached_at=now,
+                        )
+                        for key, m in entry["keys"]
+                    ]
                 if not call.output and entry["output"]:
                     changes["output"] = entry["output"]
-                if changes and any(changes.values()):
+                if changes:
                     attached += LLMCall.objects.filter(pk=call.pk, erased_at__isnull=True).update(**changes)
             if attached:
                 audit_append(
@@ -539,6 +671,7 @@ def span_messages_ingest(*, actor: Actor, project: Project, messages: Sequence[M
                     project_id=project.pk,
                     after={"calls": attached, "ids": sorted(late)[:100]},
                 )
+        SpanMessages.objects.bulk_create(rows)
     return attached
 
 

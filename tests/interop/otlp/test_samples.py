@@ -184,7 +184,8 @@ def test_legacy_log_events_after_the_span_become_its_messages(world):
         {"role": "user", "content": "Capital of France?"},
     ]
     assert call.output == "Paris."
-    assert not SpanMessages.objects.exists()
+    assert not SpanMessages.objects.filter(attached_at__isnull=True).exists()  # nothing waits
+    assert [(r.input, r.output) for r in SpanMessages.objects.all()] == [([], "")] * 2  # keys kept, no text
 
 
 def test_log_events_before_the_span_wait_for_it(world):
@@ -198,7 +199,9 @@ def test_log_events_before_the_span_wait_for_it(world):
         {"role": "user", "content": "Capital of France?"},
     ]  # in time order, whatever order they came in
     assert call.output == "Paris."
-    assert not SpanMessages.objects.exists()  # merged, then deleted
+    # merged; the rows that gave the input stay, emptied, to know a re-sent record; the choice's row is deleted
+    kept = SpanMessages.objects.all()
+    assert [(r.input, r.output, r.attached_at is not None) for r in kept] == [([], "", True)] * 2
 
 
 def test_the_details_event_of_the_current_instrumentation(world):
