@@ -36,6 +36,7 @@ from registry import partitions
 from registry.actors import Actor
 from registry.audit import audit_append
 from registry.errors import ServiceError, field_error
+from registry.locks import for_update
 from registry.models import ModelVersion, Project
 from registry.partitions import add_months, month_of, statement
 
@@ -95,7 +96,7 @@ def hold_release(*, actor: Actor, hold: LegalHold, reason: object, now: datetime
     if len(reason) > MAX_REASON:
         raise field_error("reason", f"must be at most {MAX_REASON} characters")
     with transaction.atomic():
-        locked = LegalHold.objects.select_for_update().get(pk=hold.pk)
+        locked = for_update(LegalHold.objects).get(pk=hold.pk)
         if locked.released_at is not None:
             raise ServiceError("this legal hold was already released", code="conflict")
         before = _hold_snapshot(locked)
