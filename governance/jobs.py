@@ -1,17 +1,47 @@
-"""Governance's background jobs (registry/jobs.py): each reads the input its request validated and calls the
-service, which writes in the job's one transaction. Registered in GovernanceConfig.ready()."""
+"""Governance's background jobs (registry/jobs.py): each reads the input its request validated (records by id,
+times in ISO 8601) and calls the service, which writes in the job's one transaction. Registered in
+GovernanceConfig.ready()."""
 
 from __future__ import annotations
 
-from governance.models import ErasureRequest
-from governance.permissions import ERASURE_OFFICERS
-from governance.services import erasure
+from datetime import datetime
+
+from governance.models import DriftReport, ErasureRequest, FairnessAudit, PerformanceReport
+from governance.permissions import AUDITORS, ERASURE_OFFICERS
+from governance.services import drift, erasure, fairness, performance
 from registry.jobs import JobContext, register_job_kind
+from registry.models import ModelVersion
+from registry.permissions import ALL_HUMAN_ROLES
 
 
 def run_erasure_execution(context: JobContext) -> ErasureRequest:
     request = ErasureRequest.objects.get(pk=context.input["erasure_request"])
     return erasure.erasure_request_execute(actor=context.actor, request=request, progress=context.progress)
+
+
+def report_arguments(context: JobContext) -> dict:
+    """A report's service arguments from the job's input: the model version, the window as datetimes."""
+    arguments = dict(context.input)
+    arguments["model_version"] = ModelVersion.objects.select_related("project").get(pk=arguments["model_version"])
+    for name in ("window_start", "window_end"):
+        if arguments.get(name):
+            arguments[name] = datetime.fromisoformat(arguments[name])
+    return arguments
+
+
+def run_fairness_audit(context: JobContext) -> FairnessAudit:
+    context.progress(0, 1, "counting the window's decisions by group and computing the figures")
+    return fairness.fairness_audit_run(actor=context.actor, **report_arguments(context))
+
+
+def run_drift_report(context: JobContext) -> DriftReport:
+    context.progress(0, 1, "summarising the window's features against the training profile")
+    return drift.drift_report_run(actor=context.actor, **report_arguments(context))
+
+
+def run_performance_report(context: JobContext) -> PerformanceReport:
+    context.progress(0, 1, "computing accuracy per bucket")
+    return performance.performance_report_run(actor=context.actor, **report_arguments(context))
 
 
 def register_jobs() -> None:
@@ -21,4 +51,25 @@ def register_jobs() -> None:
         handler=run_erasure_execution,
         roles=ERASURE_OFFICERS,
         result_route="erasure-request-detail",
+    )
+    register_job_kind(
+        fairness.FAIRNESS_AUDIT,
+        title="fairness audit",
+        handler=run_fairness_audit,
+        roles=AUDITORS,
+        result_route="fairness-audit-detail",
+    )
+    register_job_kind(
+        drift.DRIFT_REPORT,
+        title="drift report",
+        handler=run_drift_report,
+        roles=ALL_HUMAN_ROLES,
+        result_route="drift-report-detail",
+    )
+    register_job_kind(
+        performance.PERFORMANCE_REPORT,
+        title="performance report",
+        handler=run_performance_report,
+        roles=ALL_HUMAN_ROLES,
+        result_route="performance-report-detail",
     )

@@ -685,6 +685,7 @@ class BackgroundJob(Created):
     result_url = models.CharField(max_length=300, blank=True, help_text="the record's API path")
     error_code = models.CharField(max_length=64, blank=True)
     error = models.CharField(max_length=1000, blank=True, help_text="why it failed, in words (no subject id)")
+    error_fields = models.JSONField(default=dict, blank=True, help_text="the input fields the failure names")
     attempts = models.PositiveIntegerField(default=0)
     worker = models.CharField(max_length=200, blank=True, help_text="host:pid of the attempt's worker")
     started_at = models.DateTimeField(null=True, blank=True)

@@ -123,21 +123,21 @@ def erasure_execution_queue(*, actor: Actor, request: ErasureRequest) -> tuple[B
     """Queue the execution of a traced request as a background job (the API's and admin's `execute`). A request
     is executed once: asking again answers the job asked for first, whatever became of it (a failed one is
     retried through the job). A request that cannot be executed (not traced) is a 409 before any job exists."""
-    key = execution_idempotency_key(request)
-    existing = BackgroundJob.objects.filter(kind=ERASURE_EXECUTION, idempotency_key=key).first()
-    if existing is not None:
-        return existing, False
-    if not erasure_allows(request.status, ErasureOperation.EXECUTE):
-        raise Conflict(
-            f"erasure request {request.pk} is {request.status}; only a traced request can be executed",
-            code="invalid_state",
-        )
+
+    def check() -> None:
+        if not erasure_allows(request.status, ErasureOperation.EXECUTE):
+            raise Conflict(
+                f"erasure request {request.pk} is {request.status}; only a traced request can be executed",
+                code="invalid_state",
+            )
+
     return job_queue(
         actor=actor,
         kind=ERASURE_EXECUTION,
         project=request.project,
         input={"erasure_request": request.pk},
-        idempotency_key=key,
+        idempotency_key=execution_idempotency_key(request),
+        check=check,
     )
 
 

@@ -488,13 +488,19 @@ export interface paths {
         };
         /**
          * Drift reports, newest first
-         * @description A stored result (audit, report) that a POST computes through its service; never edited.
+         * @description A stored result (audit, report) that a POST computes in a background job; never edited. The input is
+         *     checked in the request (a 400 names the field, no job exists); the answer is 202 with the job, whose result
+         *     links the record (already there when jobs run in process). An `Idempotency-Key` header makes a repeat
+         *     answer the same job.
          */
         get: operations["drift_reports_list"];
         put?: never;
         /**
-         * Compare a window's logged features with the training data's profile (PSI, JS, KS)
-         * @description A stored result (audit, report) that a POST computes through its service; never edited.
+         * Compare a window's logged features with the training data's profile (PSI, JS, KS), in a background job: 202 with the job, whose result links the report
+         * @description A stored result (audit, report) that a POST computes in a background job; never edited. The input is
+         *     checked in the request (a 400 names the field, no job exists); the answer is 202 with the job, whose result
+         *     links the record (already there when jobs run in process). An `Idempotency-Key` header makes a repeat
+         *     answer the same job.
          */
         post: operations["drift_reports_create"];
         delete?: never;
@@ -512,7 +518,10 @@ export interface paths {
         };
         /**
          * One drift report
-         * @description A stored result (audit, report) that a POST computes through its service; never edited.
+         * @description A stored result (audit, report) that a POST computes in a background job; never edited. The input is
+         *     checked in the request (a 400 names the field, no job exists); the answer is 202 with the job, whose result
+         *     links the record (already there when jobs run in process). An `Idempotency-Key` header makes a repeat
+         *     answer the same job.
          */
         get: operations["drift_reports_retrieve"];
         put?: never;
@@ -720,13 +729,19 @@ export interface paths {
         };
         /**
          * Fairness audits, newest first
-         * @description A stored result (audit, report) that a POST computes through its service; never edited.
+         * @description A stored result (audit, report) that a POST computes in a background job; never edited. The input is
+         *     checked in the request (a 400 names the field, no job exists); the answer is 202 with the job, whose result
+         *     links the record (already there when jobs run in process). An `Idempotency-Key` header makes a repeat
+         *     answer the same job.
          */
         get: operations["fairness_audits_list"];
         put?: never;
         /**
-         * Audit a version's decisions with outcomes by sensitive attributes (fairlearn MetricFrame)
-         * @description A stored result (audit, report) that a POST computes through its service; never edited.
+         * Audit a version's decisions with outcomes by sensitive attributes (fairlearn MetricFrame), in a background job: 202 with the job, whose result links the audit
+         * @description A stored result (audit, report) that a POST computes in a background job; never edited. The input is
+         *     checked in the request (a 400 names the field, no job exists); the answer is 202 with the job, whose result
+         *     links the record (already there when jobs run in process). An `Idempotency-Key` header makes a repeat
+         *     answer the same job.
          */
         post: operations["fairness_audits_create"];
         delete?: never;
@@ -744,7 +759,10 @@ export interface paths {
         };
         /**
          * One fairness audit
-         * @description A stored result (audit, report) that a POST computes through its service; never edited.
+         * @description A stored result (audit, report) that a POST computes in a background job; never edited. The input is
+         *     checked in the request (a 400 names the field, no job exists); the answer is 202 with the job, whose result
+         *     links the record (already there when jobs run in process). An `Idempotency-Key` header makes a repeat
+         *     answer the same job.
          */
         get: operations["fairness_audits_retrieve"];
         put?: never;
@@ -1669,13 +1687,19 @@ export interface paths {
         };
         /**
          * Performance reports (concept drift), newest first
-         * @description A stored result (audit, report) that a POST computes through its service; never edited.
+         * @description A stored result (audit, report) that a POST computes in a background job; never edited. The input is
+         *     checked in the request (a 400 names the field, no job exists); the answer is 202 with the job, whose result
+         *     links the record (already there when jobs run in process). An `Idempotency-Key` header makes a repeat
+         *     answer the same job.
          */
         get: operations["performance_reports_list"];
         put?: never;
         /**
-         * Live accuracy (and AUC) per time bucket against the version's validation accuracy
-         * @description A stored result (audit, report) that a POST computes through its service; never edited.
+         * Live accuracy (and AUC) per time bucket against the version's validation accuracy, in a background job: 202 with the job, whose result links the report
+         * @description A stored result (audit, report) that a POST computes in a background job; never edited. The input is
+         *     checked in the request (a 400 names the field, no job exists); the answer is 202 with the job, whose result
+         *     links the record (already there when jobs run in process). An `Idempotency-Key` header makes a repeat
+         *     answer the same job.
          */
         post: operations["performance_reports_create"];
         delete?: never;
@@ -1693,7 +1717,10 @@ export interface paths {
         };
         /**
          * One performance report
-         * @description A stored result (audit, report) that a POST computes through its service; never edited.
+         * @description A stored result (audit, report) that a POST computes in a background job; never edited. The input is
+         *     checked in the request (a 400 names the field, no job exists); the answer is 202 with the job, whose result
+         *     links the record (already there when jobs run in process). An `Idempotency-Key` header makes a repeat
+         *     answer the same job.
          */
         get: operations["performance_reports_retrieve"];
         put?: never;
@@ -3054,9 +3081,13 @@ export interface components {
             /** Format: date-time */
             readonly finished_at: string | null;
         };
+        /** @description The shape of the API's 4xx errors: what the service refused, and the input fields it names. */
         JobError: {
             code: string;
             message: string;
+            fields: {
+                [key: string]: string[];
+            };
         };
         JobProgress: {
             done: number;
@@ -6192,12 +6223,12 @@ export interface operations {
             };
         };
         responses: {
-            201: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DriftReport"];
+                    "application/json": components["schemas"]["Job"];
                 };
             };
             400: {
@@ -6999,12 +7030,12 @@ export interface operations {
             };
         };
         responses: {
-            201: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["FairnessAudit"];
+                    "application/json": components["schemas"]["Job"];
                 };
             };
             400: {
@@ -10286,12 +10317,12 @@ export interface operations {
             };
         };
         responses: {
-            201: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PerformanceReport"];
+                    "application/json": components["schemas"]["Job"];
                 };
             };
             400: {

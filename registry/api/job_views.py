@@ -34,8 +34,11 @@ class JobResultSerializer(serializers.Serializer):
 
 
 class JobErrorSerializer(serializers.Serializer):
+    """The shape of the API's 4xx errors: what the service refused, and the input fields it names."""
+
     code = serializers.CharField()
     message = serializers.CharField()
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
 
 
 class JobSerializer(serializers.ModelSerializer):
@@ -96,7 +99,7 @@ class JobSerializer(serializers.ModelSerializer):
     def get_error(self, job) -> dict | None:
         if not job.error:
             return None
-        return {"code": job.error_code, "message": job.error}
+        return {"code": job.error_code, "message": job.error, "fields": job.error_fields or {}}
 
     def get_stale(self, job) -> bool:
         return jobs.job_stale(job)

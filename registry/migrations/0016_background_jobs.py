@@ -35,6 +35,7 @@ class Migration(migrations.Migration):
                 ('result_url', models.CharField(blank=True, help_text="the record's API path", max_length=300)),
                 ('error_code', models.CharField(blank=True, max_length=64)),
                 ('error', models.CharField(blank=True, help_text='why it failed, in words (no subject id)', max_length=1000)),
+                ('error_fields', models.JSONField(blank=True, default=dict, help_text='the input fields the failure names')),
                 ('attempts', models.PositiveIntegerField(default=0)),
                 ('worker', models.CharField(blank=True, help_text="host:pid of the attempt's worker", max_length=200)),
                 ('started_at', models.DateTimeField(blank=True, null=True)),

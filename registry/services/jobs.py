@@ -30,11 +30,13 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Model
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -72,6 +74,11 @@ def input_sha256(value: dict) -> str:
     return hashlib.sha256(canonical_json(value).encode()).hexdigest()
 
 
+def job_input(values: Mapping[str, object]) -> dict:
+    """A service's keyword arguments as a job's input: records by primary key, times in ISO 8601 (UTC)."""
+    return json_safe({name: value.pk if isinstance(value, Model) else value for name, value in values.items()})
+
+
 def job_queue(
     *,
     actor: Actor,
@@ -79,19 +86,23 @@ def job_queue(
     project: Project | None,
     input: dict,
     idempotency_key: str = "",
+    check: Callable[[], object] | None = None,
 ) -> tuple[BackgroundJob, bool]:
     """Record a job and send it to a worker (or run it now when JOBS_EAGER). Answers (job, created): the same
-    `idempotency_key` for the same kind answers the job it made first, unless its input differs (409)."""
+    `idempotency_key` for the same kind answers the job it made first, unless its input differs (409). `check`
+    (the service's input check) runs before a new job is made: what it refuses is the request's 4xx, no job."""
     spec = _spec(kind)
     if project is not None and not actor.can(spec.roles, project.pk):
         raise ServiceError(f"your role in {project.slug} may not start a {spec.title}", code="forbidden")
-    payload = json_safe(input)
+    payload = job_input(input)
     digest = input_sha256(payload)
     with transaction.atomic():
         if idempotency_key:
             existing = _same_key(kind, idempotency_key, digest)
             if existing is not None:
                 return existing, False
+        if check is not None:
+            check()
         try:
             with transaction.atomic():
                 job = BackgroundJob.objects.create(
@@ -174,6 +185,13 @@ def job_retry(*, actor: Actor, job: BackgroundJob) -> BackgroundJob:
     return locked
 
 
+def job_error(job: BackgroundJob) -> ServiceError | None:
+    """A failed job's error as the ServiceError it was (code, message, fields), for a form or a caller to show."""
+    if not job.error or job.state != State.FAILED:
+        return None
+    return ServiceError(job.error, fields=job.error_fields or {}, code=job.error_code or None)
+
+
 def job_stale(job: BackgroundJob, *, now=None) -> bool:
     """Running, but its worker has not written a heartbeat for JOBS_STALE_SECONDS: the worker is gone."""
     if job.state != State.RUNNING:
@@ -236,7 +254,7 @@ def job_run(*, job_id: int, heartbeat: bool = True) -> RunOutcome:
         logger.warning("job %s attempt %s was taken over by a later attempt; rolled back", job.pk, attempt)
         return RunOutcome("superseded")
     except ServiceError as exc:
-        _fail(job, attempt, code=exc.code, message=exc.message)
+        _fail(job, attempt, code=exc.code, message=exc.message, fields=exc.fields)
         return RunOutcome("ran")
     except Exception as exc:
         logger.exception("job %s (%s) attempt %s failed", job.pk, job.kind, attempt)
@@ -306,6 +324,7 @@ def _succeed(job: BackgroundJob, attempt: int, spec: JobKind, record, actor: Act
         result_url=result_url,
         error="",
         error_code="",
+        error_fields={},
         progress_done=_final_done(job.pk),
         progress_message="done",
     )
@@ -334,11 +353,16 @@ def _result_url(spec: JobKind, record) -> str:
         return ""
 
 
-def _fail(job: BackgroundJob, attempt: int, *, code: str, message: str) -> None:
-    """Mark the attempt failed (outside the rolled-back work), with the audit event, unless it was taken over."""
+def _fail(job: BackgroundJob, attempt: int, *, code: str, message: str, fields: dict | None = None) -> None:
+    """Mark the attempt failed (outside the rolled-back work), with the audit event, unless it was taken over.
+    A service's refusal keeps the fields it names (the same `fields` as the API's 4xx errors)."""
     with transaction.atomic():
         updated = BackgroundJob.objects.filter(pk=job.pk, state=State.RUNNING, attempts=attempt).update(
-            state=State.FAILED, finished_at=timezone.now(), error=message[:1000], error_code=code[:64]
+            state=State.FAILED,
+            finished_at=timezone.now(),
+            error=message[:1000],
+            error_code=code[:64],
+            error_fields=json_safe(fields or {}),
         )
         if updated:
             audit_append(

@@ -226,6 +226,7 @@ def test_a_failed_job_is_tried_again_then_retried_by_a_person(erasure, workers, 
     assert failed["error"] == {
         "code": "unexpected_error",
         "message": "stopped on an unexpected RuntimeError (attempt 2); the worker's log has the details",
+        "fields": {},
     }
     nothing_erased(erasure)  # each failed attempt rolled back whole
     assert not (control / "fail").exists()
