@@ -227,6 +227,19 @@ if JOBS_HEARTBEAT_SECONDS < 1 or JOBS_STALE_SECONDS < 2 * JOBS_HEARTBEAT_SECONDS
     )
 if CELERY_VISIBILITY_TIMEOUT < 1:
     raise ImproperlyConfigured("CELERY_VISIBILITY_TIMEOUT must be at least 1")
+# What beat runs (governance/apps.py): the monitoring run (drift, performance and fairness of every production
+# version, the incident clocks) on a crontab of five fields in UTC (minute hour day-of-month month day-of-week),
+# and the due webhook deliveries every WEBHOOK_DELIVERY_SECONDS.
+MONITORING_CRONTAB = env_str("MONITORING_CRONTAB", "15 2 * * *")
+if len(MONITORING_CRONTAB.split()) != 5:
+    raise ImproperlyConfigured(f"MONITORING_CRONTAB must have five fields, not {MONITORING_CRONTAB!r}")
+MONITORING_DRIFT_DAYS = env_int("MONITORING_DRIFT_DAYS", 7)
+MONITORING_PERFORMANCE_DAYS = env_int("MONITORING_PERFORMANCE_DAYS", 30)
+WEBHOOK_DELIVERY_SECONDS = env_int("WEBHOOK_DELIVERY_SECONDS", 10)
+if MONITORING_DRIFT_DAYS < 1 or MONITORING_PERFORMANCE_DAYS < 1 or WEBHOOK_DELIVERY_SECONDS < 1:
+    raise ImproperlyConfigured(
+        "MONITORING_DRIFT_DAYS, MONITORING_PERFORMANCE_DAYS and WEBHOOK_DELIVERY_SECONDS must be at least 1"
+    )
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

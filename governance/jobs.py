@@ -4,12 +4,15 @@ GovernanceConfig.ready()."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from celery.schedules import crontab
+from django.conf import settings
 
 from governance.models import DriftReport, ErasureRequest, FairnessAudit, PerformanceReport
 from governance.permissions import AUDITORS, ERASURE_OFFICERS
-from governance.services import drift, erasure, fairness, performance
-from registry.jobs import JobContext, register_job_kind
+from governance.services import drift, erasure, fairness, monitoring, performance
+from registry.jobs import JobContext, register_job_kind, register_periodic_job, register_periodic_task
 from registry.models import ModelVersion
 from registry.permissions import ALL_HUMAN_ROLES
 
@@ -44,7 +47,25 @@ def run_performance_report(context: JobContext) -> PerformanceReport:
     return performance.performance_report_run(actor=context.actor, **report_arguments(context))
 
 
+def run_monitoring(context: JobContext) -> None:
+    """Beat's monitoring run: queues each production version's reports as jobs of their own (their idempotency
+    keys name this job, and its windows end when the job was queued, so a run taken over after its worker died
+    asks for the very same reports and queues nothing twice)."""
+    monitoring.monitoring_run(
+        actor=context.actor,
+        run_key=str(context.job.pk),
+        now=context.job.created_at,
+        project=context.input.get("project"),
+        drift_days=int(context.input.get("drift_days", 7)),
+        performance_days=int(context.input.get("performance_days", 30)),
+        progress=context.progress,
+    )
+    return None
+
+
 def register_jobs() -> None:
+    """The job kinds, and what beat runs (the schedule from settings: MONITORING_CRONTAB,
+    WEBHOOK_DELIVERY_SECONDS); registry/jobs.py says how to add one."""
     register_job_kind(
         erasure.ERASURE_EXECUTION,
         title="erasure execution",
@@ -67,9 +88,30 @@ def register_jobs() -> None:
         result_route="drift-report-detail",
     )
     register_job_kind(
+        monitoring.MONITORING_RUN,
+        title="monitoring run",
+        handler=run_monitoring,
+        roles=frozenset(),  # the system's, across projects: superusers see it; each report's job is its project's
+    )
+    register_job_kind(
         performance.PERFORMANCE_REPORT,
         title="performance report",
         handler=run_performance_report,
         roles=ALL_HUMAN_ROLES,
         result_route="performance-report-detail",
+    )
+
+    minute, hour, day_of_month, month_of_year, day_of_week = settings.MONITORING_CRONTAB.split()
+    register_periodic_job(
+        "monitoring",
+        kind=monitoring.MONITORING_RUN,
+        schedule=crontab(
+            minute=minute, hour=hour, day_of_month=day_of_month, month_of_year=month_of_year, day_of_week=day_of_week
+        ),
+        input={"drift_days": settings.MONITORING_DRIFT_DAYS, "performance_days": settings.MONITORING_PERFORMANCE_DAYS},
+    )
+    register_periodic_task(
+        "webhook deliveries",
+        task="governance.deliver_webhooks",
+        schedule=timedelta(seconds=settings.WEBHOOK_DELIVERY_SECONDS),
     )

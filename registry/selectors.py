@@ -34,3 +34,16 @@ def jobs_visible(*, actor, queryset=None):
         if ids:
             visible |= Q(kind=kind.name, project_id__in=ids)
     return queryset.filter(visible)
+
+
+def job_result_record(job):
+    """The record a succeeded job made, or None (its model unknown here, or the record gone)."""
+    from django.apps import apps
+
+    if not job.result_type or not job.result_id:
+        return None
+    try:
+        model = apps.get_model(job.result_type)
+    except (LookupError, ValueError):
+        return None
+    return model._default_manager.filter(pk=job.result_id).first()

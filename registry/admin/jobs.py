@@ -4,7 +4,6 @@ whose worker stopped. A person sees the jobs of the kinds their role may start, 
 
 from __future__ import annotations
 
-from django.apps import apps
 from django.contrib import admin, messages
 from django.urls import NoReverseMatch
 from django.utils.html import format_html
@@ -24,7 +23,7 @@ from registry.admin.kit import (
 from registry.errors import ServiceError
 from registry.jobs import job_kind, job_kinds
 from registry.models import BackgroundJob
-from registry.selectors import jobs_visible
+from registry.selectors import job_result_record, jobs_visible
 from registry.services import jobs
 
 
@@ -37,17 +36,6 @@ class KindFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         return queryset.filter(kind=self.value()) if self.value() else queryset
-
-
-def job_result_record(job: BackgroundJob):
-    """The record a succeeded job made, or None (its model unknown here, or the record gone)."""
-    if not job.result_type or not job.result_id:
-        return None
-    try:
-        model = apps.get_model(job.result_type)
-    except (LookupError, ValueError):
-        return None
-    return model._default_manager.filter(pk=job.result_id).first()
 
 
 def job_progress(job: BackgroundJob):

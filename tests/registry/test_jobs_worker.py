@@ -1,21 +1,14 @@
 """Background jobs on a real Celery worker (a subprocess) with real Redis and this test's PostgreSQL database:
 an erasure's execution shows its progress while running; a worker killed with SIGKILL in the middle of it leaves
 nothing half-written and the job is finished by the next worker; a job that failed is tried again, and after its
-last attempt a person retries it. Redis must answer at TEST_REDIS_URL (default redis://127.0.0.1:6379/5): `make
-test` (scripts/test.sh) and .ci/run start it."""
+last attempt a person retries it. The processes and Redis: tests/celery_processes.py."""
 
 from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-import time
-import uuid
-from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from governance.models import Decision, ErasureRequest, RetrainingObligation
 from governance.services.erasure import erasure_request_create, erasure_request_trace
@@ -24,109 +17,9 @@ from registry.audit import audit_chain_verify
 from registry.models import AuditEvent, RunInput, SubjectIndex, SuppressedSubject
 from registry.subjects import subject_key
 from tests import factories as f
-
-ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
-QUEUE = f"test-jobs-{uuid.uuid4().hex[:8]}"  # a queue of this run's own: no other worker takes its messages
-HEARTBEAT, STALE, VISIBILITY = 1, 3, 3  # seconds: a dead worker's job is seen stale, and redelivered, quickly
+from tests.celery_processes import STALE, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(scope="module")
-def redis_answers():
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except redis.RedisError as exc:
-        pytest.fail(f"Redis does not answer at {REDIS_URL} ({exc}); `make test` starts it (scripts/test.sh)")
-
-
-@pytest.fixture
-def broker(redis_answers, settings):
-    """This process sends jobs to the worker through Redis (not in process), with the worker's timings."""
-    from config.celery import app
-
-    settings.JOBS_EAGER = False
-    settings.CELERY_BROKER_URL = REDIS_URL
-    settings.JOBS_HEARTBEAT_SECONDS, settings.JOBS_STALE_SECONDS = HEARTBEAT, STALE
-    saved = app.conf.broker_url, app.conf.task_default_queue
-    app.conf.broker_url, app.conf.task_default_queue = REDIS_URL, QUEUE
-    yield app
-    app.conf.broker_url, app.conf.task_default_queue = saved
-
-
-@pytest.fixture
-def control(tmp_path):
-    return tmp_path
-
-
-@pytest.fixture
-def workers(broker, control):
-    """start() -> a `celery worker` subprocess on this test's database; every one is killed at the end."""
-    started: list[subprocess.Popen] = []
-    db = connection.settings_dict
-    database_url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings_test",
-        "DATABASE_URL": database_url,
-        "TEST_CELERY_BROKER_URL": REDIS_URL,
-        "CELERY_QUEUE": QUEUE,
-        "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY),
-        "JOBS_HEARTBEAT_SECONDS": str(HEARTBEAT),
-        "JOBS_STALE_SECONDS": str(STALE),
-        "JOBS_MAX_ATTEMPTS": "2",
-        "TEST_JOBS_CONTROL_DIR": str(control),
-    }
-
-    def start() -> subprocess.Popen:
-        log = open(control / f"worker-{len(started)}.log", "w")  # noqa: SIM115 - closed with the process
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool=solo",  # the task runs in this very process: SIGKILL stops the work mid-transaction
-                "--loglevel=INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "-Q",
-                QUEUE,
-                "-n",
-                f"{QUEUE}-{len(started)}@%h",
-                "--include",
-                "tests.registry.jobs_worker_hooks",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        started.append(process)
-        return process
-
-    yield start
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=30)
-
-
-def wait_for(predicate, *, timeout: float = 60, what: str = "", control: Path | None = None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    logs = "".join(p.read_text()[-3000:] for p in sorted(control.glob("worker-*.log"))) if control else ""
-    raise AssertionError(f"timed out waiting for {what}\n{logs}")
 
 
 @pytest.fixture
