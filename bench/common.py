@@ -140,6 +140,25 @@ def wait_until_answering(base: str, path: str, process: subprocess.Popen, log: P
     raise SystemExit(f"gunicorn did not answer within {timeout:.0f}s:\n{log.read_text(errors='replace')}")
 
 
+def followed_job(session, base: str, response, *, timeout: float = 3600):
+    """The record a long operation's 202 made: its background job followed (finished already when the service runs
+    jobs in process, as the benches start it: no CELERY_BROKER_URL), then its result read. Raises on a failure."""
+    import time
+
+    if response.status_code != 202:
+        raise RuntimeError(f"HTTP {response.status_code}: {response.text[:500]}")
+    job = response.json()
+    deadline = time.monotonic() + timeout
+    while job["state"] not in ("succeeded", "failed"):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"job {job['id']} not finished after {timeout:.0f} s")
+        time.sleep(0.05)
+        job = session.get(f"{base}{job['url']}", timeout=30).json()
+    if job["state"] == "failed":
+        raise RuntimeError(f"job {job['id']} failed: {job['error']}")
+    return session.get(f"{base}{job['result']['url']}", timeout=30).json()
+
+
 def decision_row(
     *,
     project: int,

@@ -188,6 +188,59 @@ for _host in WEBHOOK_ALLOWED_HOSTS:
 DEPLOYMENT_CLOCK_SKEW_SECONDS = env_int("DEPLOYMENT_CLOCK_SKEW_SECONDS", 300)
 PREPRODUCTION_ENVIRONMENTS = env_list("PREPRODUCTION_ENVIRONMENTS", ["staging", "development", "test"])
 
+# Background jobs (registry/jobs.py, README "Background jobs"). With CELERY_BROKER_URL (Redis beside PostgreSQL:
+# redis://127.0.0.1:6379/0) a job is sent to Celery workers and the request answers 202 at once; without it
+# (`make run`, SQLite) the job runs in process before the 202 answer, already finished: nothing else to start.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "") or ""
+JOBS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "governance")
+# A message is acknowledged only once its task returned, and a task whose worker process died is given back to
+# the broker: a job is never lost with its worker (its work is one transaction, so nothing is half-written).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # a worker holds only the message it works on
+CELERY_TASK_IGNORE_RESULT = True  # the job row is the result: no result backend
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # our LOGGING (with the subject-id filter) stays in charge
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis gives a message that was delivered and never acknowledged (its worker killed) to another worker after
+# this many seconds; keep it above the longest job (a job still running when its message comes back is left to
+# its worker: registry.services.jobs.job_run checks the heartbeat).
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    # look for such messages every few seconds when the timeout is short (tests), every 10 s * 10 otherwise
+    "unacked_restore_interval": 1 if CELERY_VISIBILITY_TIMEOUT < 60 else 10,
+    "unacked_restore_throttle": 1 if CELERY_VISIBILITY_TIMEOUT < 60 else 10,
+}
+# beat's schedule is what the apps registered (registry.jobs.register_periodic_task), kept in VAR_DIR
+CELERY_BEAT_SCHEDULER = "registry.schedule:RegisteredScheduler"
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# A running job's worker writes its heartbeat (and progress) every JOBS_HEARTBEAT_SECONDS; a running job whose
+# heartbeat is older than JOBS_STALE_SECONDS lost its worker and is taken over by the next delivery or a retry.
+# A job that failed on an unexpected error (not a refusal of its service) is tried up to JOBS_MAX_ATTEMPTS times.
+JOBS_HEARTBEAT_SECONDS = env_int("JOBS_HEARTBEAT_SECONDS", 10)
+JOBS_STALE_SECONDS = env_int("JOBS_STALE_SECONDS", 60)
+JOBS_MAX_ATTEMPTS = env_int("JOBS_MAX_ATTEMPTS", 3)
+if JOBS_HEARTBEAT_SECONDS < 1 or JOBS_STALE_SECONDS < 2 * JOBS_HEARTBEAT_SECONDS or JOBS_MAX_ATTEMPTS < 1:
+    raise ImproperlyConfigured(
+        "JOBS_HEARTBEAT_SECONDS must be at least 1, JOBS_STALE_SECONDS at least twice it, JOBS_MAX_ATTEMPTS at least 1"
+    )
+if CELERY_VISIBILITY_TIMEOUT < 1:
+    raise ImproperlyConfigured("CELERY_VISIBILITY_TIMEOUT must be at least 1")
+# What beat runs (governance/apps.py): the monitoring run (drift, performance and fairness of every production
+# version, the incident clocks) on a crontab of five fields in UTC (minute hour day-of-month month day-of-week),
+# and the due webhook deliveries every WEBHOOK_DELIVERY_SECONDS.
+MONITORING_CRONTAB = env_str("MONITORING_CRONTAB", "15 2 * * *")
+if len(MONITORING_CRONTAB.split()) != 5:
+    raise ImproperlyConfigured(f"MONITORING_CRONTAB must have five fields, not {MONITORING_CRONTAB!r}")
+MONITORING_DRIFT_DAYS = env_int("MONITORING_DRIFT_DAYS", 7)
+MONITORING_PERFORMANCE_DAYS = env_int("MONITORING_PERFORMANCE_DAYS", 30)
+WEBHOOK_DELIVERY_SECONDS = env_int("WEBHOOK_DELIVERY_SECONDS", 10)
+if MONITORING_DRIFT_DAYS < 1 or MONITORING_PERFORMANCE_DAYS < 1 or WEBHOOK_DELIVERY_SECONDS < 1:
+    raise ImproperlyConfigured(
+        "MONITORING_DRIFT_DAYS, MONITORING_PERFORMANCE_DAYS and WEBHOOK_DELIVERY_SECONDS must be at least 1"
+    )
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "registry.auth.ApiKeyAuthentication",

@@ -16,3 +16,8 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
 from config.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# Jobs run in process in tests, whatever the developer's environment says; the real-worker tests
+# (tests/registry/test_jobs_worker.py) give their worker and themselves a broker of their own.
+CELERY_BROKER_URL = os.environ.get("TEST_CELERY_BROKER_URL", "")
+JOBS_EAGER = not CELERY_BROKER_URL

@@ -10,6 +10,7 @@ class GovernanceConfig(AppConfig):
         from django.contrib import admin
 
         from governance.events import GovernanceEvent
+        from governance.jobs import register_jobs
         from governance.permissions import ROLE_GROUP_PERMISSIONS
         from governance.review_integrity import reviews_check
         from governance.services.contests import contests_decide
@@ -31,6 +32,7 @@ class GovernanceConfig(AppConfig):
 
         admin.site.index_template = "admin/governance/home.html"  # the compliance home above the records
         register_event_types(GovernanceEvent)
+        register_jobs()
         declare_role_permissions("governance", ROLE_GROUP_PERMISSIONS)
         add_gate_check(promotion_checks)
         add_gate_check(incident_freeze_checks)

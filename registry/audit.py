@@ -60,6 +60,10 @@ class AuditEventType(models.TextChoices):
     MODEL_ALIAS_MOVED = "model_alias.moved"
     JOB_CREATED = "job.created"
     LINEAGE_EVENT_RECORDED = "lineage.event_recorded"
+    JOB_QUEUED = "background_job.queued"
+    JOB_SUCCEEDED = "background_job.succeeded"
+    JOB_FAILED = "background_job.failed"
+    JOB_RETRIED = "background_job.retried"
 
 
 _event_types: dict[str, str] = {}  # value -> label, in registration order

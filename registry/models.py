@@ -647,3 +647,73 @@ class SuppressedSubject(models.Model):
 
     def __str__(self) -> str:
         return f"suppressed {self.subject_key[:12]}… in {self.project_id}"
+
+
+class BackgroundJob(Created):
+    """Long work (an erasure's execution, a fairness audit, a drift or performance report, the monitoring run)
+    done outside the HTTP request that asked for it, on a Celery worker (or in process when no broker is set).
+
+    The row is the job's whole state: a worker reads its input from here and writes its progress, result and
+    error back here, so the broker carries nothing but the id. `kind` names a handler registered with
+    `registry.jobs.register_job_kind` by the app that owns the work (the registry names none of them). The
+    work and the job's success are written in one transaction (registry/services/jobs.py), so a worker that
+    dies leaves either both or neither; a job left `running` by a dead worker (its heartbeat stopped) is taken
+    over by the next delivery of its message, by the periodic recovery, or by an explicit retry.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "queued"
+        RUNNING = "running", "running"
+        SUCCEEDED = "succeeded", "succeeded"
+        FAILED = "failed", "failed"
+
+    kind = models.CharField(max_length=100, db_index=True)
+    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED, db_index=True)
+    input = models.JSONField(default=dict, blank=True, help_text="the validated request: ids and plain values")
+    input_sha256 = models.CharField(max_length=64, help_text="canonical hash of the input (idempotency checks)")
+    idempotency_key = models.CharField(
+        max_length=200, blank=True, help_text="the same key (per kind) answers the same job; empty: none"
+    )
+    requested_by = models.CharField(max_length=200, help_text="the actor's label when queued (kept if it goes)")
+    request_id = models.CharField(max_length=100, blank=True, help_text="the HTTP request that queued the job")
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    progress_message = models.CharField(max_length=300, blank=True)
+    result_type = models.CharField(max_length=100, blank=True, help_text="app_label.model of the record made")
+    result_id = models.CharField(max_length=64, blank=True)
+    result_url = models.CharField(max_length=300, blank=True, help_text="the record's API path")
+    error_code = models.CharField(max_length=64, blank=True)
+    error = models.CharField(max_length=1000, blank=True, help_text="why it failed, in words (no subject id)")
+    error_fields = models.JSONField(default=dict, blank=True, help_text="the input fields the failure names")
+    attempts = models.PositiveIntegerField(default=0)
+    worker = models.CharField(max_length=200, blank=True, help_text="host:pid of the attempt's worker")
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "background job"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="backgroundjob_idempotency",
+            )
+        ]
+        indexes = [models.Index(fields=["project", "-created_at"], name="backgroundjob_project_recent")]
+
+    def __str__(self) -> str:
+        return f"job {self.pk} ({self.kind}, {self.state})"
+
+
+declare_tones(
+    BackgroundJob.State,
+    {
+        BackgroundJob.State.QUEUED: Tone.INFO,
+        BackgroundJob.State.RUNNING: Tone.ACCENT,
+        BackgroundJob.State.SUCCEEDED: Tone.SUCCESS,
+        BackgroundJob.State.FAILED: Tone.DANGER,
+    },
+)

@@ -62,6 +62,7 @@ REGISTRY_MODELS = [
     "pipelinerun",
     "lineageevent",
     "chainverificationrun",
+    "backgroundjob",  # admin narrows it further by the job's kind (registry.selectors.jobs_visible)
 ]
 _registry_view = view_permissions("registry", REGISTRY_MODELS)
 declare_role_permissions(

@@ -19,6 +19,22 @@ if [ -n "$missing" ]; then
     echo "$missing missing: the browser and PDF tests will fail until installed (apt-get install -y $missing)" >&2
   fi
 fi
+# The background-job tests (tests/registry/test_jobs_worker.py) run a real Celery worker against Redis on
+# 127.0.0.1:6379 (database 5, TEST_REDIS_URL): started here when it does not answer (Debian's redis-server).
+redis_answers() { (exec 3<>/dev/tcp/127.0.0.1/6379 && printf 'PING\r\n' >&3 && head -c 5 <&3 | grep -q PONG) 2>/dev/null; }
+if ! redis_answers; then
+  if ! command -v redis-server >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing Debian's redis-server for the background-job tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  fi
+  if command -v redis-server >/dev/null 2>&1; then
+    echo "== starting Redis on 127.0.0.1:6379 for the background-job tests"
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+    for _ in $(seq 1 20); do redis_answers && break; sleep 0.25; done
+  else
+    echo "redis-server missing: the background-job tests will fail until installed (apt-get install -y redis-server)" >&2
+  fi
+fi
 bash scripts/with_db.sh bash -c '
   set -euo pipefail
   echo "== pytest on PostgreSQL (${DATABASE_URL%%@*}@...)"

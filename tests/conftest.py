@@ -10,6 +10,9 @@ from registry.actors import Actor
 from registry.models import RunInput
 from tests import factories as f
 
+# the real Celery worker and beat of the job tests (fixtures `workers`, `broker`, `control`): tests/celery_processes.py
+pytest_plugins = ["tests.celery_processes"]
+
 
 def _flush_past_append_only_triggers() -> None:
     """Tests with `transaction=True` empty the database with TRUNCATE between tests, which the append-only

@@ -92,3 +92,15 @@ def as_deployment_role(cursor, *, temporary: bool = False):
         yield role
     finally:
         cursor.execute("RESET ROLE")
+
+
+def followed(client, response):
+    """What a 202 of a background job made: the job has run in process (the suite has no broker), and this is the
+    GET of its result link. Any other answer (a 400 before any job; the 202 of a job that failed) is given back as
+    it came."""
+    if response.status_code != 202:
+        return response
+    job = response.json()
+    assert response["Location"] == job["url"]
+    assert job["state"] in ("succeeded", "failed"), job
+    return client.get(job["result"]["url"]) if job["state"] == "succeeded" else response

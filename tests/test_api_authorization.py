@@ -329,6 +329,10 @@ ENDPOINTS += [
         CO,
     ),
     Endpoint("erasure report", "get", lambda c: f"/api/v1/erasure-requests/{c.erasure.pk}/report/", CO),
+    # background jobs: seen (and retried) by the roles that may start their kind; an erasure's by officers only
+    Endpoint("jobs list", "get", lambda c: "/api/v1/jobs/", R, other_project="hidden_in_list"),
+    Endpoint("job detail", "get", lambda c: f"/api/v1/jobs/{c.failed_job.pk}/", CO),
+    Endpoint("job retry", "post", lambda c: f"/api/v1/jobs/{c.failed_job.pk}/retry/", CO),
 ]
 ENDPOINTS += [
     Endpoint("fairness audits list", "get", lambda c: "/api/v1/fairness-audits/", R, other_project="hidden_in_list"),
@@ -602,6 +606,15 @@ def ctx(chain):
     chain.decision = f.DecisionFactory(model_version=chain.version, deployment=chain.deployment)
     received = erasure_request_create(actor=Actor.system(), project=chain.project, subject_id="alice", reference="T-1")
     chain.erasure = erasure_request_trace(actor=Actor.system(), request=received)
+    from governance.services.erasure import ERASURE_EXECUTION, erasure_request_reject
+    from registry.services.jobs import job_queue
+
+    rejected = erasure_request_create(actor=Actor.system(), project=chain.project, subject_id="carol", reference="T-3")
+    erasure_request_reject(actor=Actor.system(), request=rejected, reason="legal hold")
+    chain.failed_job, _ = job_queue(  # an execution of a rejected request: run in process, it fails
+        actor=Actor.system(), kind=ERASURE_EXECUTION, project=chain.project, input={"erasure_request": rejected.pk}
+    )
+    assert chain.failed_job.state == "failed", chain.failed_job.error
     chain.event = AuditEvent.objects.filter(project_id=chain.project.pk).latest("seq")
     for i in range(80):  # decisions with outcomes in two groups: enough for a fairness audit
         f.DecisionFactory(

@@ -29,6 +29,7 @@ from governance.presenters import erasure as presenters
 from governance.services import erasure
 from governance.templatetags import governance_admin as draw
 from registry.admin.audit import may_verify_chain
+from registry.admin.jobs import job_summary
 from registry.admin.kit import (
     ProjectFilter,
     ServiceCreateAdmin,
@@ -38,6 +39,7 @@ from registry.admin.kit import (
     when,
 )
 from registry.errors import ServiceError
+from registry.models import BackgroundJob
 
 
 def day(value: datetime):
@@ -119,6 +121,7 @@ class ErasureRequestAdmin(ServiceCreateAdmin):
         "completed_when",
         "rejection_reason",
         "extension_display",
+        "execution_job",
         "created_by",
     ]
     actions = ["trace_requests", "execute_requests", "reject_requests", "extend_requests"]
@@ -126,7 +129,7 @@ class ErasureRequestAdmin(ServiceCreateAdmin):
     def get_fieldsets(self, request, obj=None):
         if obj is None:
             return [(None, {"fields": ["project", "subject_id", "reference", "received_at"]})]
-        progress = ["traced_when", "executed_when", "completed_when"]
+        progress = ["traced_when", "execution_job", "executed_when", "completed_when"]
         if obj.status == ErasureRequest.Status.REJECTED:
             progress.append("rejection_reason")
         head = ["reference", "project", "status_display", "received_when", "due_when", "days_left"]
@@ -188,6 +191,15 @@ class ErasureRequestAdmin(ServiceCreateAdmin):
     def open_obligations(self, obj):
         count = getattr(obj, "open_obligation_count", 0)
         return format_html("<strong>{}</strong>", count) if count else "0"
+
+    @admin.display(description="execution")
+    def execution_job(self, obj):
+        """The background job executing the request (governance.services.erasure.erasure_execution_queue)."""
+        return job_summary(
+            BackgroundJob.objects.filter(
+                kind=erasure.ERASURE_EXECUTION, idempotency_key=erasure.execution_idempotency_key(obj)
+            ).first()
+        )
 
     @admin.display(description="received at")
     def received_when(self, obj):
@@ -331,8 +343,23 @@ class ErasureRequestAdmin(ServiceCreateAdmin):
                     done = erasure.erasure_request_trace(actor=actor, request=obj)
                     outcome = self._traced_message(done)
                 elif op.name == "execute":
-                    done = erasure.erasure_request_execute(actor=actor, request=obj)
-                    outcome = self._executed_message(done)
+                    job, _ = erasure.erasure_execution_queue(actor=actor, request=obj)
+                    if job.state == BackgroundJob.State.FAILED:
+                        messages.error(
+                            request,
+                            format_html(
+                                '{}: <a href="{}">job {}</a> failed: {}', obj, admin_url(job), job.pk, job.error
+                            ),
+                        )
+                        continue
+                    if job.state == BackgroundJob.State.SUCCEEDED:
+                        outcome = self._executed_message(ErasureRequest.objects.get(pk=obj.pk))
+                    else:
+                        outcome = f"execution queued ({job.state}); its job's page shows the progress."
+                    messages.success(
+                        request, format_html('{}: {} <a href="{}">Job {}</a>.', obj, outcome, admin_url(job), job.pk)
+                    )
+                    continue
                 elif op.name == "extend":
                     done = erasure.erasure_request_extend(
                         actor=actor, request=obj, months=data["months"], reason=data["reason"]

@@ -33,7 +33,8 @@ from registry.admin.kit import (
     when,
 )
 from registry.errors import ServiceError
-from registry.models import ModelVersion
+from registry.models import BackgroundJob, ModelVersion
+from registry.services.jobs import job_error
 
 
 def parse_positive_label(text: str):
@@ -108,7 +109,8 @@ class FairnessAuditRunForm(forms.Form):
 @admin.register(FairnessAudit)
 class FairnessAuditAdmin(ModelVersionRecordAdmin):
     """Fairness audits, read-only for everyone (superusers included): made through the API or the
-    "Run an audit" page here, which calls governance.services.fairness.fairness_audit_run."""
+    "Run an audit" page here, which queues it as a background job (governance.services.fairness.fairness_audit_queue)
+    and shows the audit when the job has run in process, the job's page (its progress) when a worker runs it."""
 
     change_form_template = "admin/governance/fairnessaudit/change_form.html"
     change_list_template = "admin/governance/fairnessaudit/change_list.html"
@@ -248,7 +250,7 @@ class FairnessAuditAdmin(ModelVersionRecordAdmin):
         if form.is_bound and form.is_valid():
             data = form.cleaned_data
             try:
-                audit = fairness.fairness_audit_run(
+                job, _ = fairness.fairness_audit_queue(
                     actor=actor,
                     model_version=data["model_version"],
                     sensitive_features=data["sensitive_features"],
@@ -259,15 +261,23 @@ class FairnessAuditAdmin(ModelVersionRecordAdmin):
             except ServiceError as exc:
                 apply_service_error(form, exc)
             else:
-                summary = (
-                    f"{audit.model_version} by {', '.join(audit.sensitive_features)}, {audit.row_count:,} decisions"
-                )
-                if audit.passed:
-                    messages.success(request, f"Fairness audit of {summary}: passed.")
+                refused = job_error(job)
+                if refused is not None:  # run in process and refused by what the window holds: shown on the form
+                    apply_service_error(form, refused)
+                elif job.state != BackgroundJob.State.SUCCEEDED:  # on a worker: its page shows the progress
+                    messages.info(request, f"Fairness audit queued as job {job.pk}; its page shows the progress.")
+                    return HttpResponseRedirect(admin_url(job))
                 else:
-                    reasons = "; ".join(check["message"] for check in audit.failed_checks)
-                    messages.warning(request, f"Fairness audit of {summary}: failed ({reasons}).")
-                return HttpResponseRedirect(admin_url(audit))
+                    audit = FairnessAudit.objects.get(pk=job.result_id)
+                    summary = (
+                        f"{audit.model_version} by {', '.join(audit.sensitive_features)}, {audit.row_count:,} decisions"
+                    )
+                    if audit.passed:
+                        messages.success(request, f"Fairness audit of {summary}: passed.")
+                    else:
+                        reasons = "; ".join(check["message"] for check in audit.failed_checks)
+                        messages.warning(request, f"Fairness audit of {summary}: failed ({reasons}).")
+                    return HttpResponseRedirect(admin_url(audit))
         return self.render_page(
             request,
             "admin/governance/fairnessaudit/run.html",

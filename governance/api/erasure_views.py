@@ -17,6 +17,7 @@ from governance.models import ErasureRequest, RetrainingObligation
 from governance.permissions import ERASURE_OFFICERS
 from governance.services import erasure
 from registry.api.common import ScopedViewSet
+from registry.api.job_views import JobSerializer, job_accepted
 from registry.api.views import ERRORS, WRITE_ERRORS
 
 
@@ -73,13 +74,15 @@ class ErasureRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sc
         return self._answer(erasure.erasure_request_trace(actor=self.actor, request=self.get_object()))
 
     @extend_schema(
-        summary="Execute the erasure in one transaction (only once, only after a trace)",
+        summary="Execute the erasure as a background job, in one transaction (only once, only after a trace): 202 "
+        "with the job (asked again, the same job); its result links the request once executed",
         request=None,
-        responses={200: s.ErasureRequestSerializer, **WRITE_ERRORS},
+        responses={202: JobSerializer, **WRITE_ERRORS},
     )
     @action(detail=True, methods=["post"])
     def execute(self, request, pk=None):
-        return self._answer(erasure.erasure_request_execute(actor=self.actor, request=self.get_object()))
+        job, _ = erasure.erasure_execution_queue(actor=self.actor, request=self.get_object())
+        return job_accepted(job, context=self.get_serializer_context())
 
     @extend_schema(
         summary="Reject a request, with the reason (before execution)",

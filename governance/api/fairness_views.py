@@ -12,31 +12,38 @@ from governance.models import DriftReport, FairnessAudit, PerformanceReport, Pol
 from governance.permissions import AUDITORS, POLICY_EDITORS, WEBHOOK_EDITORS, WEBHOOK_READERS
 from governance.services import alerts, drift, fairness, performance, policies
 from registry.api.common import ScopedViewSet
+from registry.api.job_views import JobSerializer, idempotency_key_of, job_accepted
 from registry.api.views import ERRORS, WRITE_ERRORS
 from registry.models import Project
 from registry.permissions import ALL_HUMAN_ROLES
 
 
 class ComputedRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
-    """A stored result (audit, report) that a POST computes through its service; never edited."""
+    """A stored result (audit, report) that a POST computes in a background job; never edited. The input is
+    checked in the request (a 400 names the field, no job exists); the answer is 202 with the job, whose result
+    links the record (already there when jobs run in process). An `Idempotency-Key` header makes a repeat
+    answer the same job."""
 
     input_serializer_class: type
-    run_service = None  # the service computing and storing one record from the validated input
+    queue_service = None  # the service checking the validated input and queueing the job that makes the record
 
     def create(self, request):
         payload = self.input_serializer_class(data=request.data, context=self.get_serializer_context())
         payload.is_valid(raise_exception=True)
-        record = type(self).run_service(actor=self.actor, **payload.validated_data)
-        return Response(self.get_serializer(record).data, status=status.HTTP_201_CREATED)
+        job, _ = type(self).queue_service(
+            actor=self.actor, idempotency_key=idempotency_key_of(request), **payload.validated_data
+        )
+        return job_accepted(job, context=self.get_serializer_context())
 
 
 @extend_schema_view(
     list=extend_schema(summary="Fairness audits, newest first"),
     retrieve=extend_schema(summary="One fairness audit", responses={200: s.FairnessAuditSerializer, **ERRORS}),
     create=extend_schema(
-        summary="Audit a version's decisions with outcomes by sensitive attributes (fairlearn MetricFrame)",
+        summary="Audit a version's decisions with outcomes by sensitive attributes (fairlearn MetricFrame), in a "
+        "background job: 202 with the job, whose result links the audit",
         request=s.FairnessAuditInputSerializer,
-        responses={201: s.FairnessAuditSerializer, **WRITE_ERRORS},
+        responses={202: JobSerializer, **WRITE_ERRORS},
     ),
 )
 class FairnessAuditViewSet(ComputedRecordViewSet):
@@ -46,7 +53,7 @@ class FairnessAuditViewSet(ComputedRecordViewSet):
     read_roles = ALL_HUMAN_ROLES
     write_roles = AUDITORS
     input_serializer_class = s.FairnessAuditInputSerializer
-    run_service = staticmethod(fairness.fairness_audit_run)
+    queue_service = staticmethod(fairness.fairness_audit_queue)
 
 
 @extend_schema_view(
@@ -85,9 +92,10 @@ class PolicyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Upd
     list=extend_schema(summary="Drift reports, newest first"),
     retrieve=extend_schema(summary="One drift report", responses={200: s.DriftReportSerializer, **ERRORS}),
     create=extend_schema(
-        summary="Compare a window's logged features with the training data's profile (PSI, JS, KS)",
+        summary="Compare a window's logged features with the training data's profile (PSI, JS, KS), in a "
+        "background job: 202 with the job, whose result links the report",
         request=s.DriftReportInputSerializer,
-        responses={201: s.DriftReportSerializer, **WRITE_ERRORS},
+        responses={202: JobSerializer, **WRITE_ERRORS},
     ),
 )
 class DriftReportViewSet(ComputedRecordViewSet):
@@ -97,16 +105,17 @@ class DriftReportViewSet(ComputedRecordViewSet):
     read_roles = ALL_HUMAN_ROLES
     write_roles = ALL_HUMAN_ROLES
     input_serializer_class = s.DriftReportInputSerializer
-    run_service = staticmethod(drift.drift_report_run)
+    queue_service = staticmethod(drift.drift_report_queue)
 
 
 @extend_schema_view(
     list=extend_schema(summary="Performance reports (concept drift), newest first"),
     retrieve=extend_schema(summary="One performance report", responses={200: s.PerformanceReportSerializer, **ERRORS}),
     create=extend_schema(
-        summary="Live accuracy (and AUC) per time bucket against the version's validation accuracy",
+        summary="Live accuracy (and AUC) per time bucket against the version's validation accuracy, in a "
+        "background job: 202 with the job, whose result links the report",
         request=s.PerformanceReportInputSerializer,
-        responses={201: s.PerformanceReportSerializer, **WRITE_ERRORS},
+        responses={202: JobSerializer, **WRITE_ERRORS},
     ),
 )
 class PerformanceReportViewSet(ComputedRecordViewSet):
@@ -116,7 +125,7 @@ class PerformanceReportViewSet(ComputedRecordViewSet):
     read_roles = ALL_HUMAN_ROLES
     write_roles = ALL_HUMAN_ROLES
     input_serializer_class = s.PerformanceReportInputSerializer
-    run_service = staticmethod(performance.performance_report_run)
+    queue_service = staticmethod(performance.performance_report_queue)
 
 
 @extend_schema_view(

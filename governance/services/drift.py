@@ -9,7 +9,7 @@ from datetime import datetime
 from django.db import transaction
 
 from governance.events import GovernanceEvent as Event
-from governance.models import DriftReport
+from governance.models import Decision, DriftReport
 from governance.queries.drift import window_summary
 from governance.services import drift_counts
 from governance.services.alerts import alert_raise
@@ -18,8 +18,9 @@ from governance.statistics.drift import compare_feature
 from registry.actors import Actor
 from registry.audit import audit_append
 from registry.errors import field_error
-from registry.models import DataVersion, ModelVersion
+from registry.models import BackgroundJob, DataVersion, ModelVersion
 from registry.profiles import PROFILE_FORMAT
+from registry.services.jobs import job_queue
 
 
 def reference_data_version(model_version: ModelVersion) -> DataVersion:
@@ -33,17 +34,46 @@ def reference_data_version(model_version: ModelVersion) -> DataVersion:
     return reference
 
 
-def drift_report_run(
-    *, actor: Actor, model_version: ModelVersion, window_start: datetime, window_end: datetime
-) -> DriftReport:
+DRIFT_REPORT = "governance.drift_report"  # the job kind (governance/jobs.py)
+
+
+def drift_report_check(*, model_version: ModelVersion, window_start: datetime, window_end: datetime) -> DataVersion:
+    """What can be wrong with a report's input, checked before any work (or job) starts; answers the reference."""
     if window_end <= window_start:
         raise field_error("window_end", "must be after window_start")
     reference = reference_data_version(model_version)
+    if not Decision.objects.filter(
+        model_version=model_version, occurred_at__gte=window_start, occurred_at__lt=window_end, erased_at__isnull=True
+    ).exists():
+        raise field_error("window_start", NO_DECISIONS)
+    return reference
+
+
+NO_DECISIONS = "no decisions of this model version in this window"
+
+
+def drift_report_queue(*, actor: Actor, idempotency_key: str = "", **inputs) -> tuple[BackgroundJob, bool]:
+    """Check a report's input (a 400 names the field, no job is made), then make it in a background job;
+    `inputs` are drift_report_run's. Answers (job, created)."""
+    return job_queue(
+        actor=actor,
+        kind=DRIFT_REPORT,
+        project=inputs["model_version"].project,
+        input=inputs,
+        idempotency_key=idempotency_key,
+        check=lambda: drift_report_check(**inputs),
+    )
+
+
+def drift_report_run(
+    *, actor: Actor, model_version: ModelVersion, window_start: datetime, window_end: datetime
+) -> DriftReport:
+    reference = drift_report_check(model_version=model_version, window_start=window_start, window_end=window_end)
     policy = policy_for_project(actor=actor, project_id=model_version.project_id)
     columns = reference.profile["columns"]
     rows, window = window_summary(model_version.pk, window_start, window_end, columns)
     if rows == 0:
-        raise field_error("window_start", "no decisions of this model version in this window")
+        raise field_error("window_start", NO_DECISIONS)
     features = {name: compare_feature(columns[name], window[name], max_psi=policy.max_psi) for name in columns}
     drifted = sorted(name for name, result in features.items() if result["drifted"])
     with transaction.atomic():

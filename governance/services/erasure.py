@@ -7,6 +7,7 @@ key.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -28,13 +29,23 @@ from registry.errors import Conflict, field_error
 from registry.locks import for_update
 from registry.models import (
     AuditEvent,
+    BackgroundJob,
     DataVersion,
     ModelVersion,
     Project,
     SubjectIndex,
     SuppressedSubject,
 )
+from registry.services.jobs import job_queue
 from registry.subjects import InvalidSubjectId, mentions_subject_id, subject_key, suppression_lock
+
+ERASURE_EXECUTION = "governance.erasure_execution"  # the job kind (governance/jobs.py)
+EXECUTION_STEPS = 5
+Progress = Callable[[int, int, str], None]
+
+
+def _no_progress(done: int, total: int, message: str) -> None:
+    pass
 
 
 def erasure_request_create(
@@ -104,13 +115,42 @@ def erasure_request_trace(*, actor: Actor, request: ErasureRequest) -> ErasureRe
     return locked
 
 
-def erasure_request_execute(*, actor: Actor, request: ErasureRequest) -> ErasureRequest:
+def execution_idempotency_key(request: ErasureRequest) -> str:
+    return f"erasure-request:{request.pk}"
+
+
+def erasure_execution_queue(*, actor: Actor, request: ErasureRequest) -> tuple[BackgroundJob, bool]:
+    """Queue the execution of a traced request as a background job (the API's and admin's `execute`). A request
+    is executed once: asking again answers the job asked for first, whatever became of it (a failed one is
+    retried through the job). A request that cannot be executed (not traced) is a 409 before any job exists."""
+
+    def check() -> None:
+        if not erasure_allows(request.status, ErasureOperation.EXECUTE):
+            raise Conflict(
+                f"erasure request {request.pk} is {request.status}; only a traced request can be executed",
+                code="invalid_state",
+            )
+
+    return job_queue(
+        actor=actor,
+        kind=ERASURE_EXECUTION,
+        project=request.project,
+        input={"erasure_request": request.pk},
+        idempotency_key=execution_idempotency_key(request),
+        check=check,
+    )
+
+
+def erasure_request_execute(
+    *, actor: Actor, request: ErasureRequest, progress: Progress = _no_progress
+) -> ErasureRequest:
     """Erase the subject, in one transaction; only a traced request, and only once.
 
     Redacts the subject's decisions (personal fields, subject key and commitment salt cleared; which
     version decided what, and when, kept), removes the subject from every subject index, marks the
     affected data versions `erasure_pending`, opens a retraining obligation on every model version
-    trained on them, and suppresses the subject in the project.
+    trained on them, and suppresses the subject in the project. `progress(done, total, message)` hears of
+    each of its EXECUTION_STEPS steps (a background job shows them; all of it still commits at once).
     """
     with transaction.atomic():
         locked = for_update(ErasureRequest.objects).get(pk=request.pk)
@@ -124,8 +164,10 @@ def erasure_request_execute(*, actor: Actor, request: ErasureRequest) -> Erasure
             )
         now = timezone.now()
         key, project_id = locked.subject_key, locked.project_id
+        progress(0, EXECUTION_STEPS, "tracing the subject again")
         trace = subject_trace(project_id=project_id, subject_key=key, at=now)
         affected = [dv["id"] for dv in trace["data_versions"]]
+        progress(1, EXECUTION_STEPS, "redacting the subject's decisions")
 
         subject_decisions = Decision.objects.filter(project_id=project_id, subject_key=key)
         # their features leave the drift counts with them
@@ -134,16 +176,19 @@ def erasure_request_execute(*, actor: Actor, request: ErasureRequest) -> Erasure
         redacted = subject_decisions.update(
             features={}, sensitive={}, explanation=None, subject_key=None, subject_key_id="", salt=None, erased_at=now
         )
+        progress(2, EXECUTION_STEPS, f"{redacted:,} decisions redacted; removing the subject from subject indexes")
         removed, _ = SubjectIndex.objects.filter(subject_key=key, data_version__project_id=project_id).delete()
         pending = DataVersion.objects.filter(pk__in=affected).exclude(status=DataVersion.Status.ERASURE_PENDING)
         marked = pending.update(status=DataVersion.Status.ERASURE_PENDING)
         SuppressedSubject.objects.get_or_create(
             project_id=project_id, subject_key=key, defaults={"reason": f"erasure request {locked.pk}"}
         )
+        progress(3, EXECUTION_STEPS, "redacting the subject's other records")
         other = {
             c.name: c.redact(actor=actor, project_id=project_id, subject_key=key, at=now)
             for c in subject_data_contributors()
         }
+        progress(4, EXECUTION_STEPS, "opening retraining obligations")
         obligations = RetrainingObligation.objects.bulk_create(
             RetrainingObligation(
                 erasure_request=locked,
@@ -196,6 +241,7 @@ def erasure_request_execute(*, actor: Actor, request: ErasureRequest) -> Erasure
             )
         if not obligations:
             _complete(actor, locked, now)
+        progress(EXECUTION_STEPS, EXECUTION_STEPS, "executed")
     return locked
 
 

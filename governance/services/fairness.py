@@ -19,7 +19,8 @@ from governance.statistics.fairness import compute_fairness
 from registry.actors import Actor
 from registry.audit import audit_append
 from registry.errors import field_error
-from registry.models import ModelVersion
+from registry.models import BackgroundJob, ModelVersion
+from registry.services.jobs import job_queue
 
 
 def audit_gates(sensitive_features: list[str], policy: Policy) -> bool:
@@ -45,7 +46,7 @@ def _refuse_unseen(
     no outcome nor prediction equals, is refused, listing what the window holds."""
     rows = window_rows(model_version_id, window_start, window_end)
     if not rows.exists():
-        return  # compute_fairness says there is nothing to audit
+        raise field_error("window_start", "no decisions with outcomes (and the sensitive attributes) in this window")
     missing = [a for a in attributes if not rows.filter(sensitive__has_key=a).exists()]
     if missing:
         seen = sorted(sensitive_keys(rows))
@@ -67,7 +68,10 @@ def _refuse_unseen(
         )
 
 
-def fairness_audit_run(
+FAIRNESS_AUDIT = "governance.fairness_audit"  # the job kind (governance/jobs.py)
+
+
+def fairness_audit_check(
     *,
     actor: Actor,
     model_version: ModelVersion,
@@ -76,10 +80,9 @@ def fairness_audit_run(
     window_start: datetime | None = None,
     window_end: datetime | None = None,
     basis: str = Basis.PREDICTION,
-) -> FairnessAudit:
-    """Audit one version's decisions with outcomes, store the result and record it in the audit trail. On basis
-    final_decision the decisions audited are the final ones (a reviewer's where a review overrode the model):
-    such an audit judges the process, not the model, so it is exploratory (it never gates a promotion)."""
+) -> Policy:
+    """Everything about an audit's input that can be wrong, checked before any work (or job) starts: the
+    request's 400 names the field. Answers the project's policy."""
     if basis not in Basis.values:
         raise field_error("basis", f"must be one of {', '.join(Basis.values)}")
     if not sensitive_features:
@@ -95,6 +98,44 @@ def fairness_audit_run(
         positive_label=positive_label,
         window_start=window_start,
         window_end=window_end,
+    )
+    return policy
+
+
+def fairness_audit_queue(*, actor: Actor, idempotency_key: str = "", **inputs) -> tuple[BackgroundJob, bool]:
+    """Check an audit's input (a 400 names the field, no job is made), then run the audit as a background job;
+    `inputs` are fairness_audit_run's. Answers (job, created)."""
+    return job_queue(
+        actor=actor,
+        kind=FAIRNESS_AUDIT,
+        project=inputs["model_version"].project,
+        input=inputs,
+        idempotency_key=idempotency_key,
+        check=lambda: fairness_audit_check(actor=actor, **inputs),
+    )
+
+
+def fairness_audit_run(
+    *,
+    actor: Actor,
+    model_version: ModelVersion,
+    sensitive_features: list[str],
+    positive_label: object,
+    window_start: datetime | None = None,
+    window_end: datetime | None = None,
+    basis: str = Basis.PREDICTION,
+) -> FairnessAudit:
+    """Audit one version's decisions with outcomes, store the result and record it in the audit trail. On basis
+    final_decision the decisions audited are the final ones (a reviewer's where a review overrode the model):
+    such an audit judges the process, not the model, so it is exploratory (it never gates a promotion)."""
+    policy = fairness_audit_check(
+        actor=actor,
+        model_version=model_version,
+        sensitive_features=sensitive_features,
+        positive_label=positive_label,
+        window_start=window_start,
+        window_end=window_end,
+        basis=basis,
     )
     exploratory = basis != Basis.PREDICTION or not audit_gates(sensitive_features, policy)
     counts = decision_group_counts(

@@ -21,9 +21,54 @@ from governance.statistics.performance import auc
 from registry.actors import Actor
 from registry.audit import audit_append
 from registry.errors import field_error
-from registry.models import ModelVersion
+from registry.models import BackgroundJob, ModelVersion
+from registry.services.jobs import job_queue
 
 BASELINE_METRIC = "accuracy"
+
+
+PERFORMANCE_REPORT = "governance.performance_report"  # the job kind (governance/jobs.py)
+NO_OUTCOMES = "no decisions with outcomes of this model version in this window"
+
+
+def performance_report_check(
+    *,
+    model_version: ModelVersion,
+    window_start: datetime,
+    window_end: datetime,
+    bucket: str = "week",
+    basis: str = Basis.PREDICTION,
+) -> float:
+    """What can be wrong with a report's input, checked before any work (or job) starts; answers the version's
+    validation accuracy (the baseline)."""
+    if basis not in Basis.values:
+        raise field_error("basis", f"must be one of {', '.join(Basis.values)}")
+    if window_end <= window_start:
+        raise field_error("window_end", "must be after window_start")
+    if bucket not in BUCKETS:
+        raise field_error("bucket", f"must be one of {', '.join(BUCKETS)}")
+    baseline = model_version.metrics.get(BASELINE_METRIC)
+    if isinstance(baseline, list):
+        baseline = baseline[-1] if baseline else None
+    if not isinstance(baseline, (int, float)) or isinstance(baseline, bool):
+        raise field_error("model_version", f"the version records no validation {BASELINE_METRIC} to compare with")
+    if not outcome_rows(model_version, window_start, window_end).exists():
+        raise field_error("window_start", NO_OUTCOMES)
+    return float(baseline)
+
+
+def performance_report_queue(*, actor: Actor, idempotency_key: str = "", **inputs) -> tuple[BackgroundJob, bool]:
+    """Check a report's input (a 400 names the field, no job is made), then make it in a background job;
+    `inputs` are performance_report_run's. Answers (job, created)."""
+    checked = {name: value for name, value in inputs.items() if name != "positive_label"}
+    return job_queue(
+        actor=actor,
+        kind=PERFORMANCE_REPORT,
+        project=inputs["model_version"].project,
+        input=inputs,
+        idempotency_key=idempotency_key,
+        check=lambda: performance_report_check(**checked),
+    )
 
 
 def performance_report_run(
@@ -38,22 +83,14 @@ def performance_report_run(
 ) -> PerformanceReport:
     """Accuracy (and AUC of the scores) per bucket against the version's validation accuracy; on basis
     final_decision the decisions judged are the final ones (a reviewer's where a review overrode the model)."""
-    if basis not in Basis.values:
-        raise field_error("basis", f"must be one of {', '.join(Basis.values)}")
-    if window_end <= window_start:
-        raise field_error("window_end", "must be after window_start")
-    if bucket not in BUCKETS:
-        raise field_error("bucket", f"must be one of {', '.join(BUCKETS)}")
-    baseline = model_version.metrics.get(BASELINE_METRIC)
-    if isinstance(baseline, list):
-        baseline = baseline[-1] if baseline else None
-    if not isinstance(baseline, (int, float)) or isinstance(baseline, bool):
-        raise field_error("model_version", f"the version records no validation {BASELINE_METRIC} to compare with")
+    baseline = performance_report_check(
+        model_version=model_version, window_start=window_start, window_end=window_end, bucket=bucket, basis=basis
+    )
     policy = policy_for_project(actor=actor, project_id=model_version.project_id)
     rows = outcome_rows(model_version, window_start, window_end)
     grouped = accuracy_by_bucket(rows, bucket, basis)
     if not grouped:
-        raise field_error("window_start", "no decisions with outcomes of this model version in this window")
+        raise field_error("window_start", NO_OUTCOMES)
     scored = scores_by_bucket(rows, bucket) if positive_label is not None else {}
     floor = float(baseline) - policy.max_performance_drop
     windows = []

@@ -8,13 +8,14 @@ except ImportError:  # a source tree that was never built
     __version__ = "dev"
 
 from .client import GovernanceClient
-from .errors import GovernanceError, NotConfigured, ServiceRefused, ServiceUnreachable
+from .errors import GovernanceError, JobFailed, NotConfigured, ServiceRefused, ServiceUnreachable
 from .register import RUN_MIME, register_dataset_version, register_model_version, register_run, register_training
 
 __all__ = [
     "RUN_MIME",
     "GovernanceClient",
     "GovernanceError",
+    "JobFailed",
     "NotConfigured",
     "ServiceRefused",
     "ServiceUnreachable",

@@ -3,15 +3,17 @@
     client = GovernanceClient()                 # URL and key from the environment or the config file
     client.whoami()                             # {"kind", "name", "is_superuser", "memberships": [...]}
     client.get("runs/", params={"project": "acme"})
+    client.fairness_audit(12, ["sex"], "approve")  # a long operation: its job followed to the audit
 
 Errors: `ServiceUnreachable` (names the URL), `ServiceRefused` (status, code, message, fields from the
-service's error format), `NotConfigured`. The API key is sent only in the Authorization header and
-never appears in an error, a repr or a log line.
+service's error format), `JobFailed` (a background job's error, same shape), `NotConfigured`. The API key
+is sent only in the Authorization header and never appears in an error, a repr or a log line.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,7 +22,7 @@ import httpx
 
 from . import __version__
 from .config import Settings, resolve
-from .errors import GovernanceError, ServiceRefused, ServiceUnreachable
+from .errors import GovernanceError, JobFailed, ServiceRefused, ServiceUnreachable
 
 API_PREFIX = "/api/v1/"
 SUBJECT_BATCH = 50_000  # the service takes at most 100,000 ids per request
@@ -114,6 +116,60 @@ class GovernanceClient:
 
     def post(self, path: str, json: Any) -> Any:
         return self.request("POST", path, json=json)
+
+    # -- background jobs ------------------------------------------------------------------------------
+
+    def follow_job(self, job: dict, *, timeout: float = 600.0, interval: float = 0.5) -> dict:
+        """Wait until a background job (the 202 answer of a long operation) has finished; the job as it ended.
+        Raises JobFailed when it failed, GovernanceError when it has not finished within `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while job.get("state") not in ("succeeded", "failed"):
+            if time.monotonic() > deadline:
+                raise GovernanceError(f"job {job.get('id')} has not finished after {timeout:.0f} s: {job.get('url')}")
+            time.sleep(interval)
+            job = self.get(_api_path(job["url"]))
+        if job["state"] == "failed":
+            raise JobFailed(job)
+        return job
+
+    def run(self, path: str, json: Any, *, timeout: float = 600.0) -> dict:
+        """POST a long operation and follow its job to the record it made (the job's result, read)."""
+        job = self.follow_job(self.post(path, json), timeout=timeout)
+        return self.get(_api_path(job["result"]["url"]))
+
+    def fairness_audit(
+        self,
+        model_version: int,
+        sensitive_features: Sequence[str],
+        positive_label: Any,
+        *,
+        window_start: str | None = None,
+        window_end: str | None = None,
+        basis: str = "prediction",
+    ) -> dict:
+        """Audit a version's decisions by sensitive attributes (POST fairness-audits/, then its job): the audit."""
+        body: dict[str, Any] = {
+            "model_version": int(model_version),
+            "sensitive_features": list(sensitive_features),
+            "positive_label": positive_label,
+            "basis": basis,
+        }
+        body.update({k: v for k, v in (("window_start", window_start), ("window_end", window_end)) if v})
+        return self.run("fairness-audits/", body)
+
+    def drift_report(self, model_version: int, window_start: str, window_end: str) -> dict:
+        """A window's drift against the training profile (POST drift-reports/, then its job): the report."""
+        return self.run(
+            "drift-reports/",
+            {"model_version": int(model_version), "window_start": window_start, "window_end": window_end},
+        )
+
+    def performance_report(
+        self, model_version: int, window_start: str, window_end: str, *, bucket: str = "week", **extra: Any
+    ) -> dict:
+        """Live accuracy per bucket (POST performance-reports/, then its job): the report."""
+        body = {"model_version": int(model_version), "window_start": window_start, "window_end": window_end}
+        return self.run("performance-reports/", {**body, "bucket": bucket, **extra})
 
     def iterate(self, path: str, params: dict | None = None, *, page_size: int = 500) -> Iterator[dict]:
         """Every item of a paginated list."""
@@ -243,6 +299,11 @@ class GovernanceClient:
             indexed += int(result.get("indexed", 0))
             duplicates += int(result.get("duplicates", 0))
         return {"indexed": indexed, "duplicates": duplicates}
+
+
+def _api_path(url: str) -> str:
+    """A path the service answered (`/api/v1/jobs/7/`) relative to the API prefix, as `request` takes it."""
+    return url[len(API_PREFIX) :] if url.startswith(API_PREFIX) else url.lstrip("/")
 
 
 def _batches(items: Iterable[str | int], size: int) -> Iterator[list[str | int]]:

@@ -57,6 +57,21 @@ class ServiceRefused(GovernanceError):
         return cls(status, "error", _short(body), url=url)
 
 
+class JobFailed(GovernanceError):
+    """A background job of the service (an audit, a report, an erasure's execution) failed: its error, in the
+    service's words, with the input fields it names."""
+
+    def __init__(self, job: dict[str, Any]) -> None:
+        error = job.get("error") or {}
+        self.job = job
+        self.code = str(error.get("code") or "error")
+        self.message = str(error.get("message") or "")
+        self.fields = {str(k): [str(m) for m in v] for k, v in (error.get("fields") or {}).items()}
+        super().__init__(
+            f"job {job.get('id')} ({job.get('title') or job.get('kind')}) failed: {self.code}: {self.message}"
+        )
+
+
 def _short(body: Any, limit: int = 200) -> str:
     text = body if isinstance(body, str) else repr(body)
     text = " ".join(text.split())

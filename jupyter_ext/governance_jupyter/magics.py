@@ -2,6 +2,7 @@
 
     %governance status
     %governance card 12 --intended-use "loan pre-screening" --limitations "adults only" --risk-tier high
+    %governance audit 12 --by sex,age_band --positive approve     # a fairness audit: its job followed
     %governance register-run --model clf --data train_df --subject-column id --target y --metrics '{"auc": 0.81}'
 
     %%governance register-run --model clf --data train_df --target y --metrics metrics
@@ -39,7 +40,9 @@ USAGE = """\
                          [--intended-use TEXT] [--limitations TEXT] [--risk-tier minimal|limited|high]
 %%governance register-run ...   (cell form: runs the cell, then registers)
 %governance card VERSION_ID [--intended-use TEXT] [--limitations TEXT] [--risk-tier minimal|limited|high]
-                            (the model card, editable until the version has been in production)"""
+                            (the model card, editable until the version has been in production)
+%governance audit VERSION_ID --by ATTR[,ATTR] --positive LABEL [--start ISO] [--end ISO]
+                            (a fairness audit, run as a background job of the service and followed to its result)"""
 RISK_TIERS = ["minimal", "limited", "high"]
 
 
@@ -70,6 +73,12 @@ def _parser() -> _Parser:
     reg.add_argument("--legal-basis", default="", help="needed when a new dataset holds personal data")
     reg.add_argument("--project", default=None)
     _card_arguments(reg)
+    audit = sub.add_parser("audit", add_help=False)
+    audit.add_argument("version", type=int, help="the model version's id")
+    audit.add_argument("--by", required=True, help="sensitive attributes, comma separated (an intersection)")
+    audit.add_argument("--positive", required=True, help="the positive label (JSON for a number or boolean)")
+    audit.add_argument("--start", default=None, help="window start, ISO 8601")
+    audit.add_argument("--end", default=None, help="window end, ISO 8601")
     card = sub.add_parser("card", add_help=False)
     card.add_argument("version", type=int, help="the model version's id")
     _card_arguments(card)
@@ -212,6 +221,44 @@ def card_edit(
     return version
 
 
+def parse_label(text: str) -> Any:
+    """A positive label as typed: a JSON number, boolean or string (`1`, `true`, `"1"`), else the text itself."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return value if isinstance(value, (str, int, float, bool)) else text
+
+
+def audit_run(
+    version_id: int,
+    *,
+    by: str,
+    positive: str,
+    start: str | None = None,
+    end: str | None = None,
+    client: GovernanceClient | None = None,
+) -> dict[str, Any]:
+    """`%governance audit`: run a fairness audit (the service's background job, followed) and say how it came out."""
+    features = [name.strip() for name in by.split(",") if name.strip()]
+    if not features:
+        raise UsageError(f"--by names at least one attribute\n{USAGE}")
+    own = client is None
+    client = client or GovernanceClient()
+    try:
+        audit = client.fairness_audit(version_id, features, parse_label(positive), window_start=start, window_end=end)
+    finally:
+        if own:
+            client.close()
+    verdict = "passed" if audit["passed"] else "failed: " + "; ".join(c["message"] for c in audit["failed_checks"])
+    kind = " (exploratory)" if audit.get("exploratory") else ""
+    print(
+        f"fairness audit {audit['id']} of version {version_id} by {', '.join(features)}{kind}: "
+        f"{audit['row_count']:,} decisions, {verdict}"
+    )
+    return audit
+
+
 @magics_class
 class GovernanceMagics(Magics):
     last_result: dict[str, Any] | None = None
@@ -232,6 +279,13 @@ class GovernanceMagics(Magics):
             if cell is not None:
                 raise UsageError("%governance status takes no cell")
             print(status_message()["message"])
+            return None
+        if args.command == "audit":
+            if cell is not None:
+                raise UsageError("%governance audit takes no cell")
+            GovernanceMagics.last_result = audit_run(
+                args.version, by=args.by, positive=args.positive, start=args.start, end=args.end
+            )
             return None
         if args.command == "card":
             if cell is not None:

@@ -488,13 +488,19 @@ export interface paths {
         };
         /**
          * Drift reports, newest first
-         * @description A stored result (audit, report) that a POST computes through its service; never edited.
+         * @description A stored result (audit, report) that a POST computes in a background job; never edited. The input is
+         *     checked in the request (a 400 names the field, no job exists); the answer is 202 with the job, whose result
+         *     links the record (already there when jobs run in process). An `Idempotency-Key` header makes a repeat
+         *     answer the same job.
          */
         get: operations["drift_reports_list"];
         put?: never;
         /**
-         * Compare a window's logged features with the training data's profile (PSI, JS, KS)
-         * @description A stored result (audit, report) that a POST computes through its service; never edited.
+         * Compare a window's logged features with the training data's profile (PSI, JS, KS), in a background job: 202 with the job, whose result links the report
+         * @description A stored result (audit, report) that a POST computes in a background job; never edited. The input is
+         *     checked in the request (a 400 names the field, no job exists); the answer is 202 with the job, whose result
+         *     links the record (already there when jobs run in process). An `Idempotency-Key` header makes a repeat
+         *     answer the same job.
          */
         post: operations["drift_reports_create"];
         delete?: never;
@@ -512,7 +518,10 @@ export interface paths {
         };
         /**
          * One drift report
-         * @description A stored result (audit, report) that a POST computes through its service; never edited.
+         * @description A stored result (audit, report) that a POST computes in a background job; never edited. The input is
+         *     checked in the request (a 400 names the field, no job exists); the answer is 202 with the job, whose result
+         *     links the record (already there when jobs run in process). An `Idempotency-Key` header makes a repeat
+         *     answer the same job.
          */
         get: operations["drift_reports_retrieve"];
         put?: never;
@@ -584,7 +593,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Execute the erasure in one transaction (only once, only after a trace) */
+        /** Execute the erasure as a background job, in one transaction (only once, only after a trace): 202 with the job (asked again, the same job); its result links the request once executed */
         post: operations["erasure_requests_execute_create"];
         delete?: never;
         options?: never;
@@ -720,13 +729,19 @@ export interface paths {
         };
         /**
          * Fairness audits, newest first
-         * @description A stored result (audit, report) that a POST computes through its service; never edited.
+         * @description A stored result (audit, report) that a POST computes in a background job; never edited. The input is
+         *     checked in the request (a 400 names the field, no job exists); the answer is 202 with the job, whose result
+         *     links the record (already there when jobs run in process). An `Idempotency-Key` header makes a repeat
+         *     answer the same job.
          */
         get: operations["fairness_audits_list"];
         put?: never;
         /**
-         * Audit a version's decisions with outcomes by sensitive attributes (fairlearn MetricFrame)
-         * @description A stored result (audit, report) that a POST computes through its service; never edited.
+         * Audit a version's decisions with outcomes by sensitive attributes (fairlearn MetricFrame), in a background job: 202 with the job, whose result links the audit
+         * @description A stored result (audit, report) that a POST computes in a background job; never edited. The input is
+         *     checked in the request (a 400 names the field, no job exists); the answer is 202 with the job, whose result
+         *     links the record (already there when jobs run in process). An `Idempotency-Key` header makes a repeat
+         *     answer the same job.
          */
         post: operations["fairness_audits_create"];
         delete?: never;
@@ -744,7 +759,10 @@ export interface paths {
         };
         /**
          * One fairness audit
-         * @description A stored result (audit, report) that a POST computes through its service; never edited.
+         * @description A stored result (audit, report) that a POST computes in a background job; never edited. The input is
+         *     checked in the request (a 400 names the field, no job exists); the answer is 202 with the job, whose result
+         *     links the record (already there when jobs run in process). An `Idempotency-Key` header makes a repeat
+         *     answer the same job.
          */
         get: operations["fairness_audits_retrieve"];
         put?: never;
@@ -835,6 +853,66 @@ export interface paths {
         put?: never;
         /** Record a rollback: another version of the model back to production and deployed */
         post: operations["incidents_rollback_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Background jobs of your projects (erasure executions, audits, reports), newest first
+         * @description A job is seen by whoever may start its kind in its project (an erasure's by compliance officers only).
+         */
+        get: operations["jobs_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One background job: state, progress, result link, error
+         * @description A job is seen by whoever may start its kind in its project (an erasure's by compliance officers only).
+         */
+        get: operations["jobs_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/jobs/{id}/retry/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry a failed job, or one whose worker stopped (its heartbeat stale); 202 with the job
+         * @description A job is seen by whoever may start its kind in its project (an erasure's by compliance officers only).
+         */
+        post: operations["jobs_retry_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1609,13 +1687,19 @@ export interface paths {
         };
         /**
          * Performance reports (concept drift), newest first
-         * @description A stored result (audit, report) that a POST computes through its service; never edited.
+         * @description A stored result (audit, report) that a POST computes in a background job; never edited. The input is
+         *     checked in the request (a 400 names the field, no job exists); the answer is 202 with the job, whose result
+         *     links the record (already there when jobs run in process). An `Idempotency-Key` header makes a repeat
+         *     answer the same job.
          */
         get: operations["performance_reports_list"];
         put?: never;
         /**
-         * Live accuracy (and AUC) per time bucket against the version's validation accuracy
-         * @description A stored result (audit, report) that a POST computes through its service; never edited.
+         * Live accuracy (and AUC) per time bucket against the version's validation accuracy, in a background job: 202 with the job, whose result links the report
+         * @description A stored result (audit, report) that a POST computes in a background job; never edited. The input is
+         *     checked in the request (a 400 names the field, no job exists); the answer is 202 with the job, whose result
+         *     links the record (already there when jobs run in process). An `Idempotency-Key` header makes a repeat
+         *     answer the same job.
          */
         post: operations["performance_reports_create"];
         delete?: never;
@@ -1633,7 +1717,10 @@ export interface paths {
         };
         /**
          * One performance report
-         * @description A stored result (audit, report) that a POST computes through its service; never edited.
+         * @description A stored result (audit, report) that a POST computes in a background job; never edited. The input is
+         *     checked in the request (a 400 names the field, no job exists); the answer is 202 with the job, whose result
+         *     links the record (already there when jobs run in process). An `Idempotency-Key` header makes a repeat
+         *     answer the same job.
          */
         get: operations["performance_reports_retrieve"];
         put?: never;
@@ -2965,6 +3052,57 @@ export interface components {
          * @enum {string}
          */
         IncidentStatusEnum: "open" | "reported" | "complete" | "closed";
+        Job: {
+            readonly id: number;
+            readonly url: string;
+            readonly kind: string;
+            readonly title: string;
+            readonly project: string;
+            readonly state: components["schemas"]["StateEnum"];
+            readonly progress: components["schemas"]["JobProgress"];
+            readonly result: components["schemas"]["JobResult"] | null;
+            readonly error: components["schemas"]["JobError"] | null;
+            /** @description running, but its worker stopped: it may be retried */
+            readonly stale: boolean;
+            readonly attempts: number;
+            /** @description the actor's label when queued (kept if it goes) */
+            readonly requested_by: string;
+            /**
+             * @description the same key (per kind) answers the same job; empty: none
+             * @default
+             */
+            readonly idempotency_key: string;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly started_at: string | null;
+            /** Format: date-time */
+            readonly heartbeat_at: string | null;
+            /** Format: date-time */
+            readonly finished_at: string | null;
+        };
+        /** @description The shape of the API's 4xx errors: what the service refused, and the input fields it names. */
+        JobError: {
+            code: string;
+            message: string;
+            fields: {
+                [key: string]: string[];
+            };
+        };
+        JobProgress: {
+            done: number;
+            total: number;
+            /** @description done of total, when the total is known */
+            percent: number | null;
+            message: string;
+        };
+        JobResult: {
+            /** @description app_label.model of the record the job made */
+            type: string;
+            id: string;
+            /** @description the record's API path */
+            url: string;
+        };
         LLMCall: {
             readonly id: number;
             readonly project: string;
@@ -3389,6 +3527,21 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["Incident"][];
+        };
+        PaginatedJobList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["Job"][];
         };
         PaginatedLLMCallList: {
             /**
@@ -4231,6 +4384,14 @@ export interface components {
             readonly created_by: string;
         };
         /**
+         * @description * `queued` - queued
+         *     * `running` - running
+         *     * `succeeded` - succeeded
+         *     * `failed` - failed
+         * @enum {string}
+         */
+        StateEnum: "queued" | "running" | "succeeded" | "failed";
+        /**
          * @description * `direct` - Direct
          *     * `canary` - Canary
          *     * `blue_green` - Blue Green
@@ -4704,6 +4865,10 @@ export interface operations {
                  *     * `model_alias.moved` - Model Alias Moved
                  *     * `job.created` - Job Created
                  *     * `lineage.event_recorded` - Lineage Event Recorded
+                 *     * `background_job.queued` - Job Queued
+                 *     * `background_job.succeeded` - Job Succeeded
+                 *     * `background_job.failed` - Job Failed
+                 *     * `background_job.retried` - Job Retried
                  *     * `decisions.ingested` - Decisions Ingested
                  *     * `decisions.outcomes_recorded` - Outcomes Recorded
                  *     * `erasure.received` - Erasure Received
@@ -4752,7 +4917,7 @@ export interface operations {
                  *     * `llm.call_messages_attached` - Call Messages Attached
                  *     * `llm.trace_settings_set` - Trace Settings Set
                  */
-                event_type?: "access.answered" | "access.extended" | "access.received" | "alert.raised" | "api_key.created" | "api_key.revoked" | "artifact.stored" | "contest.decided" | "contest.extended" | "contest.received" | "data_version.registered" | "data_version.subjects_indexed" | "dataset.created" | "decisions.ingested" | "decisions.outcomes_recorded" | "deployment.created" | "deployment.ended" | "drift.reported" | "erasure.completed" | "erasure.executed" | "erasure.extended" | "erasure.obligation_closed" | "erasure.obligation_opened" | "erasure.received" | "erasure.rejected" | "erasure.traced" | "evidence_pack.generated" | "experiment.created" | "experiment.tagged" | "fairness.audited" | "incident.closed" | "incident.opened" | "incident.reported" | "incident.rolled_back" | "job.created" | "lineage.event_recorded" | "llm.budget_set" | "llm.call_messages_attached" | "llm.calls_ingested" | "llm.calls_repriced" | "llm.calls_scored" | "llm.evaluation_dataset_created" | "llm.evaluation_run" | "llm.prices_imported" | "llm.prompt_created" | "llm.prompt_label_moved" | "llm.prompt_version_created" | "llm.trace_settings_set" | "llm.traces_ingested" | "logged_model.created" | "logged_model.updated" | "membership.set" | "model.created" | "model_alias.moved" | "model_version.approved" | "model_version.card_updated" | "model_version.registered" | "model_version.transitioned" | "performance.reported" | "policy.changed" | "policy.created" | "project.created" | "retention.hold_placed" | "retention.hold_released" | "retention.month_sealed" | "review.queued" | "review.recorded" | "run.inputs_logged" | "run.logged" | "run.registered" | "run.updated" | "webhook.created";
+                event_type?: "access.answered" | "access.extended" | "access.received" | "alert.raised" | "api_key.created" | "api_key.revoked" | "artifact.stored" | "background_job.failed" | "background_job.queued" | "background_job.retried" | "background_job.succeeded" | "contest.decided" | "contest.extended" | "contest.received" | "data_version.registered" | "data_version.subjects_indexed" | "dataset.created" | "decisions.ingested" | "decisions.outcomes_recorded" | "deployment.created" | "deployment.ended" | "drift.reported" | "erasure.completed" | "erasure.executed" | "erasure.extended" | "erasure.obligation_closed" | "erasure.obligation_opened" | "erasure.received" | "erasure.rejected" | "erasure.traced" | "evidence_pack.generated" | "experiment.created" | "experiment.tagged" | "fairness.audited" | "incident.closed" | "incident.opened" | "incident.reported" | "incident.rolled_back" | "job.created" | "lineage.event_recorded" | "llm.budget_set" | "llm.call_messages_attached" | "llm.calls_ingested" | "llm.calls_repriced" | "llm.calls_scored" | "llm.evaluation_dataset_created" | "llm.evaluation_run" | "llm.prices_imported" | "llm.prompt_created" | "llm.prompt_label_moved" | "llm.prompt_version_created" | "llm.trace_settings_set" | "llm.traces_ingested" | "logged_model.created" | "logged_model.updated" | "membership.set" | "model.created" | "model_alias.moved" | "model_version.approved" | "model_version.card_updated" | "model_version.registered" | "model_version.transitioned" | "performance.reported" | "policy.changed" | "policy.created" | "project.created" | "retention.hold_placed" | "retention.hold_released" | "retention.month_sealed" | "review.queued" | "review.recorded" | "run.inputs_logged" | "run.logged" | "run.registered" | "run.updated" | "webhook.created";
                 occurred_after?: string;
                 occurred_before?: string;
                 /** @description Number of results to return per page. */
@@ -6063,12 +6228,12 @@ export interface operations {
             };
         };
         responses: {
-            201: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DriftReport"];
+                    "application/json": components["schemas"]["Job"];
                 };
             };
             400: {
@@ -6394,12 +6559,12 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            200: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErasureRequest"];
+                    "application/json": components["schemas"]["Job"];
                 };
             };
             400: {
@@ -6870,12 +7035,12 @@ export interface operations {
             };
         };
         responses: {
-            201: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["FairnessAudit"];
+                    "application/json": components["schemas"]["Job"];
                 };
             };
             400: {
@@ -7290,6 +7455,156 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Incident"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    jobs_list: {
+        parameters: {
+            query?: {
+                kind?: string;
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                /** @description project slug */
+                project?: string;
+                /**
+                 * @description * `queued` - queued
+                 *     * `running` - running
+                 *     * `succeeded` - succeeded
+                 *     * `failed` - failed
+                 */
+                state?: "failed" | "queued" | "running" | "succeeded";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedJobList"];
+                };
+            };
+        };
+    };
+    jobs_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this background job. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    jobs_retry_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this background job. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Job"];
                 };
             };
             400: {
@@ -10007,12 +10322,12 @@ export interface operations {
             };
         };
         responses: {
-            201: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PerformanceReport"];
+                    "application/json": components["schemas"]["Job"];
                 };
             };
             400: {

@@ -73,6 +73,7 @@ __all__ = [
     "member_scope",
     "plural",
     "pretty_json",
+    "progress_bar",
     "role_scope",
     "scoped_related_filter",
     "service_error_text",
@@ -310,6 +311,25 @@ def audit_trail_url(obj) -> str:
 def badge(text: str, tone: Tone | str):
     """A small coloured label: ``<span class="badge badge-<tone>">``; the colours are the stylesheet's."""
     return format_html('<span class="badge badge-{}">{}</span>', Tone(tone).value, text)
+
+
+def progress_bar(done: int, total: int, *, finished: bool = False):
+    """A background job's progress: a ``<progress>`` bar with "done / total" beside it (indeterminate while the
+    total is unknown; full once the job finished). Its look is the stylesheet's ``.job-progress``."""
+    if finished:
+        done = total = max(done, total, 1)
+    if not total:
+        return format_html('<span class="job-progress"><progress></progress> <span>{}</span></span>', "starting")
+    percent = round(100 * min(done, total) / total)
+    return format_html(
+        '<span class="job-progress"><progress value="{}" max="{}">{}%</progress> <span>{} / {} ({}%)</span></span>',
+        min(done, total),
+        total,
+        percent,
+        f"{done:,}",
+        f"{total:,}",
+        percent,
+    )
 
 
 def choice_badge(choices: type, value: str):

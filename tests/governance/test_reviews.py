@@ -17,6 +17,7 @@ from fairlearn.metrics import MetricFrame, selection_rate
 from governance.models import Policy, Review, ReviewItem
 from governance.services.reviews import sampled
 from registry.records import records_verify
+from tests.helpers import followed
 from tests.helpers import member_api_client as person
 
 pytestmark = [pytest.mark.sqlite, pytest.mark.django_db]
@@ -288,8 +289,10 @@ def test_fairness_on_final_decisions_matches_fairlearn(setup, make_client):
             assert review(reviewer, item.pk, "confirmed").status_code == 200
     auditor = person("risk_analyst", chain.project, "ana")
     body = {"model_version": chain.version.pk, "sensitive_features": ["sex"], "positive_label": "approve"}
-    predicted = auditor.post("/api/v1/fairness-audits/", body, format="json").json()
-    finals = auditor.post("/api/v1/fairness-audits/", {**body, "basis": "final_decision"}, format="json").json()
+    predicted = followed(auditor, auditor.post("/api/v1/fairness-audits/", body, format="json")).json()
+    finals = followed(
+        auditor, auditor.post("/api/v1/fairness-audits/", {**body, "basis": "final_decision"}, format="json")
+    ).json()
     assert finals["basis"] == "final_decision" and finals["exploratory"] is True
     sex = ["F" if i % 2 else "M" for i in range(120)]
     y_true = [int(i % 4 != 0) for i in range(120)]

@@ -12,6 +12,7 @@ import pytest
 from governance_jupyter import (
     GovernanceClient,
     GovernanceError,
+    JobFailed,
     NotConfigured,
     ServiceRefused,
     ServiceUnreachable,
@@ -27,6 +28,8 @@ from sklearn.preprocessing import OneHotEncoder
 
 from registry import hashing as service_hashing
 from registry import profiles as service_profiles
+from registry import services
+from registry.actors import Actor
 from registry.models import DataVersion, ModelVersion, Run, SubjectIndex
 from registry.subjects import subject_key
 
@@ -278,3 +281,40 @@ def test_model_version_card_patches_only_the_fields_given(service, project):
     assert refused.value.status == 409
     assert refused.value.code == "card_frozen"
     assert Version.objects.get(pk=version.pk).limitations == "kept"
+
+
+def audited_version(project):
+    """A model version with 80 decisions with outcomes in two groups of `sex`, all of one `region`."""
+    from tests import factories as f
+
+    version = f.ModelVersionFactory(model__project=project)
+    for i in range(80):
+        f.DecisionFactory(
+            model_version=version,
+            request_id=f"fair-{i}",
+            sensitive={"sex": "F" if i % 2 else "M", "region": "north"},
+            prediction=int(i % 3 == 0),
+            outcome=int(i % 4 == 0),
+        )
+    return version
+
+
+def test_a_fairness_audit_follows_its_job_to_the_audit(live_server, project):
+    from registry.models import BackgroundJob
+
+    version = audited_version(project)
+    _, key = services.api_key_create(actor=Actor.system(), project=project, role="risk_analyst", name="analyst")
+    with GovernanceClient(live_server.url, key) as client:
+        audit = client.fairness_audit(version.pk, ["sex"], 1)
+        assert (audit["model_version"], audit["row_count"], audit["sensitive_features"]) == (version.pk, 80, ["sex"])
+        job = BackgroundJob.objects.get()
+        assert (job.state, job.result_id) == ("succeeded", str(audit["id"]))
+        with pytest.raises(JobFailed) as failed:  # the input is right; the window's groups are not: the job says
+            client.fairness_audit(version.pk, ["region"], 1)
+        assert failed.value.fields == {
+            "sensitive_features": ["the decisions form one group only (region=north): nothing to compare"]
+        }
+        with pytest.raises(ServiceRefused) as refused:  # a typo is refused before any job
+            client.fairness_audit(version.pk, ["religion"], 1)
+        assert (refused.value.status, list(refused.value.fields)) == (400, ["sensitive_features"])
+        assert BackgroundJob.objects.count() == 2

@@ -260,3 +260,26 @@ def test_register_from_sidebar(shell, service, project, capsys):
     with capture_output(display=True, stdout=False):  # a plain shell would print the display to stdout
         sidebar.register_from_sidebar(json.dumps({**options, "subject_column": None, "dataset": "other"}))
     assert json.loads(capsys.readouterr().out)["ok"] is True
+
+
+def test_audit_magic_runs_a_fairness_audit_through_its_job(shell, live_server, project, monkeypatch):
+    from governance_jupyter import JobFailed
+    from governance_jupyter.magics import GovernanceMagics
+
+    from registry import services
+    from registry.actors import Actor
+    from tests.jupyter.test_client import audited_version
+
+    version = audited_version(project)
+    _, key = services.api_key_create(actor=Actor.system(), project=project, role="risk_analyst", name="analyst")
+    monkeypatch.setenv("GOVERNANCE_URL", live_server.url)
+    monkeypatch.setenv("GOVERNANCE_API_KEY", key)
+    result, out = run(shell, f"%governance audit {version.pk} --by sex --positive 1")
+    assert result.success, out.stderr
+    audit = GovernanceMagics.last_result
+    assert out.stdout.startswith(
+        f"fairness audit {audit['id']} of version {version.pk} by sex (exploratory): 80 decisions, "
+    )
+    result, _ = run(shell, f"%governance audit {version.pk} --by region --positive 1")
+    assert isinstance(result.error_in_exec, JobFailed)
+    assert "the decisions form one group only (region=north)" in result.error_in_exec.fields["sensitive_features"][0]

@@ -1,3 +1,6 @@
+"""Webhook deliveries for cron users and `make run` (with Celery, beat's "webhook deliveries" task does this every
+WEBHOOK_DELIVERY_SECONDS: governance/tasks.py); a thin wrapper of governance.services.alerts.deliveries_run."""
+
 import time
 
 from django.core.management.base import BaseCommand

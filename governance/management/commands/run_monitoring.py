@@ -1,22 +1,18 @@
-"""Scheduled monitoring for cron: for every production version, a drift report, a performance report
-and a fairness audit (with the parameters of its latest audit), then the webhook retries."""
+"""Scheduled monitoring for cron users (with Celery, beat runs it: README, "Background jobs"): for every
+production version, a drift report, a performance report and a fairness audit (with the parameters of its latest
+audit), each a background job (governance.services.monitoring.monitoring_run); then the incident clocks and the
+webhook retries. Without a broker the reports run here, before it prints them; with one, workers run them."""
 
 from __future__ import annotations
-
-from datetime import timedelta
 
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from governance.models import FairnessAudit
 from governance.services.alerts import deliveries_run
-from governance.services.drift import drift_report_run
-from governance.services.fairness import fairness_audit_run
-from governance.services.incidents import incident_clocks_check
-from governance.services.performance import performance_report_run
+from governance.services.monitoring import monitoring_run
 from registry.actors import Actor
-from registry.errors import ServiceError
-from registry.models import ModelVersion, Stage
+from registry.models import BackgroundJob
+from registry.selectors import job_result_record
 
 
 class Command(BaseCommand):
@@ -31,70 +27,42 @@ class Command(BaseCommand):
         parser.add_argument("--performance-days", type=int, default=30)
 
     def handle(self, *args, project: str | None, drift_days: int, performance_days: int, **options):
-        actor, now = Actor.system(), timezone.now()
-        versions = ModelVersion.objects.filter(stage=Stage.PRODUCTION).select_related("model", "project")
-        if project:
-            versions = versions.filter(project__slug=project)
-        versions = list(versions.order_by("project__slug", "model__name", "version"))
+        now = timezone.now()
+        summary = monitoring_run(
+            actor=Actor.system(),
+            run_key=f"command@{now.isoformat()}",
+            now=now,
+            project=project,
+            drift_days=drift_days,
+            performance_days=performance_days,
+        )
         problems = 0
-        for number, version in enumerate(versions, start=1):
-            self.stdout.write(f"[{number}/{len(versions)}] {version.project.slug}/{version}")
-            steps = [
-                (
-                    "drift",
-                    lambda v=version: drift_report_run(
-                        actor=actor, model_version=v, window_start=now - timedelta(days=drift_days), window_end=now
-                    ),
-                ),
-                (
-                    "performance",
-                    lambda v=version: performance_report_run(
-                        actor=actor,
-                        model_version=v,
-                        window_start=now - timedelta(days=performance_days),
-                        window_end=now,
-                        positive_label=_latest_label(v),
-                    ),
-                ),
-            ]
-            latest = FairnessAudit.objects.filter(model_version=version).order_by("-created_at", "-id").first()
-            if latest is not None:
-                steps.append(
-                    (
-                        "fairness",
-                        lambda v=version, a=latest: fairness_audit_run(
-                            actor=actor,
-                            model_version=v,
-                            sensitive_features=a.sensitive_features,
-                            positive_label=a.positive_label,
-                        ),
-                    )
-                )
-            else:
-                self.stdout.write("    fairness: skipped (no earlier audit says which attributes to audit)")
-            for name, step in steps:
-                try:
-                    result = step()
-                except ServiceError as exc:
-                    self.stdout.write(f"    {name}: not run: {exc.message}")
+        for number, version in enumerate(summary.versions, start=1):
+            self.stdout.write(f"[{number}/{len(summary.versions)}] {version.project.slug}/{version}")
+            for step in (s for s in summary.steps if s.version.pk == version.pk):
+                if step.job is None:
+                    self.stdout.write(f"    {step.report}: not run: {step.skipped}")
+                    continue
+                step.job.refresh_from_db()
+                if step.job.state == BackgroundJob.State.FAILED:
+                    self.stdout.write(f"    {step.report}: failed (job {step.job.pk}): {step.job.error}")
+                    continue
+                result = job_result_record(step.job)
+                if result is None:
+                    self.stdout.write(f"    {step.report}: job {step.job.pk} {step.job.state}")
                     continue
                 flagged = (
                     getattr(result, "drifted", None)
                     or getattr(result, "degraded", None)
-                    or (name == "fairness" and not result.passed)
+                    or (step.report == "fairness" and not result.passed)
                 )
                 problems += bool(flagged)
-                self.stdout.write(f"    {name}: {result} {'ALERT' if flagged else 'ok'}")
-        for incident in incident_clocks_check(actor=actor, now=now):
+                self.stdout.write(f"    {step.report}: {result} {'ALERT' if flagged else 'ok'}")
+        for incident in summary.late_incidents:
             self.stdout.write(f"{incident}: report due {incident.due_at:%Y-%m-%d %H:%M} UTC, not yet sent: ALERT")
             problems += 1
         delivered = deliveries_run()
         self.stdout.write(
-            f"{len(versions)} production versions checked, {problems} alerts, "
+            f"{len(summary.versions)} production versions checked, {problems} alerts, "
             f"{len(delivered)} webhook deliveries attempted"
         )
-
-
-def _latest_label(version: ModelVersion):
-    latest = FairnessAudit.objects.filter(model_version=version).order_by("-created_at", "-id").first()
-    return latest.positive_label if latest is not None else None

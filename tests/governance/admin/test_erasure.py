@@ -20,7 +20,7 @@ from governance.services import erasure
 from registry import services
 from registry.actors import Actor
 from registry.admin.kit import STYLESHEET
-from registry.models import AuditEvent, DataVersion
+from registry.models import AuditEvent, BackgroundJob, DataVersion
 from registry.subjects import subject_key
 from tests import factories as f
 from tests.helpers import staff_client
@@ -304,10 +304,16 @@ def test_trace_and_execute_go_through_their_confirmation_pages(officer, story):
     assert response.status_code == 200
     request.refresh_from_db()
     assert request.status == "executed"
+    job = BackgroundJob.objects.get(kind="governance.erasure_execution")  # run in process (no broker)
     assert messages_of(response) == [
         f"{request}: executed: 2 decisions redacted, 1 data version marked erasure_pending, "
-        "1 retraining obligation opened."
+        f'1 retraining obligation opened. <a href="/admin/registry/backgroundjob/{job.pk}/change/">Job {job.pk}</a>.'
     ]
+    shown = officer.get(page(request)).content.decode()  # the request's page shows its job, finished
+    assert f"/admin/registry/backgroundjob/{job.pk}/change/" in shown and 'value="5" max="5"' in shown
+    job_page = officer.get(f"/admin/registry/backgroundjob/{job.pk}/change/").content.decode()
+    assert "erasure execution" in job_page and f"/api/v1/erasure-requests/{request.pk}/" in job_page
+    assert page(request) in job_page  # the result links the request's admin page
     assert not Decision.objects.filter(subject_key=subject_key("alice")).exists()
     assert dict(DataVersion.objects.values_list("version", "status")) == {"raw": "active", "train": "erasure_pending"}
     assert RetrainingObligation.objects.get().model_version == story.version

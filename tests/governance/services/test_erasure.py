@@ -164,11 +164,20 @@ def test_erasure_end_to_end(world, officer):
     assert [d["id"] for d in trace["live_deployments"]] == [w["deployment"].pk]
     assert trace["decisions"] == {"count": 3, "ids": alice_decisions, "ids_truncated": False}
 
-    executed = post(officer, f"{pk}/execute/")
-    assert executed.status_code == 200, executed.json()
+    queued = post(officer, f"{pk}/execute/")  # a background job, run in process here (no broker): done already
+    assert queued.status_code == 202, queued.json()
+    job = queued.json()
+    assert queued["Location"] == job["url"] == f"/api/v1/jobs/{job['id']}/"
+    assert (job["state"], job["attempts"], job["error"]) == ("succeeded", 1, None)
+    assert job["progress"] == {"done": 5, "total": 5, "percent": 100, "message": "done"}
+    url = f"/api/v1/erasure-requests/{pk}/"
+    assert job["result"] == {"type": "governance.erasurerequest", "id": str(pk), "url": url}
+    executed = officer.get(job["result"]["url"])
     assert executed.json()["status"] == "executed"
     assert executed.json()["open_obligations"] == 1
-    assert post(officer, f"{pk}/execute/").status_code == 409  # only once
+    again = post(officer, f"{pk}/execute/")  # only once: asked again, the same job answers
+    assert (again.status_code, again.json()["id"]) == (202, job["id"])
+    assert AuditEvent.objects.filter(event_type="erasure.executed", target_id=str(pk)).count() == 1
 
     # alice is gone from decisions and indexes; the skeleton of her decisions stays
     for decision in Decision.objects.filter(pk__in=alice_decisions):
