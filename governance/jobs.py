@@ -115,3 +115,6 @@ def register_jobs() -> None:
         task="governance.deliver_webhooks",
         schedule=timedelta(seconds=settings.WEBHOOK_DELIVERY_SECONDS),
     )
+    # the logs' partitions ahead, and retention's seals and drops (governance/tasks.py), once a day each
+    register_periodic_task("log partitions", task="governance.log_partitions", schedule=crontab(minute=40, hour=1))
+    register_periodic_task("retention", task="governance.retention", schedule=crontab(minute=10, hour=3))

@@ -229,3 +229,19 @@ def test_a_seal_cannot_be_changed_or_removed_by_sql(logged):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute(statement)
+
+
+def test_beat_runs_the_partitions_ahead_and_retention_daily(logged):
+    from celery import current_app
+
+    from governance import tasks
+    from registry.jobs import beat_schedule
+
+    schedule = beat_schedule()
+    assert schedule["log partitions"]["task"] == "governance.log_partitions" in current_app.tasks
+    assert schedule["retention"]["task"] == "governance.retention" in current_app.tasks
+    other = f.ProjectFactory()  # a project that has logged nothing yet gets its months too
+    assert tasks.log_partitions() >= 4
+    assert len(partitions.partitions(TABLE, project_id=other.pk)) == 4
+    keep(logged, 25)
+    assert {row["month"]: row["action"] for row in tasks.retention()}["2024-01"] == "sealed"
