@@ -598,9 +598,9 @@ def model_pack_build(*, model: Model, now: datetime) -> dict:
     w.say(
         "description",
         "model",
-        f"{model.name} of project {model.project.name}; risk tier {model.risk_tier}"
-        + (f"; {model.description.strip().rstrip('.')}" if model.description.strip() else "")
-        + f". {len(versions)} version{'s' if len(versions) != 1 else ''}: {listed}.",
+        f"{model.name} of project {model.project.name}; risk tier {model.risk_tier}."
+        + (f" {model.description.strip().rstrip('.')}." if model.description.strip() else "")
+        + f" {len(versions)} version{'s' if len(versions) != 1 else ''}: {listed}.",
         model_cite,
         *(w.cite(v, events=own[v.pk][:1]) for v in versions),
     )
