@@ -57,7 +57,9 @@ def test_the_model_pack_cites_what_exists_and_a_new_version_is_exactly_the_chang
         assert {f"v{n}:identity", f"v{n}:training_run", f"v{n}:intended_use"} <= by_key.keys()
         assert by_key[f"v{n}:identity"]["version"] == n and by_key[f"v{n}:identity"]["section"] == "description"
     assert by_key["v2:fairness_audit:colour"]["section"] == "validation"
-    assert "v1:incident:1" in by_key and by_key["v2:results:none"]["section"] == "monitoring"
+    assert (
+        any(key.startswith("v1:incident:") for key in by_key) and by_key["v2:results:none"]["section"] == "monitoring"
+    )
     changes = next(s for s in pack["sections"] if s["id"] == "changes")["statements"]
     assert [st["at"] for st in changes] == sorted(st["at"] for st in changes)  # across versions, oldest first
     assert {st.get("version") for st in changes} >= {1, 2}
