@@ -118,6 +118,7 @@ class _Records:
     transitions: list[StageTransition]
     approvals: list[ModelVersionApproval]
     moves: list[ModelAliasMove]
+    reports: int = REPORTS  # how many of the latest drift and performance reports were read
     reports_left_out: dict[str, int] = field(default_factory=dict)
     own: list[dict] = field(default_factory=list)  # the version's audit events with their `after`
 
@@ -158,6 +159,7 @@ def _records(version: ModelVersion, *, reports: int) -> _Records:
         transitions=list(StageTransition.objects.filter(model_version=version).order_by("created_at", "id")),
         approvals=list(ModelVersionApproval.objects.filter(model_version=version).order_by("created_at", "id")),
         moves=list(ModelAliasMove.objects.filter(to_version=version).order_by("created_at", "id")),
+        reports=reports,
         reports_left_out={"drift": drift_left, "performance": performance_left},
     )
 
@@ -383,7 +385,7 @@ def _monitor(w: _Writer, r: _Records) -> None:
             "reports:older",
             "Older reports not listed here: "
             + ", ".join(f"{n} {kind} report{'s' if n != 1 else ''}" for kind, n in sorted(left.items()))
-            + " (the version's own pack lists the latest twelve of each).",
+            + (f" (the version's own pack lists the latest {REPORTS} of each)." if r.reports < REPORTS else "."),
         )
     for incident in r.incidents:
         w.say(

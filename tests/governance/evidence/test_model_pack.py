@@ -267,3 +267,34 @@ def test_governance_reaches_llmops_only_through_the_registered_contributor():
         if "from llmops" in path.read_text() or "import llmops" in path.read_text()
     ]
     assert offenders == []
+
+
+def test_a_model_pack_lists_each_versions_latest_reports_and_says_how_many_it_left_out(chain):
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    from governance.evidence.pack import MODEL_PACK_REPORTS
+    from governance.models import DriftReport
+
+    for day in range(1, MODEL_PACK_REPORTS + 3):
+        DriftReport.objects.create(
+            project=chain.project,
+            model_version=chain.version,
+            reference_data_version=chain.train,
+            window_start=datetime(2026, 3, day, tzinfo=UTC),
+            window_end=datetime(2026, 3, day + 1, tzinfo=UTC),
+            row_count=10,
+            features={},
+            drifted=False,
+            policy={},
+        )
+    model_pack = statements(model_pack_build(model=chain.model, now=timezone.now()))
+    listed = [key for key in model_pack if key.startswith("v1:drift_report:")]
+    assert len(listed) == MODEL_PACK_REPORTS
+    assert model_pack["v1:reports:older"]["text"] == (
+        "Older reports not listed here: 2 drift reports (the version's own pack lists the latest 12 of each)."
+    )
+    version_pack = statements(pack_build(model_version=chain.version, now=timezone.now()))
+    assert sum(key.startswith("drift_report:") for key in version_pack) == MODEL_PACK_REPORTS + 2
+    assert "reports:older" not in version_pack
