@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from registry.models import ApiKey, Created, Deployment, ModelVersion, Project
+from registry.models import ApiKey, Created, Deployment, Model, ModelVersion, Project
 from registry.tones import Tone, declare_tones
 
 
@@ -793,12 +793,23 @@ class AccessRequest(Created):
 
 
 class EvidencePack(Created):
-    """A generated technical documentation pack of a model version (AI Act Art. 11, Annex IV), kept as it was
-    generated (append-only; Art. 18 asks for ten years): its content, the sha256 of its canonical JSON (also in the
-    audit event that recorded it), and what changed since the version's previous pack."""
+    """A generated technical documentation pack (AI Act Art. 11, Annex IV) of a model version, or of a model across
+    its versions (`model` set, `model_version` empty), kept as it was generated (append-only; Art. 18 asks for ten
+    years): its content, the sha256 of its canonical JSON (also in the audit event that recorded it), and what
+    changed since the previous pack of the same subject."""
 
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="+")
-    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="evidence_packs")
+    model_version = models.ForeignKey(
+        ModelVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="evidence_packs"
+    )
+    model = models.ForeignKey(
+        Model,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="evidence_packs",
+        help_text="a model's pack",
+    )
     generated_at = models.DateTimeField()
     content = models.JSONField()
     sha256 = models.CharField(max_length=64, unique=True)
@@ -807,9 +818,22 @@ class EvidencePack(Created):
 
     class Meta:
         ordering = ["-generated_at", "-id"]
-        indexes = [models.Index(fields=["model_version", "generated_at"], name="evidencepack_version_time")]
+        indexes = [
+            models.Index(fields=["model_version", "generated_at"], name="evidencepack_version_time"),
+            models.Index(fields=["model", "generated_at"], name="evidencepack_model_time"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(model_version__isnull=False, model__isnull=True)
+                | models.Q(model_version__isnull=True, model__isnull=False),
+                name="evidencepack_one_subject",
+                violation_error_message="a pack documents either a model version or a model",
+            ),
+        ]
 
     def __str__(self) -> str:
+        if self.model_version_id is None:
+            return f"evidence pack {self.pk} of model {self.model_id}"
         return f"evidence pack {self.pk} of model version {self.model_version_id}"
 
 

@@ -7,9 +7,11 @@ class LlmopsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from governance.evidence.contributors import register_evidence
         from governance.lineage import register_lineage
         from governance.subject_data import register_subject_data
         from llmops.events import LLMEvent
+        from llmops.evidence import LLMEvaluationEvidence
         from llmops.integrity import prompt_versions_check
         from llmops.lineage import LLMLineage
         from llmops.permissions import ROLE_GROUP_PERMISSIONS
@@ -22,4 +24,5 @@ class LlmopsConfig(AppConfig):
         declare_role_permissions("llmops", ROLE_GROUP_PERMISSIONS)
         register_subject_data(LLMSubjectData())
         register_lineage(LLMLineage())
+        register_evidence(LLMEvaluationEvidence())
         add_record_check(prompt_versions_check)

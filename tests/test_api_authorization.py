@@ -405,6 +405,13 @@ ENDPOINTS += [
         lambda c: f"/api/v1/model-versions/{c.version.pk}/evidence-packs/",
         frozenset({"compliance_officer", "risk_analyst"}),
     ),
+    Endpoint(
+        "model evidence pack generate",
+        "post",
+        lambda c: f"/api/v1/models/{c.model.pk}/evidence-packs/",
+        frozenset({"compliance_officer", "risk_analyst"}),
+    ),
+    Endpoint("model evidence packs list", "get", lambda c: f"/api/v1/models/{c.model.pk}/evidence-packs/", R),
     Endpoint("evidence packs list", "get", lambda c: "/api/v1/evidence-packs/", R, other_project="hidden_in_list"),
     Endpoint("evidence pack detail", "get", lambda c: f"/api/v1/evidence-packs/{c.pack.pk}/", R),
     Endpoint("evidence pack pdf", "get", lambda c: f"/api/v1/evidence-packs/{c.pack.pk}/pdf/", R),

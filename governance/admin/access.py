@@ -96,7 +96,7 @@ class AccessRequestAdmin(ServiceCreateAdmin):
                 messages.success(request, f"{target} answered; the report's sha256 is in the audit trail.")
             return HttpResponseRedirect(request.path)
         now = timezone.now()
-        report = subject_access_report(project_id=target.project_id, subject_key=target.subject_key, now=now)
+        report = subject_access_report(project=target.project, subject_key=target.subject_key, now=now)
         return self.render_page(
             request,
             "admin/governance/accessrequest/letter.html",

@@ -1,6 +1,7 @@
-"""The registry's model version page registered again with the sections that belong to governance: the Promotion
-gate (every check for production with why, the verdict, the approvals, and an Approve form for a compliance
-officer of the project) and Lineage (it reaches decisions). The registry imports nothing from governance."""
+"""The registry's model and model version pages registered again with the sections that belong to governance: on a
+version's page the Promotion gate (every check for production with why, the verdict, the approvals, and an Approve
+form for a compliance officer of the project), Lineage (it reaches decisions) and its documentation packs; on a
+model's page its documentation packs across its versions. The registry imports nothing from governance."""
 
 from __future__ import annotations
 
@@ -16,11 +17,37 @@ from governance.presenters.gate import model_version_gate
 from governance.presenters.lineage import model_version_lineage
 from governance.services.gate import model_version_approve
 from registry.admin.kit import admin_actor, admin_url, apply_service_error, as_get, when
-from registry.admin.models import ModelVersionAdmin
+from registry.admin.models import ModelAdmin, ModelVersionAdmin
 from registry.errors import ServiceError
-from registry.models import ModelVersion, Stage
+from registry.models import Model, ModelVersion, Stage
 
 admin.site.unregister(ModelVersion)
+admin.site.unregister(Model)
+
+
+def _pack_links(packs) -> list[dict]:
+    return [
+        {"url": reverse("admin:governance_evidencepack_change", args=[pack.pk]), "when": when(pack.generated_at)}
+        for pack in packs.order_by("-generated_at", "-id")[:5]
+    ]
+
+
+@admin.register(Model)
+class ModelEvidenceAdmin(ModelAdmin):
+    change_form_template = "admin/governance/model_change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = dict(extra_context or {})
+        model = self.get_object(request, unquote(object_id))
+        if model is not None and self.has_view_or_change_permission(request, model):
+            actor = admin_actor(request)
+            extra["evidence"] = {
+                "packs": _pack_links(EvidencePack.objects.filter(model=model)),
+                "generate_url": reverse("admin:governance_evidencepack_generate_model", args=[model.pk])
+                if actor.can(EVIDENCE_AUTHORS, model.project_id)
+                else None,
+            }
+        return super().change_view(request, object_id, form_url, extra)
 
 
 class ApprovalForm(forms.Form):
@@ -50,13 +77,7 @@ class ModelVersionLineageAdmin(ModelVersionAdmin):
             extra["approval_form"] = approval_form
             extra["lineage"] = model_version_lineage(version)
             extra["evidence"] = {
-                "packs": [
-                    {
-                        "url": reverse("admin:governance_evidencepack_change", args=[pack.pk]),
-                        "when": when(pack.generated_at),
-                    }
-                    for pack in EvidencePack.objects.filter(model_version=version).order_by("-generated_at", "-id")[:5]
-                ],
+                "packs": _pack_links(EvidencePack.objects.filter(model_version=version)),
                 "generate_url": reverse("admin:governance_evidencepack_generate", args=[version.pk])
                 if actor.can(EVIDENCE_AUTHORS, version.project_id)
                 else None,

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from governance.api import serializers as s
 from governance.models import AccessRequest
 from governance.permissions import ACCESS_OFFICERS
-from governance.queries.access import subject_access_report
+from governance.queries.access import REPORT_RELATED, subject_access_report
 from governance.services import access
 from registry.api.common import ScopedViewSet
 from registry.api.views import ERRORS, WRITE_ERRORS
@@ -23,7 +23,7 @@ from registry.api.views import ERRORS, WRITE_ERRORS
     retrieve=extend_schema(summary="One subject access request", responses={200: s.AccessRequestSerializer, **ERRORS}),
 )
 class AccessRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
-    queryset = AccessRequest.objects.select_related("project").order_by("due_at", "id")
+    queryset = AccessRequest.objects.select_related(*REPORT_RELATED).order_by("due_at", "id")
     serializer_class = s.AccessRequestSerializer
     filterset_fields = ["status", "reference"]
     read_roles = ACCESS_OFFICERS
@@ -50,7 +50,7 @@ class AccessRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sco
     @action(detail=True, methods=["get"])
     def report(self, request, pk=None):
         target = self.get_object()
-        report = subject_access_report(project_id=target.project_id, subject_key=target.subject_key, now=timezone.now())
+        report = subject_access_report(project=target.project, subject_key=target.subject_key, now=timezone.now())
         return Response(s.AccessReportSerializer(report).data)
 
     @extend_schema(

@@ -1,10 +1,12 @@
-"""Evidence exports of a model version over REST: its CycloneDX ML-BOM and its Hugging Face-style model card."""
+"""Evidence over REST: a model version's CycloneDX ML-BOM and Hugging Face-style model card, the record of
+processing, and the technical documentation packs of a model version or of a model across its versions."""
 
 from __future__ import annotations
 
 import json
 
 from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -23,7 +25,7 @@ from governance.queries.processing import processing_record, processing_record_c
 from governance.services import evidence
 from registry.api.common import ScopedViewSet
 from registry.api.views import ERRORS, WRITE_ERRORS
-from registry.models import ModelVersion, Project
+from registry.models import Model, ModelVersion, Project
 from registry.permissions import ALL_HUMAN_ROLES
 
 
@@ -94,7 +96,7 @@ class ProcessingRecordViewSet(ScopedViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Technical documentation packs, newest first"),
+    list=extend_schema(summary="Technical documentation packs (of model versions and of models), newest first"),
     retrieve=extend_schema(
         summary="One technical documentation pack", responses={200: s.EvidencePackSerializer, **ERRORS}
     ),
@@ -102,7 +104,7 @@ class ProcessingRecordViewSet(ScopedViewSet):
 class EvidencePackViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     queryset = EvidencePack.objects.select_related("project").order_by("-generated_at", "-id")
     serializer_class = s.EvidencePackSerializer
-    filterset_fields = ["model_version"]
+    filterset_fields = ["model_version", "model"]
     read_roles = ALL_HUMAN_ROLES
 
     @extend_schema(
@@ -135,4 +137,33 @@ class EvidencePackGenerateViewSet(ScopedViewSet):
     )
     def generate(self, request, pk=None):
         pack = evidence.evidence_pack_generate(actor=self.actor, model_version=self.get_object())
+        return Response(s.EvidencePackSerializer(pack).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The model's technical documentation packs across its versions, newest first"),
+)
+class ModelEvidencePackViewSet(mixins.ListModelMixin, ScopedViewSet):
+    """GET and POST models/{id}/evidence-packs/: the model's packs across its versions, and a new one now. Who may
+    generate one is who may generate a version's pack (EVIDENCE_AUTHORS)."""
+
+    queryset = EvidencePack.objects.select_related("project").order_by("-generated_at", "-id")
+    serializer_class = s.EvidencePackSerializer
+    read_roles = ALL_HUMAN_ROLES
+    action_roles = {"generate": EVIDENCE_AUTHORS}
+
+    def _model(self) -> Model:
+        """The model, within the projects where the caller's role allows this action (404 elsewhere)."""
+        return get_object_or_404(self.scope_queryset(Model.objects.all()), pk=self.kwargs["pk"])
+
+    def get_queryset(self):
+        return super().get_queryset().filter(model=self._model())
+
+    @extend_schema(
+        summary="Generate the model's technical documentation pack across its versions (AI Act Annex IV)",
+        request=None,
+        responses={201: s.EvidencePackSerializer, **WRITE_ERRORS},
+    )
+    def generate(self, request, pk=None):
+        pack = evidence.model_evidence_pack_generate(actor=self.actor, model=self._model())
         return Response(s.EvidencePackSerializer(pack).data, status=status.HTTP_201_CREATED)

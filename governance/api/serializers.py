@@ -800,8 +800,9 @@ class AccessAnswerSerializer(serializers.Serializer):
 
 
 class EvidencePackSerializer(serializers.ModelSerializer):
-    """A generated technical documentation pack: its sections with their cited statements, its sha256 (also in the
-    audit trail), and what changed since the version's previous pack."""
+    """A generated technical documentation pack of a model version (`model_version`) or of a model across its
+    versions (`model`): its sections with their cited statements, its sha256 (also in the audit trail), and what
+    changed since the previous pack of the same subject."""
 
     project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
@@ -809,7 +810,7 @@ class EvidencePackSerializer(serializers.ModelSerializer):
         from governance.models import EvidencePack
 
         model = EvidencePack
-        fields = ["id", "project", "model_version", "generated_at", "sha256", "previous", "changes", "content"]
+        fields = ["id", "project", "model_version", "model", "generated_at", "sha256", "previous", "changes", "content"]
 
 
 class LegalHoldSerializer(serializers.ModelSerializer):

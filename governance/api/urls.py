@@ -58,6 +58,11 @@ urlpatterns = [
         name="model-version-evidence-pack",
     ),
     path(
+        "models/<int:pk>/evidence-packs/",
+        evidence_views.ModelEvidencePackViewSet.as_view({"get": "list", "post": "generate"}),
+        name="model-evidence-packs",
+    ),
+    path(
         "processing-records/<slug:slug>/",
         evidence_views.ProcessingRecordViewSet.as_view({"get": "record"}),
         name="processing-record",

@@ -2,15 +2,23 @@
 (which model version, when, the outcome, the final outcome after human review, the main factors in plain words,
 how to contest it), the data versions that hold them (dataset, purpose, legal basis), what other apps hold (LLM
 calls about them), the erasures already done, and what retention applies. Read from the records at the moment it
-is asked for; holds no subject id or key."""
+is asked for; holds no subject id or key.
+
+A view that holds the access request selects `REPORT_RELATED` with it, so the report reads the project's name and
+reason-code catalogue without asking again; the person's decisions come with their model version, model and review
+in one statement (issue 16: the report's p50 under 20 ms on 1,000,000 decisions, bench/evidence.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from django.db.models import F, JSONField, OuterRef, Subquery
+
 from governance.models import Decision, ErasureRequest, Policy, ReviewItem
 from governance.subject_data import generic_rows, subject_data_contributors
-from registry.models import ModelVersion, Project, SubjectIndex
+from registry.models import Project, SubjectIndex
+
+REPORT_RELATED = ("project__policy",)  # selected with an access request: what the report reads of its project
 
 MAX_LISTED = 1000
 TOP_FACTORS = 3
@@ -39,68 +47,85 @@ def factors_in_words(explanation: dict | None, catalogue: dict) -> tuple[list[st
     return reasons, factors
 
 
-def subject_access_report(*, project_id: int, subject_key: str, now: datetime) -> dict:
-    project = Project.objects.get(pk=project_id)
-    catalogue = Policy.objects.filter(project_id=project_id).values_list("reason_codes", flat=True).first() or {}
-    decisions = Decision.objects.filter(project_id=project_id, subject_key=subject_key).order_by("occurred_at", "id")
+def reason_catalogue(project: Project) -> dict:
+    """The project's reason-code catalogue: from a policy selected with the project (REPORT_RELATED), else read."""
+    try:
+        return project.policy.reason_codes or {}
+    except Policy.DoesNotExist:
+        return {}
+
+
+def _their_decisions(project_id: int, subject_key: str):
+    """The person's decisions as rows of what the report says of each: their model and version, and their review's
+    status and final decision (the review named by project, model version and request id, as ReviewItem is)."""
+    review = ReviewItem.objects.filter(
+        project_id=OuterRef("project_id"),
+        model_version_id=OuterRef("model_version_id"),
+        request_id=OuterRef("request_id"),
+    )
+    return (
+        Decision.objects.filter(project_id=project_id, subject_key=subject_key)
+        .order_by("occurred_at", "id")
+        .values(
+            "request_id",
+            "occurred_at",
+            "prediction",
+            "score",
+            "outcome",
+            "explanation",
+            version=F("model_version__version"),
+            model=F("model_version__model__name"),
+            review_status=Subquery(review.values("status")[:1]),
+            review_final=Subquery(review.values("final_decision")[:1], output_field=JSONField()),
+        )
+    )
+
+
+def subject_access_report(*, project: Project, subject_key: str, now: datetime) -> dict:
+    project_id = project.pk
+    catalogue = reason_catalogue(project)
+    decisions = _their_decisions(project_id, subject_key)
     listed = list(decisions[:MAX_LISTED])
     count = len(listed) if len(listed) < MAX_LISTED else decisions.count()
-    versions = {
-        v.pk: v
-        for v in ModelVersion.objects.filter(pk__in={d.model_version_id for d in listed}).select_related("model")
-    }
-    reviews = {
-        (item.model_version_id, item.request_id): item
-        for item in ReviewItem.objects.filter(
-            project_id=project_id,
-            model_version_id__in={d.model_version_id for d in listed},
-            request_id__in={d.request_id for d in listed},
-        )
-    }
     items = []
     for decision in listed:
-        version = versions[decision.model_version_id]
-        review = reviews.get((decision.model_version_id, decision.request_id))
-        final = decision.prediction
-        if review is not None and review.status == ReviewItem.Status.OVERRIDDEN:
-            final = review.final_decision
-        reasons, factors = factors_in_words(decision.explanation, catalogue)
+        final = decision["prediction"]
+        if decision["review_status"] == ReviewItem.Status.OVERRIDDEN:
+            final = decision["review_final"]
+        explanation = decision["explanation"]
+        reasons, factors = factors_in_words(explanation, catalogue)
         items.append(
             {
-                "reference": f"{version.model.name} v{version.version} / {decision.request_id}",
-                "model": version.model.name,
-                "model_version": version.version,
-                "occurred_at": decision.occurred_at.isoformat(),
-                "prediction": decision.prediction,
-                "score": decision.score,
+                "reference": f"{decision['model']} v{decision['version']} / {decision['request_id']}",
+                "model": decision["model"],
+                "model_version": decision["version"],
+                "occurred_at": decision["occurred_at"].isoformat(),
+                "prediction": decision["prediction"],
+                "score": decision["score"],
                 "final_decision": final,
-                "review": review.get_status_display() if review is not None else None,
-                "outcome": decision.outcome,
+                "review": ReviewItem.Status(decision["review_status"]).label if decision["review_status"] else None,
+                "outcome": decision["outcome"],
                 "reasons": reasons,
                 "main_factors": factors,
                 "explained_by": (
-                    f"{decision.explanation.get('library', 'an explainer')} "
-                    f"{decision.explanation.get('method', '')}".strip()
-                    if decision.explanation
+                    f"{explanation.get('library', 'an explainer')} {explanation.get('method', '')}".strip()
+                    if explanation
                     else None
                 ),
             }
         )
     held = (
         SubjectIndex.objects.filter(subject_key=subject_key, data_version__project_id=project_id)
-        .select_related("data_version__dataset")
         .order_by("data_version__dataset__name", "data_version_id")
+        .values(
+            dataset=F("data_version__dataset__name"),
+            version=F("data_version__version"),
+            purpose=F("data_version__dataset__description"),
+            legal_basis=F("data_version__dataset__legal_basis"),
+            registered_at=F("data_version__created_at"),
+        )
     )
-    data = [
-        {
-            "dataset": row.data_version.dataset.name,
-            "version": row.data_version.version,
-            "purpose": row.data_version.dataset.description,
-            "legal_basis": row.data_version.dataset.legal_basis,
-            "registered_at": row.data_version.created_at.isoformat(),
-        }
-        for row in held
-    ]
+    data = [{**row, "registered_at": row["registered_at"].isoformat()} for row in held]
     other = []
     for contributor in subject_data_contributors():
         counted = getattr(contributor, "access_rows", None)
@@ -113,15 +138,15 @@ def subject_access_report(*, project_id: int, subject_key: str, now: datetime) -
         other.extend({"record": row["record"], "count": row["count"]} for row in rows)
     erasures = [
         {
-            "reference": request.reference,
-            "status": request.get_status_display(),
-            "received_at": request.received_at.isoformat(),
-            "executed_at": request.executed_at.isoformat() if request.executed_at else None,
-            "decisions_erased": (request.execution or {}).get("decisions_redacted"),
+            "reference": request["reference"],
+            "status": ErasureRequest.Status(request["status"]).label,
+            "received_at": request["received_at"].isoformat(),
+            "executed_at": request["executed_at"].isoformat() if request["executed_at"] else None,
+            "decisions_erased": (request["execution"] or {}).get("decisions_redacted"),
         }
-        for request in ErasureRequest.objects.filter(project_id=project_id, subject_key=subject_key).order_by(
-            "received_at", "id"
-        )
+        for request in ErasureRequest.objects.filter(project_id=project_id, subject_key=subject_key)
+        .order_by("received_at", "id")
+        .values("reference", "status", "received_at", "executed_at", "execution")
     ]
     return {
         "generated_at": now.isoformat(),

@@ -100,7 +100,7 @@ def access_request_answer(*, actor: Actor, request: AccessRequest) -> tuple[Acce
         if locked.status != AccessRequest.Status.OPEN:
             raise Conflict(f"{locked} was answered on {locked.answered_at:%Y-%m-%d}", code="invalid_state")
         now = timezone.now()
-        report = subject_access_report(project_id=locked.project_id, subject_key=locked.subject_key, now=now)
+        report = subject_access_report(project=locked.project, subject_key=locked.subject_key, now=now)
         locked.status, locked.answered_at, locked.report_sha256 = (
             AccessRequest.Status.ANSWERED,
             now,

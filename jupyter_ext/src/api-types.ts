@@ -676,7 +676,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Technical documentation packs, newest first */
+        /** Technical documentation packs (of model versions and of models), newest first */
         get: operations["evidence_packs_list"];
         put?: never;
         post?: never;
@@ -1652,6 +1652,32 @@ export interface paths {
         get: operations["models_retrieve"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/models/{id}/evidence-packs/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The model's technical documentation packs across its versions, newest first
+         * @description GET and POST models/{id}/evidence-packs/: the model's packs across its versions, and a new one now. Who may
+         *     generate one is who may generate a version's pack (EVIDENCE_AUTHORS).
+         */
+        get: operations["models_evidence_packs_list"];
+        put?: never;
+        /**
+         * Generate the model's technical documentation pack across its versions (AI Act Annex IV)
+         * @description GET and POST models/{id}/evidence-packs/: the model's packs across its versions, and a new one now. Who may
+         *     generate one is who may generate a version's pack (EVIDENCE_AUTHORS).
+         */
+        post: operations["models_evidence_packs_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2847,13 +2873,16 @@ export interface components {
             };
         };
         /**
-         * @description A generated technical documentation pack: its sections with their cited statements, its sha256 (also in the
-         *     audit trail), and what changed since the version's previous pack.
+         * @description A generated technical documentation pack of a model version (`model_version`) or of a model across its
+         *     versions (`model`): its sections with their cited statements, its sha256 (also in the audit trail), and what
+         *     changed since the previous pack of the same subject.
          */
         EvidencePack: {
             readonly id: number;
             readonly project: string;
-            model_version: number;
+            model_version?: number | null;
+            /** @description a model's pack */
+            model?: number | null;
             /** Format: date-time */
             generated_at: string;
             sha256: string;
@@ -6864,6 +6893,7 @@ export interface operations {
     evidence_packs_list: {
         parameters: {
             query?: {
+                model?: number;
                 model_version?: number;
                 /** @description A page number within the paginated result set. */
                 page?: number;
@@ -10215,6 +10245,93 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    models_evidence_packs_list: {
+        parameters: {
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedEvidencePackList"];
+                };
+            };
+        };
+    };
+    models_evidence_packs_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvidencePack"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -49,23 +49,28 @@ class LLMSubjectData:
         }
 
     def access_rows(self, *, project_id: int, subject_key: str) -> list[SubjectDataRow]:
-        """What a subject access report says of the person's LLM records: the trace's rows, counted in two
-        statements (no id lists)."""
-        from django.db.models import Count, Q
+        """What a subject access report says of the person's LLM records: the trace's rows, counted in one
+        statement of three counts, each on its own index (no id lists). Written as SQL: the ORM spent longer
+        compiling three counting subqueries than the database spent answering them (bench/evidence.py)."""
+        from django.db import connection
 
-        calls = LLMCall.objects.filter(project_id=project_id, subject_key=subject_key).count()
-        documents = RetrievedDocument.objects.filter(
-            Q(project_id=project_id, subject_key=subject_key) | Q(project_id=project_id, call__subject_key=subject_key)
-        ).aggregate(
-            about=Count("id", filter=Q(subject_key=subject_key)),
-            used=Count("id", filter=Q(call__subject_key=subject_key)),
-        )
+        calls, documents = LLMCall._meta.db_table, RetrievedDocument._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT (SELECT COUNT(*) FROM {calls} WHERE project_id = %s AND subject_key = %s), "  # noqa: S608 - table names from _meta
+                f"(SELECT COUNT(*) FROM {documents} WHERE project_id = %s AND subject_key = %s), "
+                f"(SELECT COUNT(*) FROM {documents} d JOIN {calls} c ON c.id = d.call_id "
+                "WHERE d.project_id = %s AND c.subject_key = %s)",
+                [project_id, subject_key] * 3,
+            )
+            counted = cursor.fetchone()
+        counts = dict(zip(("calls", "about", "used"), counted, strict=True))
         return [
-            {"record": "LLM calls about the subject", "count": calls, "note": CALLS_ERASED},
-            {"record": "Retrieved documents about the subject", "count": documents["about"], "note": DOCUMENTS_ERASED},
+            {"record": "LLM calls about the subject", "count": counts["calls"], "note": CALLS_ERASED},
+            {"record": "Retrieved documents about the subject", "count": counts["about"], "note": DOCUMENTS_ERASED},
             {
                 "record": "Retrieved documents given in the subject's calls",
-                "count": documents["used"],
+                "count": counts["used"],
                 "note": DOCUMENTS_ERASED,
             },
         ]

@@ -7,6 +7,8 @@ Attacked: a risk analyst or another project's officer, a subject id inside the r
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -120,7 +122,10 @@ def test_answering_audits_the_report_and_happens_once(held, officer):
     assert stored.report_sha256 == event.after["report_sha256"] and event.after["decisions"] == 2
     again = officer.post(f"/api/v1/access-requests/{created['id']}/answer/")
     assert again.status_code == 409
-    assert report_sha256({"a": 1}) != report_sha256({"a": 2})
+    # the recorded sha256 is the report the person was sent: the canonical JSON of the answer's report, byte for byte
+    sent = json.dumps(body["report"], sort_keys=True, separators=(",", ":")).encode()
+    assert stored.report_sha256 == hashlib.sha256(sent).hexdigest() == report_sha256(body["report"])
+    assert report_sha256({"b": [1.5], "a": "é"}) == hashlib.sha256(b'{"a":"\\u00e9","b":[1.5]}').hexdigest()
 
 
 def test_an_extension_needs_a_reason(held, officer):
@@ -157,3 +162,17 @@ def test_no_one_else_receives_or_reads_them(held, officer, other_project):
     assert stranger.get(f"/api/v1/access-requests/{created['id']}/report/").status_code == 404
     assert stranger.get("/api/v1/access-requests/").json()["results"] == []
     assert AccessRequest.objects.count() == 1
+
+
+def test_the_report_reads_in_six_statements(held, make_client, django_assert_max_num_queries):
+    """The key, the request with its project and policy, the person's decisions with their versions and reviews,
+    the data versions holding them, the LLM records' counts, the erasures (issue 16: p50 under 20 ms)."""
+    from governance.services.access import access_request_receive
+    from registry.actors import Actor
+
+    request = access_request_receive(actor=Actor.system(), project=held.project, subject_id=RAW, reference="SAR-9")
+    client = make_client("compliance_officer", held.project)
+    client.get(f"/api/v1/access-requests/{request.pk}/report/")  # the key's first use is recorded once
+    with django_assert_max_num_queries(6):
+        report = client.get(f"/api/v1/access-requests/{request.pk}/report/").json()
+    assert report["decisions"]["count"] == 2 and report["decisions"]["items"][0]["review"] == "Overridden"

@@ -87,7 +87,7 @@ def test_the_letter_presenter(held):
     request = access_request_receive(actor=Actor.system(), project=held.project, subject_id=RAW, reference="SAR-8")
     now = timezone.now()
     letter = access_letter(
-        request, subject_access_report(project_id=held.project.pk, subject_key=request.subject_key, now=now), now=now
+        request, subject_access_report(project=held.project, subject_key=request.subject_key, now=now), now=now
     )
     no_html(letter)
     assert letter["decision_count"] == 1
