@@ -176,7 +176,7 @@ def _load_nodes(keys: Iterable[tuple[str, int]]) -> list[LineageNode]:
         by_kind[kind].add(pk)
     nodes: list[LineageNode] = []
     if pks := by_kind.get("data_version"):
-        for dv in DataVersion.objects.filter(pk__in=pks).select_related("dataset"):
+        for dv in DataVersion.objects.filter(pk__in=pks).select_related("dataset").defer("profile", "schema"):
             nodes.append(
                 lineage_node(
                     "data_version",

@@ -53,7 +53,12 @@ def subject_trace(*, project_id: int, subject_key: str, at: datetime | None = No
             "derived_from": sorted(derived_from.get(dv.pk, [])),
             "status": dv.status,
         }
-        for dv in DataVersion.objects.filter(pk__in=affected).select_related("dataset").order_by("pk")
+        # not the profile (quantile bins and a sample of every column) nor the schema: decoding them was most of a
+        # trace once the training data versions carry profiles (bench/scale.py)
+        for dv in DataVersion.objects.filter(pk__in=affected)
+        .select_related("dataset")
+        .defer("profile", "schema")
+        .order_by("pk")
     ]
     inputs: dict[int, list[dict]] = {}
     for run_id, dv_id, role in RunInput.objects.filter(data_version_id__in=affected).values_list(
