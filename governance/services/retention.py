@@ -198,6 +198,7 @@ def _months(project_id: int) -> list[date]:
 def month_seal_and_drop(*, actor: Actor, project_id: int, month: date, now: datetime) -> MonthOutcome:
     """Seal one project's month into the audit trail and drop its partitions, in one transaction."""
     partitioned = partitions.is_partitioned(Decision._meta.db_table)
+    present: list[str] = []  # the month's partitions, locked now and dropped last
     with transaction.atomic():
         if partitioned:
             with connection.cursor() as cursor:
@@ -207,6 +208,7 @@ def month_seal_and_drop(*, actor: Actor, project_id: int, month: date, now: date
                     cursor.execute("SELECT to_regclass(%s)", [name])
                     if cursor.fetchone()[0] is not None:
                         cursor.execute(statement("LOCK TABLE {name} IN EXCLUSIVE MODE", name=name))
+                        present.append(table)
         if SealedMonth.objects.filter(project_id=project_id, month=month).exists():
             raise SealRefused(f"{month:%Y-%m} of this project is sealed already", code="conflict")
         seal = month_seal(project_id, month)
@@ -234,11 +236,8 @@ def month_seal_and_drop(*, actor: Actor, project_id: int, month: date, now: date
         with connection.cursor() as cursor:
             # a table with deferred foreign-key checks pending cannot be dropped: run this transaction's now
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        for table in (Decision._meta.db_table, OutcomeVersion._meta.db_table):
-            if partitions.partition_name(table, project_id, month) in {
-                p.name for p in partitions.partitions(table, project_id=project_id)
-            }:
-                partitions.drop(table, project_id, month)
+        for table in present:
+            partitions.drop(table, project_id, month)
     return MonthOutcome(project_id, month, "sealed", seal["decisions"], seal["outcome_versions"], event.seq)
 
 
